@@ -1,0 +1,52 @@
+"""Billfold's application factory: extensions, tenancy, blueprints, Celery, error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import tenants
+from app import auth  # noqa: F401  (registers Flask-Login's user loader)
+from app.errors import init_error_pages
+from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.security import init_security
+from config import INSTANCE_DIR, load_config
+from tenants.crypto import render_migration_item
+from worker.celery_app import celery_init_app
+from worker.dispatch import install_dispatch_hooks
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from environment settings plus `overrides` (tests, scripts)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_mapping(load_config(overrides))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+    )
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    tenants.init_app(app)
+    init_security(app)
+    init_error_pages(app)
+    install_dispatch_hooks()
+
+    celery_init_app(app)
+    import worker.tasks  # noqa: F401  (registers the tasks with Celery)
+    from app.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(demo_cli)
+    return app

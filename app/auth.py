@@ -1,0 +1,28 @@
+"""Flask-Login's user loader: session ids name their kind ("portal:42"), each kind its loader.
+
+Each audience (portal customers, merchants, operators) registers a loader for its kind; a loader
+must return None for a user who does not belong to the current host's tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.extensions import login_manager
+
+_loaders: dict[str, Callable[[str], object | None]] = {}
+
+
+def register_user_loader(kind: str, loader: Callable[[str], object | None]) -> None:
+    _loaders[kind] = loader
+
+
+def session_id(kind: str, user_id: int | str) -> str:
+    return f"{kind}:{user_id}"
+
+
+@login_manager.user_loader
+def load_user(value: str):
+    kind, _, raw_id = (value or "").partition(":")
+    loader = _loaders.get(kind)
+    return loader(raw_id) if loader and raw_id else None

@@ -1,0 +1,70 @@
+"""Plain, finished error pages for every failure a person can meet; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "We could not understand that request."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Page not found", "There is nothing at this address."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "That request is larger than we accept."),
+    429: ("Slow down", "Too many attempts in a short time. Please wait a minute and try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Please try again."),
+    503: (
+        "Temporarily unavailable",
+        "We cannot reach a service we depend on. Please try again in a minute.",
+    ),
+}
+
+
+def render_error(status: int, description: str | None = None):
+    title, default_text = MESSAGES.get(status, MESSAGES[500])
+    text = description if description and status in (404, 400, 403, 429) else default_text
+    if status == 400 and description and "CSRF" in description:
+        text = "This form has expired. Go back, reload the page and try again."
+    tenant = g.get("tenant")
+    return render_template(
+        "errors/error.html", status=status, title=title, text=text, tenant=tenant
+    )
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    if status >= 500:
+        return render_error(status), status
+    description = exc.description if _is_custom(exc) else None
+    return render_error(status, description), status
+
+
+def _is_custom(exc: HTTPException) -> bool:
+    # Only messages written for people by our own code are shown, not Werkzeug's defaults.
+    return exc.description != type(exc).description
+
+
+def _service_unavailable(exc: Exception):
+    log.error("dependency unavailable on %s %s: %s", request.method, request.path, exc)
+    return render_error(503), 503
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error(500), 500
+
+
+def init_error_pages(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _service_unavailable)
+    app.register_error_handler(RedisConnectionError, _service_unavailable)
+    app.register_error_handler(BrokerUnavailable, _service_unavailable)
+    app.register_error_handler(InternalServerError, _unexpected)
+    app.register_error_handler(Exception, _unexpected)

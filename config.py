@@ -1,0 +1,222 @@
+"""Every setting of Billfold, read from environment variables in one place."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+# The development secret is public by design: production refuses to start with it.
+DEV_SECRET_KEY = "billfold-dev-secret-not-for-production"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message is one readable line."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _str(name: str, default: str | None = None) -> str | None:
+    raw = os.environ.get(name)
+    return default if raw is None or raw.strip() == "" else raw.strip()
+
+
+def _list(name: str) -> list[str]:
+    return [part.strip() for part in (os.environ.get(name) or "").split(",") if part.strip()]
+
+
+def derived_dev_fernet_key(secret_key: str) -> str:
+    """A stable Fernet key derived from the secret, so dev data survives restarts."""
+    digest = hashlib.sha256(b"billfold-encryption:" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _database_url(default) -> str:
+    url = _str("DATABASE_URL") or default()
+    # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
+    for prefix in ("postgres://", "postgresql://"):
+        # SQLAlchemy 2.1 defaults to psycopg 3; we ship psycopg2. Heroku-style URLs say postgres://.
+        if url.startswith(prefix):
+            url = "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment; subclasses adjust the defaults."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.DEBUG = type(self).DEBUG
+        self.TESTING = type(self).TESTING
+        self.SECRET_KEY = _str("SECRET_KEY", DEV_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = _database_url(self.default_database_url)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _str("REDIS_URL")
+        self.PLATFORM_DOMAIN = (_str("PLATFORM_DOMAIN", "localhost:5000") or "").lower()
+        self.PREFERRED_URL_SCHEME = _str("PREFERRED_URL_SCHEME", self.default_scheme())
+
+        self.STRIPE_SECRET_KEY = _str("STRIPE_SECRET_KEY")
+        self.STRIPE_PUBLISHABLE_KEY = _str("STRIPE_PUBLISHABLE_KEY")
+        self.STRIPE_API_BASE = _str("STRIPE_API_BASE")
+        self.STRIPE_JS_URL = _str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+        self.STRIPE_CONNECT_CLIENT_ID = _str("STRIPE_CONNECT_CLIENT_ID")
+        self.STRIPE_WEBHOOK_SECRET = _str("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_LIVEMODE = _bool("STRIPE_LIVEMODE", False)
+
+        self.MAIL_SERVER = _str("MAIL_SERVER", "localhost")
+        self.MAIL_PORT = _int("MAIL_PORT", 25)
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = _str("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _str("MAIL_PASSWORD")
+        self.MAIL_DEFAULT_SENDER = _str("MAIL_DEFAULT_SENDER", "Billfold <no-reply@localhost>")
+        self.MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", False)
+
+        keys = _list("BILLFOLD_ENCRYPTION_KEYS")
+        self.BILLFOLD_ENCRYPTION_KEYS = keys or self.default_encryption_keys()
+
+        self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.default_secure_cookies())
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # Host-only cookies: a session of acme.example.com is never sent to beta.example.com.
+        self.SESSION_COOKIE_DOMAIN = False
+        self.HSTS = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = 3600
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+        self.CELERY_EAGER = _bool("CELERY_EAGER", self.REDIS_URL is None)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.TRUSTED_HOSTS = self.trusted_hosts()
+
+    # Defaults that differ between environments.
+    def default_database_url(self) -> str:
+        return f"sqlite:///{INSTANCE_DIR / 'billfold.db'}"
+
+    def default_scheme(self) -> str:
+        return "http"
+
+    def default_secure_cookies(self) -> bool:
+        return False
+
+    def default_encryption_keys(self) -> list[str]:
+        return [derived_dev_fernet_key(self.SECRET_KEY)]
+
+    @property
+    def platform_host(self) -> str:
+        """The platform domain without its port: what Host headers are compared to."""
+        return self.PLATFORM_DOMAIN.rsplit(":", 1)[0] if self.PLATFORM_DOMAIN else ""
+
+    def trusted_hosts(self) -> list[str]:
+        # Werkzeug compares without the port; a leading dot admits every subdomain.
+        host = self.platform_host
+        return [host, "." + host] + _list("EXTRA_TRUSTED_HOSTS")
+
+    def validate(self) -> None:
+        """Refuse to start on settings that would misbehave later."""
+        if not self.PLATFORM_DOMAIN or "/" in self.PLATFORM_DOMAIN:
+            raise ConfigError("PLATFORM_DOMAIN must be a host name such as billfold.example.com")
+        for key in self.BILLFOLD_ENCRYPTION_KEYS:
+            if len(key) != 44:
+                raise ConfigError("BILLFOLD_ENCRYPTION_KEYS must hold Fernet keys (44 characters)")
+            try:
+                base64.urlsafe_b64decode(key.encode())
+            except ValueError:
+                raise ConfigError(
+                    "BILLFOLD_ENCRYPTION_KEYS holds a key that is not base64"
+                ) from None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the reloader and debugger are opt-in with `flask run --debug`
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def default_database_url(self) -> str:
+        return "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def default_scheme(self) -> str:
+        return "https"
+
+    def default_secure_cookies(self) -> bool:
+        return True
+
+    def default_database_url(self) -> str:
+        raise ConfigError("DATABASE_URL is required in production")
+
+    def default_encryption_keys(self) -> list[str]:
+        raise ConfigError("BILLFOLD_ENCRYPTION_KEYS is required in production")
+
+    def validate(self) -> None:
+        if self.SECRET_KEY == DEV_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
+        if derived_dev_fernet_key(DEV_SECRET_KEY) in self.BILLFOLD_ENCRYPTION_KEYS:
+            raise ConfigError("BILLFOLD_ENCRYPTION_KEYS must not contain the development key")
+        if self.REDIS_URL is None:
+            raise ConfigError("REDIS_URL is required in production")
+        super().validate()
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the settings for BILLFOLD_ENV, apply overrides, validate, return a dict."""
+    env = (os.environ.get("BILLFOLD_ENV") or "development").strip().lower()
+    if env not in CONFIGS:
+        raise ConfigError(f"BILLFOLD_ENV must be one of {', '.join(CONFIGS)}, not {env!r}")
+    config = CONFIGS[env]()
+    for key, value in (overrides or {}).items():
+        setattr(config, key, value)
+    if overrides and "PLATFORM_DOMAIN" in overrides and "TRUSTED_HOSTS" not in overrides:
+        config.TRUSTED_HOSTS = config.trusted_hosts()
+    config.validate()
+    settings = config.as_dict()
+    settings["ENV_NAME"] = config.ENV_NAME
+    settings["PLATFORM_HOST"] = config.platform_host
+    return settings

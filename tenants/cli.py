@@ -1,0 +1,127 @@
+"""`flask tenants ...`: create, list, configure tenants and rotate encryption keys."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.extensions import db
+from tenants.crypto import CredentialError
+from tenants.models import Tenant, TenantStatus, validate_color, validate_subdomain
+
+
+class FriendlyGroup(AppGroup):
+    """Turn expected failures into one readable line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            db.session.rollback()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"database unreachable: {reason}") from None
+        except (ValueError, CredentialError) as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+
+
+tenants_cli = FriendlyGroup("tenants", help="Create and configure tenants (merchants).")
+
+
+def _get_tenant(subdomain: str) -> Tenant:
+    tenant = Tenant.by_subdomain(subdomain.strip().lower())
+    if tenant is None:
+        raise click.ClickException(f"no tenant with subdomain '{subdomain}'")
+    return tenant
+
+
+@tenants_cli.command("create")
+@click.argument("subdomain")
+@click.option("--name", required=True, help="Display name shown to customers.")
+@click.option("--support-email", default=None)
+def create_tenant(subdomain: str, name: str, support_email: str | None) -> None:
+    """Create a tenant served at SUBDOMAIN.<PLATFORM_DOMAIN>."""
+    tenant = Tenant(subdomain=validate_subdomain(subdomain), name=name.strip())
+    tenant.support_email = support_email
+    db.session.add(tenant)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"subdomain '{tenant.subdomain}' is taken") from None
+    click.echo(f"created tenant {tenant.subdomain} (id {tenant.id})")
+
+
+@tenants_cli.command("list")
+def list_tenants() -> None:
+    """List tenants with their status and Stripe connection."""
+    rows = db.session.execute(db.select(Tenant).order_by(Tenant.subdomain)).scalars().all()
+    if not rows:
+        click.echo("no tenants")
+    for tenant in rows:
+        click.echo(
+            f"{tenant.subdomain:<24} {tenant.status:<10} stripe={tenant.stripe_status:<14} "
+            f"{tenant.name}"
+        )
+
+
+BOOL_SETTINGS = (
+    "allow_cancel",
+    "allow_reactivate",
+    "allow_card_update",
+    "allow_invoice_payment",
+    "ask_cancel_reason",
+)
+TEXT_SETTINGS = ("name", "logo_url", "sender_name", "support_email", "support_url")
+COLOR_SETTINGS = ("primary_color", "accent_color")
+
+
+@tenants_cli.command("set")
+@click.argument("subdomain")
+@click.option("--name")
+@click.option("--logo-url")
+@click.option("--sender-name")
+@click.option("--support-email")
+@click.option("--support-url")
+@click.option("--primary-color")
+@click.option("--accent-color")
+@click.option("--status", type=click.Choice(TenantStatus.ALL))
+@click.option("--allow-cancel/--no-allow-cancel", default=None)
+@click.option("--allow-reactivate/--no-allow-reactivate", default=None)
+@click.option("--allow-card-update/--no-allow-card-update", default=None)
+@click.option("--allow-invoice-payment/--no-allow-invoice-payment", default=None)
+@click.option("--ask-cancel-reason/--no-ask-cancel-reason", default=None)
+@click.option("--stripe-account", help="Connect account id (acct_...).")
+@click.option("--stripe-api-key", help="Restricted API key of the tenant's own account.")
+@click.option("--stripe-webhook-secret", help="Signing secret of the tenant's webhook endpoint.")
+def set_tenant(subdomain: str, **values) -> None:
+    """Change a tenant's branding, portal settings or Stripe connection."""
+    tenant = _get_tenant(subdomain)
+    for field in TEXT_SETTINGS:
+        if values.get(field) is not None:
+            setattr(tenant, field, values[field].strip() or None)
+    for field in COLOR_SETTINGS:
+        if values.get(field) is not None:
+            setattr(tenant, field, validate_color(values[field]))
+    for field in BOOL_SETTINGS:
+        if values.get(field) is not None:
+            setattr(tenant, field, values[field])
+    if values.get("status"):
+        tenant.status = values["status"]
+    if values.get("stripe_account"):
+        tenant.connect_account(values["stripe_account"])
+    if values.get("stripe_api_key"):
+        tenant.connect_api_key(values["stripe_api_key"], values.get("stripe_webhook_secret"))
+    db.session.commit()
+    click.echo(f"updated tenant {tenant.subdomain}")
+
+
+@tenants_cli.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored credential under the first key of BILLFOLD_ENCRYPTION_KEYS."""
+    tenants = db.session.execute(db.select(Tenant)).scalars().all()
+    for tenant in tenants:
+        tenant.reencrypt_credentials()
+    db.session.commit()
+    click.echo(f"re-encrypted credentials of {len(tenants)} tenants")

@@ -1,0 +1,169 @@
+"""The Tenant: a merchant, its branding, its portal settings and its Stripe connection."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import flag_modified
+
+from app.extensions import db
+from tenants.crypto import EncryptedText, keyring
+
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Names that would collide with the platform's own hosts.
+RESERVED_SUBDOMAINS = frozenset(
+    {"www", "api", "app", "admin", "ops", "dashboard", "mail", "static", "webhooks", "billfold"}
+)
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TenantStatus:
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ALL = (ACTIVE, SUSPENDED)
+
+
+class StripeConnectionStatus:
+    NOT_CONNECTED = "not_connected"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+def validate_subdomain(subdomain: str) -> str:
+    """Return the normalised subdomain or raise ValueError with a sentence for a person."""
+    value = (subdomain or "").strip().lower()
+    if not SUBDOMAIN_RE.match(value):
+        raise ValueError(
+            "A subdomain has 1-63 lowercase letters, digits or hyphens, "
+            "and starts and ends with a letter or digit."
+        )
+    if value in RESERVED_SUBDOMAINS:
+        raise ValueError(f"'{value}' is reserved; choose another subdomain.")
+    return value
+
+
+def validate_color(value: str) -> str:
+    if not COLOR_RE.match(value or ""):
+        raise ValueError("A colour is written as #RRGGBB, for example #4f46e5.")
+    return value.lower()
+
+
+ENCRYPTED_ATTRIBUTES = (
+    "_stripe_account_id",
+    "stripe_access_token",
+    "stripe_refresh_token",
+    "stripe_api_key",
+    "stripe_webhook_secret",
+)
+
+
+class Tenant(db.Model):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subdomain: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=TenantStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    # Branding: shown on the portal and in every email sent for this tenant.
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    primary_color: Mapped[str] = mapped_column(String(7), nullable=False, default="#4f46e5")
+    accent_color: Mapped[str] = mapped_column(String(7), nullable=False, default="#0ea5e9")
+    sender_name: Mapped[str | None] = mapped_column(String(120))
+    support_email: Mapped[str | None] = mapped_column(String(254))
+    support_url: Mapped[str | None] = mapped_column(String(500))
+
+    # Portal settings: enforced on the server, not only by hiding buttons.
+    allow_cancel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    allow_reactivate: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    allow_card_update: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    allow_invoice_payment: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    ask_cancel_reason: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    # Stripe connection: a Connect account, or an account reached by a restricted API key.
+    stripe_status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default=StripeConnectionStatus.NOT_CONNECTED
+    )
+    _stripe_account_id: Mapped[str | None] = mapped_column("stripe_account_id", EncryptedText)
+    # Keyed hash of the account id: webhooks find their tenant without decrypting every row.
+    stripe_account_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_access_token: Mapped[str | None] = mapped_column(EncryptedText)
+    stripe_refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
+    stripe_api_key: Mapped[str | None] = mapped_column(EncryptedText)
+    stripe_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # Public id in the webhook URL of a tenant connected by API key: /webhooks/stripe/<id>.
+    webhook_endpoint_id: Mapped[str] = mapped_column(
+        String(40), unique=True, nullable=False, default=lambda: "whep_" + secrets.token_hex(12)
+    )
+    stripe_livemode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    stripe_connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def stripe_account_id(self) -> str | None:
+        return self._stripe_account_id
+
+    @stripe_account_id.setter
+    def stripe_account_id(self, account_id: str | None) -> None:
+        self._stripe_account_id = account_id
+        self.stripe_account_lookup = keyring().lookup_hash(account_id) if account_id else None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+    @property
+    def display_sender(self) -> str:
+        return self.sender_name or self.name
+
+    def connect_account(self, account_id: str, *, livemode: bool = False) -> None:
+        """Record a Stripe Connect account as this tenant's Stripe."""
+        self.stripe_account_id = account_id
+        self.stripe_api_key = None
+        self.stripe_livemode = livemode
+        self.stripe_status = StripeConnectionStatus.CONNECTED
+        self.stripe_connected_at = utcnow()
+
+    def connect_api_key(self, api_key: str, webhook_secret: str | None, *, livemode=False) -> None:
+        """Record a restricted API key (and its webhook signing secret) as this tenant's Stripe."""
+        self.stripe_api_key = api_key
+        self.stripe_webhook_secret = webhook_secret
+        self.stripe_account_id = None
+        self.stripe_livemode = livemode
+        self.stripe_status = StripeConnectionStatus.CONNECTED
+        self.stripe_connected_at = utcnow()
+
+    def mark_disconnected(self) -> None:
+        self.stripe_status = StripeConnectionStatus.DISCONNECTED
+        self.stripe_access_token = None
+        self.stripe_refresh_token = None
+
+    def reencrypt_credentials(self) -> None:
+        """Write every credential again so it is stored under the newest encryption key."""
+        for attr in ENCRYPTED_ATTRIBUTES:
+            flag_modified(self, attr)
+        self.stripe_account_id = self.stripe_account_id  # also refreshes the lookup hash
+
+    @classmethod
+    def by_stripe_account(cls, account_id: str) -> Tenant | None:
+        lookup = keyring().lookup_hash(account_id)
+        return db.session.execute(
+            db.select(cls).where(cls.stripe_account_lookup == lookup)
+        ).scalar_one_or_none()
+
+    @classmethod
+    def by_subdomain(cls, subdomain: str) -> Tenant | None:
+        return db.session.execute(
+            db.select(cls).where(cls.subdomain == subdomain)
+        ).scalar_one_or_none()
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.subdomain}>"

@@ -1,0 +1,73 @@
+"""Request host -> tenant. The tenant comes from the host only: never a header, form or query."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, request
+
+from tenants.context import reset_tenant_id, set_tenant_id
+from tenants.models import SUBDOMAIN_RE, Tenant
+
+
+class HostKind:
+    PLATFORM = "platform"
+    TENANT = "tenant"
+
+
+def split_host(host: str, platform_host: str) -> tuple[str, str | None]:
+    """Classify a Host header: ("platform", None), ("tenant", subdomain) or ValueError."""
+    hostname = (host or "").strip().lower()
+    if hostname.startswith("["):
+        raise ValueError("IP literal hosts are not served")
+    hostname = hostname.rsplit(":", 1)[0] if ":" in hostname else hostname
+    hostname = hostname.rstrip(".")
+    if hostname == platform_host:
+        return HostKind.PLATFORM, None
+    suffix = "." + platform_host
+    if hostname.endswith(suffix):
+        label = hostname[: -len(suffix)]
+        if SUBDOMAIN_RE.match(label):
+            return HostKind.TENANT, label
+    raise ValueError(f"host {hostname!r} is not served here")
+
+
+def resolve_tenant() -> None:
+    """before_request: set g.tenant (None on the platform host) and the tenant context."""
+    g.tenant = None
+    g.host_kind = None
+    try:
+        kind, subdomain = split_host(request.host, current_app.config["PLATFORM_HOST"])
+    except ValueError:
+        abort(400)
+    g.host_kind = kind
+    if kind == HostKind.PLATFORM:
+        return
+    tenant = Tenant.by_subdomain(subdomain)
+    if tenant is None:
+        abort(404)
+    if not tenant.is_active:
+        abort(404, description="This billing portal is not available right now.")
+    g.tenant = tenant
+    g._tenant_token = set_tenant_id(tenant.id)
+
+
+def clear_tenant(_exc=None) -> None:
+    token = g.pop("_tenant_token", None)
+    if token is not None:
+        reset_tenant_id(token)
+
+
+def require_tenant_host() -> None:
+    """Blueprint before_request: the customer portal exists only on a tenant's host."""
+    if g.get("host_kind") != HostKind.TENANT:
+        abort(404)
+
+
+def require_platform_host() -> None:
+    """Blueprint before_request: dashboard, operators and webhooks live on the bare domain."""
+    if g.get("host_kind") != HostKind.PLATFORM:
+        abort(404)
+
+
+def init_resolution(app) -> None:
+    app.before_request(resolve_tenant)
+    app.teardown_request(clear_tenant)

@@ -1,0 +1,94 @@
+"""Settings come from the environment; production refuses unsafe defaults with one clear line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for key in list(os.environ):
+        if key in {"BILLFOLD_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PLATFORM_DOMAIN",
+                   "BILLFOLD_ENCRYPTION_KEYS", "MAIL_PORT", "STRIPE_API_BASE"}:  # fmt: skip
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def test_development_defaults_need_no_servers(env):
+    settings = load_config()
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert settings["CELERY_EAGER"] is True
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["TRUSTED_HOSTS"][:2] == ["localhost", ".localhost"]
+    assert settings["SESSION_COOKIE_DOMAIN"] is False
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_postgres_urls_use_psycopg2(env):
+    env.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert load_config()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
+
+
+def test_production_refuses_the_development_secret(env):
+    env.setenv("BILLFOLD_ENV", "production")
+    env.setenv("DATABASE_URL", "postgresql://u@h/db")
+    env.setenv("REDIS_URL", "redis://h")
+    env.setenv("BILLFOLD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config()
+
+
+def test_production_requires_encryption_keys(env):
+    env.setenv("BILLFOLD_ENV", "production")
+    env.setenv("DATABASE_URL", "postgresql://u@h/db")
+    env.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(ConfigError, match="BILLFOLD_ENCRYPTION_KEYS"):
+        load_config()
+
+
+def test_production_with_real_settings_is_secure(env):
+    env.setenv("BILLFOLD_ENV", "production")
+    env.setenv("DATABASE_URL", "postgresql://u@h/db")
+    env.setenv("REDIS_URL", "redis://h")
+    env.setenv("SECRET_KEY", "x" * 40)
+    env.setenv("PLATFORM_DOMAIN", "billfold.example.com")
+    env.setenv("BILLFOLD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    settings = load_config()
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["HSTS"] is True
+    assert settings["PREFERRED_URL_SCHEME"] == "https"
+    assert settings["TRUSTED_HOSTS"][:2] == ["billfold.example.com", ".billfold.example.com"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAIL_PORT", "twenty-five", "MAIL_PORT must be a whole number"),
+        ("BILLFOLD_ENCRYPTION_KEYS", "short", "Fernet keys"),
+        ("BILLFOLD_ENV", "staging", "BILLFOLD_ENV must be one of"),
+        ("PLATFORM_DOMAIN", "http://x/y", "PLATFORM_DOMAIN must be a host name"),
+    ],
+)
+def test_broken_values_give_one_readable_line(env, name, value, message):
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config()
+
+
+def test_a_command_with_broken_config_exits_nonzero_without_traceback(env):
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "list"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "MAIL_PORT": "twenty-five"},
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "configuration error: MAIL_PORT must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,78 @@
+"""Error pages are finished pages, never tracebacks; security headers go on every response."""
+
+import pytest
+
+from app import create_app
+
+
+@pytest.fixture
+def other_apps(app):
+    """Build extra app instances; the session's app is made current again afterwards."""
+    yield lambda overrides: create_app({"CELERY_EAGER": True, **overrides})
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
+
+
+@pytest.fixture
+def fresh_app(other_apps):
+    """A second app instance, so a test may add its own failing routes."""
+    return other_apps({"TESTING": False})
+
+
+def test_unexpected_exception_gives_plain_500_page(fresh_app):
+    @fresh_app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = fresh_app.test_client().get("/boom", base_url="http://localhost")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.data
+    assert b"secret internals" not in response.data
+    assert b"Traceback" not in response.data
+
+
+def test_unreachable_database_gives_503_page(other_apps):
+    broken = other_apps(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://postgres@127.0.0.1:1/none",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+        }
+    )
+    response = broken.test_client().get("/", base_url="http://acme.localhost")
+    assert response.status_code == 503
+    assert b"Temporarily unavailable" in response.data
+    assert b"psycopg2" not in response.data
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/nope", 404), ("DELETE", "/", 405)]
+)
+def test_http_errors_render_the_error_page(db_session, client_for, method, path, status):
+    response = client_for(None).open(path, method=method)
+    assert response.status_code == status
+    assert b"<h1>" in response.data and b"Error %d" % status in response.data
+
+
+def test_security_headers_on_every_response(db_session, client_for, app):
+    response = client_for(None).get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "https://js.stripe.com" in csp  # the configured Stripe.js origin, nothing else
+    assert "'unsafe-inline'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers  # dev/test run on http
+
+
+def test_session_cookie_is_host_only_and_lax(app):
+    from flask import make_response, session
+
+    with app.test_request_context("/", base_url="http://cookie.localhost"):
+        response = make_response("x")
+        session["probe"] = 1
+        app.session_interface.save_session(app, session, response)
+        cookie = response.headers["Set-Cookie"]
+    assert "Domain=" not in cookie  # host-only: never sent to another tenant's subdomain
+    assert "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie

@@ -1,0 +1,107 @@
+"""Automatic tenant scoping: two tenants, filters nobody has to remember, loud failures."""
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from app.extensions import db
+from tenants.context import NoTenantContext, tenant_context, unscoped
+from tests.support.probe_model import ProbeNote
+
+
+@pytest.fixture
+def two_tenants(db_session, make_tenant):
+    a, b = make_tenant("alpha"), make_tenant("bravo")
+    a_id, b_id = a.id, b.id
+    with tenant_context(a_id):
+        db.session.add_all([ProbeNote(text="a1"), ProbeNote(text="a2")])
+        db.session.commit()
+    with tenant_context(b_id):
+        db.session.add(ProbeNote(text="b1"))
+        db.session.commit()
+    db.session.expunge_all()  # no identity-map shortcuts: every read below goes to SQL
+    return a_id, b_id
+
+
+def test_new_rows_are_stamped_with_the_current_tenant(two_tenants):
+    a_id, b_id = two_tenants
+    with unscoped():
+        rows = db.session.execute(select(ProbeNote.text, ProbeNote.tenant_id)).all()
+    assert sorted(rows) == [("a1", a_id), ("a2", a_id), ("b1", b_id)]
+
+
+def test_a_query_in_one_tenant_never_returns_the_others_rows(two_tenants):
+    a_id, b_id = two_tenants
+    with tenant_context(a_id):
+        assert sorted(n.text for n in db.session.scalars(select(ProbeNote))) == ["a1", "a2"]
+        assert db.session.scalar(select(func.count(ProbeNote.id))) == 2
+    with tenant_context(b_id):
+        assert [n.text for n in db.session.scalars(select(ProbeNote))] == ["b1"]
+
+
+def test_looking_up_another_tenants_id_finds_nothing(two_tenants):
+    a_id, b_id = two_tenants
+    with unscoped():
+        b_note_id = db.session.scalar(select(ProbeNote.id).where(ProbeNote.text == "b1"))
+    db.session.expunge_all()
+    with tenant_context(a_id):
+        found = db.session.scalars(select(ProbeNote).where(ProbeNote.id == b_note_id)).all()
+        assert found == []
+        assert db.session.get(ProbeNote, b_note_id) is None
+
+
+def test_bulk_update_and_delete_are_scoped_too(two_tenants):
+    a_id, b_id = two_tenants
+    with tenant_context(a_id):
+        db.session.execute(update(ProbeNote).values(text="changed"))
+        db.session.execute(delete(ProbeNote).where(ProbeNote.text == "b1"))
+    with unscoped():
+        texts = sorted(db.session.scalars(select(ProbeNote.text)))
+    assert texts == ["b1", "changed", "changed"]
+
+
+def test_query_with_no_tenant_in_context_raises(two_tenants):
+    with pytest.raises(NoTenantContext):
+        db.session.scalars(select(ProbeNote)).all()
+
+
+def test_writing_with_no_tenant_in_context_raises(db_session):
+    db.session.add(ProbeNote(text="orphan"))
+    with pytest.raises(NoTenantContext):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_writing_a_row_of_another_tenant_raises(two_tenants):
+    a_id, b_id = two_tenants
+    with tenant_context(a_id):
+        db.session.add(ProbeNote(text="smuggled", tenant_id=b_id))
+        with pytest.raises(NoTenantContext):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_unscoped_still_refuses_a_row_without_tenant(db_session):
+    with unscoped():
+        db.session.add(ProbeNote(text="orphan"))
+        with pytest.raises(NoTenantContext):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_request_on_a_tenant_host_sets_that_tenants_context(two_tenants, app):
+    from flask import g
+
+    from tenants.context import current_tenant_id
+    from tenants.resolution import clear_tenant, resolve_tenant
+
+    a_id, _ = two_tenants
+    with app.test_request_context("/", base_url="http://alpha.localhost"):
+        resolve_tenant()
+        assert g.tenant.subdomain == "alpha"
+        assert current_tenant_id() == a_id
+        assert [n.text for n in db.session.scalars(select(ProbeNote).order_by(ProbeNote.text))] == [
+            "a1",
+            "a2",
+        ]
+        clear_tenant()
+        assert current_tenant_id() is None  # teardown resets it for the next request

@@ -1,0 +1,43 @@
+"""`flask tenants ...`: create, list, set; bad input is one line and a non-zero exit."""
+
+from app.extensions import db
+from tenants.models import StripeConnectionStatus, Tenant
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=["tenants", *args])
+
+
+def test_create_list_and_set(db_session, app):
+    result = run(app, "create", "acme", "--name", "Acme Inc")
+    assert result.exit_code == 0, result.output
+    assert "created tenant acme" in result.output
+    result = run(app, "set", "acme", "--primary-color", "#112233", "--no-allow-cancel",
+                 "--stripe-account", "acct_1ABC", "--sender-name", "Acme Billing")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tenant = Tenant.by_subdomain("acme")
+    assert tenant.primary_color == "#112233"
+    assert tenant.allow_cancel is False
+    assert tenant.allow_reactivate is True
+    assert tenant.stripe_account_id == "acct_1ABC"
+    assert tenant.stripe_status == StripeConnectionStatus.CONNECTED
+    assert tenant.display_sender == "Acme Billing"
+    listing = run(app, "list")
+    assert "acme" in listing.output and "stripe=connected" in listing.output
+
+
+def test_bad_input_is_one_line_and_nonzero(db_session, app):
+    assert run(app, "create", "acme", "--name", "A").exit_code == 0
+    for args, message in [
+        (("create", "acme", "--name", "Again"), "subdomain 'acme' is taken"),
+        (("create", "Bad_Name", "--name", "X"), "lowercase letters"),
+        (("create", "www", "--name", "X"), "reserved"),
+        (("set", "acme", "--primary-color", "red"), "#RRGGBB"),
+        (("set", "ghost", "--name", "X"), "no tenant with subdomain 'ghost'"),
+    ]:
+        result = run(app, *args)
+        assert result.exit_code != 0
+        assert message in result.output
+        assert "Traceback" not in result.output
+    db.session.rollback()
+    assert db.session.query(Tenant).count() == 1

@@ -1,0 +1,45 @@
+"""A task goes through Redis to a real Celery worker process and runs as the right tenant."""
+
+import pytest
+
+from worker.tasks.health import worker_heartbeat
+
+pytestmark = pytest.mark.worker
+
+
+def test_task_round_trip_through_real_worker_carries_the_tenant(real_worker, make_tenant):
+    acme, beta = make_tenant("acme"), make_tenant("beta")
+    acme_result = worker_heartbeat.apply_async(args=[acme.id], ignore_result=False)
+    beta_result = worker_heartbeat.apply_async(args=[beta.id], ignore_result=False)
+    acme_seen = acme_result.get(timeout=20)
+    beta_seen = beta_result.get(timeout=20)
+    assert acme_seen["tenant_id"] == acme.id and acme_seen["subdomain"] == "acme"
+    assert beta_seen["tenant_id"] == beta.id and beta_seen["subdomain"] == "beta"
+    assert acme_seen["hostname"].startswith("tests-")  # ran in the worker process, not here
+
+
+def test_tasks_are_serialised_as_json_only(app):
+    conf = app.extensions["celery"].conf
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+
+
+def test_enqueue_after_commit_sends_only_on_commit(db_session, make_tenant, app):
+    from app.extensions import db
+    from worker.dispatch import enqueue_after_commit
+
+    tenant = make_tenant("disp")
+    sent = []
+
+    class Recorder:
+        def apply_async(self, args, kwargs):
+            sent.append(args)
+
+    enqueue_after_commit(Recorder(), tenant.id)
+    db.session.rollback()
+    assert sent == []  # a rolled-back transaction sends nothing
+    enqueue_after_commit(Recorder(), tenant.id)
+    db.session.commit()
+    assert sent == [(tenant.id,)]

@@ -1,0 +1,3 @@
+"""Celery tasks, one module per kind of work (its queue is routed by module name)."""
+
+from worker.tasks import health  # noqa: F401
