@@ -1,0 +1,247 @@
+"""Start and drive the local Stripe emulator (patched localstripe) from tests and scripts.
+
+Run it by hand with ``python -m app.emulator [--port 8420] [--webhook-delay 0]``; it listens on
+127.0.0.1 only and keeps everything in memory (nothing is written to /tmp or anywhere else).
+
+From Python::
+
+    with StripeEmulator().start() as emulator:          # port 0: any free port
+        client = stripe.StripeClient("sk_test_emulator", base_addresses={"api": emulator.url})
+        emulator.register_webhook("platform", "http://127.0.0.1:5000/stripe/webhook", "whsec_x")
+        emulator.register_webhook("connect", "http://127.0.0.1:5000/stripe/connect", "whsec_y",
+                                  connect=True)
+
+What an app needs to know:
+
+* Secret keys must look like ``sk_test_...`` (anything starting ``sk_`` is accepted);
+  publishable keys ``pk_test_...`` are accepted where Stripe.js uses them.
+* The fake Stripe.js is served at ``<url>/js.stripe.com/v3/``: load it instead of
+  https://js.stripe.com/v3/ and ``stripe.confirmCardSetup(clientSecret, {payment_method:
+  {card: cardElement}})`` confirms against the emulator (no iframe, plain inputs).
+* ``Stripe-Account: acct_...`` selects a connected account's own data; without it requests
+  use the platform's. Events from connected accounts carry ``account``.
+* Webhook endpoints are registered with ``POST <url>/_config/webhooks/<id>`` (form fields
+  ``url``, ``secret``, optional ``events[]``, optional ``connect=true``) and removed with
+  ``DELETE`` on the same path; ``DELETE <url>/_config/data`` wipes all accounts' data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8420
+READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
+MAIN_SCRIPT = Path(__file__).with_name("__main__.py")
+
+
+class EmulatorError(RuntimeError):
+    """The emulator did not start, or refused a configuration request."""
+
+
+class StripeEmulator:
+    """The patched localstripe running in a subprocess on 127.0.0.1."""
+
+    def __init__(self, *, webhook_delay: float = 0.0, startup_timeout: float = 10.0) -> None:
+        self.webhook_delay = webhook_delay
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[str] | None = None
+        self._url: str | None = None
+        self._output: collections.deque[str] = collections.deque(maxlen=400)
+        self._ready = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> StripeEmulator:
+        """Launch the emulator on `port` (0: a free one) and wait until it answers."""
+        if self._process is not None:
+            raise EmulatorError(f"Stripe emulator already running at {self._url}")
+        self._ready.clear()
+        self._output.clear()
+        command = [
+            sys.executable,
+            str(MAIN_SCRIPT),
+            "--port",
+            str(port),
+            "--webhook-delay",
+            str(self.webhook_delay),
+        ]
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+        try:
+            self._wait_until_answering(time.monotonic() + self.startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the subprocess (SIGTERM, then SIGKILL after 5 s)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdout is not None:
+            if self._reader is not None:
+                self._reader.join(timeout=5)
+            process.stdout.close()
+        self._url = None
+
+    def __enter__(self) -> StripeEmulator:
+        if self._process is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL for stripe-python's base_addresses["api"], e.g. http://127.0.0.1:8420."""
+        if self._url is None:
+            raise EmulatorError("Stripe emulator is not running; call start() first")
+        return self._url
+
+    @property
+    def js_url(self) -> str:
+        """The fake Stripe.js to load in pages instead of https://js.stripe.com/v3/."""
+        return f"{self.url}/js.stripe.com/v3/"
+
+    def log_tail(self, lines: int = 50) -> str:
+        """The emulator's last output lines (access log, delivery log, tracebacks)."""
+        return "\n".join(list(self._output)[-lines:])
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def register_webhook(
+        self,
+        endpoint_id: str,
+        url: str,
+        secret: str,
+        connect: bool = False,
+        events: list[str] | None = None,
+    ) -> None:
+        """Deliver events to `url`, signed with `secret`.
+
+        connect=False: only the platform's own events; connect=True: only events from
+        connected accounts (Stripe-Account requests), which carry `account`. `events` limits
+        the event types (None: all). Registering an existing id replaces it.
+        """
+        fields = [("url", url), ("secret", secret), ("connect", "true" if connect else "false")]
+        fields += [("events[]", event_type) for event_type in events or []]
+        if events is not None and not events:
+            raise EmulatorError("events=[] would deliver nothing; pass None for all events")
+        self._config_request("POST", f"/_config/webhooks/{endpoint_id}", fields)
+
+    def unregister_webhook(self, endpoint_id: str) -> None:
+        self._config_request("DELETE", f"/_config/webhooks/{endpoint_id}")
+
+    def flush(self) -> None:
+        """Forget every object of every account (webhook endpoints stay registered)."""
+        self._config_request("DELETE", "/_config/data")
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _config_request(self, method: str, path: str, fields: list | None = None) -> None:
+        data = urllib.parse.urlencode(fields).encode() if fields is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")
+            raise EmulatorError(f"{method} {path} failed: HTTP {error.code} {detail}") from None
+
+    def _read_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            line = line.rstrip("\n")
+            self._output.append(line)
+            match = READY_LINE.match(line)
+            if match and not self._ready.is_set():
+                self._url = match.group(1)
+                self._ready.set()
+
+    def _wait_until_answering(self, deadline: float) -> None:
+        assert self._process is not None
+        while not self._ready.wait(timeout=0.05):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self._fail("did not report its address")
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self._url}/_config/health", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self._fail("did not answer on /_config/health")
+                time.sleep(0.05)
+
+    def _fail(self, what: str) -> None:
+        exit_code = self._process.poll() if self._process else None
+        if exit_code is not None and self._reader is not None:
+            self._reader.join(timeout=2)  # so the log tail has the process's last words
+        state = f"exited with code {exit_code}" if exit_code is not None else "still starting"
+        raise EmulatorError(
+            f"Stripe emulator {what} within {self.startup_timeout:.0f} s ({state}).\n"
+            f"Its output:\n{self.log_tail()}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``python -m app.emulator``: serve the patched localstripe on 127.0.0.1."""
+    parser = argparse.ArgumentParser(
+        prog="python -m app.emulator", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument(
+        "--webhook-delay",
+        type=float,
+        default=float(os.environ.get("STRIPE_EMULATOR_WEBHOOK_DELAY", "0")),
+        help="seconds to wait before each webhook delivery (default 0)",
+    )
+    args = parser.parse_args(argv)
+
+    from aiohttp import web
+
+    from .server import build_app
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    app = build_app(webhook_delay=args.webhook_delay)
+    # Bind ourselves: loopback only, and the real port is known even when 0 was asked for.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, args.port))
+    port = sock.getsockname()[1]
+    print(f"Stripe emulator listening on http://{HOST}:{port}", flush=True)
+    web.run_app(app, sock=sock, print=None, access_log=logging.getLogger("aiohttp.access"))
