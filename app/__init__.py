@@ -8,6 +8,7 @@ from flask import Flask
 
 import tenants
 from app import auth  # noqa: F401  (registers Flask-Login's user loader)
+from app.billing import models as billing_models  # noqa: F401  (models known to Alembic)
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.security import init_security
@@ -43,8 +44,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     import worker.tasks  # noqa: F401  (registers the tasks with Celery)
     from app.core.views import bp as core_bp
+    from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(webhooks_bp)
 
     from app.demo.cli import demo_cli
 

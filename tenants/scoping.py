@@ -18,9 +18,7 @@ class TenantScoped:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
-        return mapped_column(
-            Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        return mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
 def _touches_scoped_model(state) -> bool:

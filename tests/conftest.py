@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from app.emulator.launcher import StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
+from tests.support.live_server import LiveServer
 from tests.support.probe_model import create_probe_table
 from tests.support.services import require_postgres, require_redis
 from tests.support.settings import (
@@ -22,6 +24,8 @@ from tests.support.smtp_sink import SmtpSink
 from tests.support.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
+PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
+CONNECT_WEBHOOK_SECRET = "whsec_billfold_connect_test"
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +36,14 @@ def smtp_sink():
 
 
 @pytest.fixture(scope="session")
-def service_env(smtp_sink) -> dict[str, str]:
+def stripe_emulator():
+    """The patched localstripe (app/emulator), one subprocess for the whole session."""
+    with StripeEmulator().start(port=0) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
     """The environment the app (and a worker subprocess) runs with under test."""
     return {
         "BILLFOLD_ENV": "testing",
@@ -44,6 +55,11 @@ def service_env(smtp_sink) -> dict[str, str]:
         "MAIL_PORT": str(smtp_sink.port),
         "MAIL_DEFAULT_SENDER": "Billfold <no-reply@billfold.test>",
         "RATELIMIT_ENABLED": "true",
+        "STRIPE_API_BASE": stripe_emulator.url,
+        "STRIPE_SECRET_KEY": PLATFORM_STRIPE_KEY,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold",
+        "STRIPE_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
+        "STRIPE_JS_URL": stripe_emulator.js_url,
     }
 
 
@@ -110,6 +126,21 @@ def worker_process(app, service_env):
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(app, service_env, stripe_emulator):
+    """gunicorn serving the app (tasks via Redis); the emulator's Connect webhooks aim at it."""
+    server = LiveServer(service_env, Path(ARTIFACTS_DIR) / "gunicorn.log").start()
+    stripe_emulator.register_webhook(
+        "billfold-connect",
+        f"{server.url}/webhooks/stripe/connect",
+        CONNECT_WEBHOOK_SECRET,
+        connect=True,
+    )
+    yield server
+    stripe_emulator.unregister_webhook("billfold-connect")
+    server.stop()
 
 
 @pytest.fixture

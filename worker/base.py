@@ -31,6 +31,7 @@ def tenant_task(*, retry_on: tuple[type[BaseException], ...] = (), **options):
         run.__module__ = func.__module__
         run.__doc__ = func.__doc__
         settings = {**DEFAULT_RETRY, "autoretry_for": retry_on, **options}
-        return shared_task(bind=True, name=f"{func.__module__}.{func.__name__}", **settings)(run)
+        settings.setdefault("name", f"{func.__module__}.{func.__name__}")
+        return shared_task(bind=True, **settings)(run)
 
     return decorator

@@ -11,7 +11,19 @@ QUEUES = ("email", "events", "backfill", "default")
 ROUTES = {
     "worker.tasks.email.*": {"queue": "email"},
     "worker.tasks.events.*": {"queue": "events"},
+    "worker.tasks.health.*": {"queue": "default"},
     "worker.tasks.backfill.*": {"queue": "backfill"},
+}
+
+BEAT_SCHEDULE = {
+    "requeue-stuck-events": {
+        "task": "worker.tasks.events.requeue_stuck_events",
+        "schedule": 60.0,
+    },
+    "reconcile-tenants": {
+        "task": "worker.tasks.events.reconcile_tenants",
+        "schedule": 15 * 60.0,
+    },
 }
 
 
@@ -37,6 +49,7 @@ def celery_settings(app: Flask) -> dict:
         # A task that outlives this is redelivered; keep it above the slowest backfill page.
         "broker_transport_options": {"visibility_timeout": 3600},
         "worker_hijack_root_logger": False,
+        "beat_schedule": BEAT_SCHEDULE,
         "timezone": "UTC",
     }
 

@@ -1,0 +1,1 @@
+"""The Stripe cache: models, upserts from Stripe objects, event processing, backfill."""

@@ -1,0 +1,85 @@
+"""Process one stored Stripe event: lock it, sync the object it is about, mark it processed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.billing.models import CachedInvoice
+from app.billing.models.base import as_utc
+from app.billing.sync import event_target, refresh_subscription_preview, sync_object
+from app.billing.upsert import cached_row
+from app.extensions import db
+from app.webhooks.models import EventStatus, StripeEvent
+from tenants.models import StripeConnectionStatus, Tenant
+from tenants.stripe_client import stripe_client_for
+
+log = logging.getLogger(__name__)
+
+DEAUTHORIZED = "account.application.deauthorized"
+
+
+def process_event(event_id: int, *, final_attempt: bool = False) -> str:
+    """Process a stored event in the current tenant's context; returns what happened.
+
+    Runs in one transaction: the event row stays locked while its object is re-fetched and written,
+    so a duplicate task waits and then finds it processed. On failure the transaction rolls back
+    (nothing half-written), the error is recorded, and the exception propagates for a retry.
+    """
+    started = time.perf_counter()
+    event = db.session.scalars(
+        select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
+    ).one_or_none()
+    if event is None:
+        return "missing"
+    if event.status not in EventStatus.OPEN:
+        db.session.rollback()
+        return "already-" + event.status
+    try:
+        note = _apply(event)
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(event_id, exc, final_attempt)
+        raise
+    event.status = EventStatus.PROCESSED
+    event.note = note
+    event.attempts += 1
+    event.last_error = None
+    event.processed_at = datetime.now(UTC)
+    event.processing_ms = round((time.perf_counter() - started) * 1000, 2)
+    db.session.commit()
+    return note
+
+
+def _apply(event: StripeEvent) -> str:
+    tenant = db.session.get(Tenant, event.tenant_id)
+    if event.type == DEAUTHORIZED:
+        tenant.mark_disconnected()
+        return "tenant disconnected"
+    if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        return "ignored: tenant not connected"
+    target = event_target(event.payload)
+    if target is None:
+        return "ignored: no cached object"
+    kind, object_id = target
+    client = stripe_client_for(tenant)
+    outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
+    if kind == "invoice" and outcome.fetched and not outcome.gone:
+        invoice = cached_row(CachedInvoice, object_id)
+        if invoice.subscription_id:
+            refresh_subscription_preview(client, invoice.subscription_id)
+    return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
+
+
+def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
+    event = db.session.get(StripeEvent, event_id)
+    if event is None:
+        return
+    event.attempts += 1
+    event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.status = EventStatus.FAILED if final_attempt else EventStatus.PENDING
+    db.session.commit()
+    log.warning("stripe event %s attempt %s failed: %s", event.stripe_id, event.attempts, exc)

@@ -1,0 +1,127 @@
+"""Stripe object (as a dict) -> the columns our pages query. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from app.billing.models.base import from_timestamp
+
+
+def stripe_id_of(value) -> str | None:
+    """An expandable field: either an id string or an expanded object with an id."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
+
+
+def customer_columns(obj: dict) -> dict:
+    email = obj.get("email")
+    settings = obj.get("invoice_settings") or {}
+    default_pm = stripe_id_of(settings.get("default_payment_method")) or stripe_id_of(
+        obj.get("default_source")
+    )
+    return {
+        "email": email,
+        "email_normalized": email.strip().lower() if email else None,
+        "name": obj.get("name"),
+        "currency": obj.get("currency"),
+        "default_payment_method_id": default_pm,
+    }
+
+
+def product_columns(obj: dict) -> dict:
+    return {"name": obj.get("name"), "active": bool(obj.get("active", True))}
+
+
+def price_columns(obj: dict) -> dict:
+    recurring = obj.get("recurring") or {}
+    # Legacy plans (localstripe, old accounts) carry amount/interval at the top level.
+    return {
+        "product_id": stripe_id_of(obj.get("product")),
+        "nickname": obj.get("nickname"),
+        "unit_amount": obj.get("unit_amount", obj.get("amount")),
+        "currency": obj.get("currency"),
+        "recurring_interval": recurring.get("interval", obj.get("interval")),
+        "recurring_interval_count": recurring.get("interval_count", obj.get("interval_count")),
+        "active": bool(obj.get("active", True)),
+    }
+
+
+def subscription_item_columns(item: dict, subscription: dict) -> dict:
+    price = item.get("price") or item.get("plan") or {}
+    # Today's API keeps the billing period on each item; older payloads had it on the subscription.
+    return {
+        "subscription_id": subscription["id"],
+        "price_id": stripe_id_of(price),
+        "product_id": stripe_id_of(price.get("product")) if isinstance(price, dict) else None,
+        "quantity": item.get("quantity") or 1,
+        "current_period_start": from_timestamp(
+            item.get("current_period_start") or subscription.get("current_period_start")
+        ),
+        "current_period_end": from_timestamp(
+            item.get("current_period_end") or subscription.get("current_period_end")
+        ),
+    }
+
+
+def subscription_items(obj: dict) -> list[dict]:
+    return ((obj.get("items") or {}).get("data")) or []
+
+
+def subscription_columns(obj: dict) -> dict:
+    item_ends = [
+        i.get("current_period_end") for i in subscription_items(obj) if i.get("current_period_end")
+    ]
+    period_end = min(item_ends) if item_ends else obj.get("current_period_end")
+    return {
+        "customer_id": stripe_id_of(obj.get("customer")),
+        "status": obj.get("status") or "unknown",
+        "cancel_at_period_end": bool(obj.get("cancel_at_period_end")),
+        "cancel_at": from_timestamp(obj.get("cancel_at")),
+        "canceled_at": from_timestamp(obj.get("canceled_at")),
+        "trial_end": from_timestamp(obj.get("trial_end")),
+        "current_period_end": from_timestamp(period_end),
+        "default_payment_method_id": stripe_id_of(obj.get("default_payment_method")),
+        "currency": obj.get("currency"),
+    }
+
+
+def invoice_columns(obj: dict) -> dict:
+    parent = (obj.get("parent") or {}).get("subscription_details") or {}
+    # Today's API moved the subscription under parent.subscription_details.
+    subscription = stripe_id_of(parent.get("subscription")) or stripe_id_of(obj.get("subscription"))
+    return {
+        "customer_id": stripe_id_of(obj.get("customer")),
+        "subscription_id": subscription,
+        "number": obj.get("number"),
+        "status": obj.get("status"),
+        "currency": obj.get("currency"),
+        "total": obj.get("total") or 0,
+        "amount_due": obj.get("amount_due") or 0,
+        "amount_paid": obj.get("amount_paid") or 0,
+        "amount_remaining": obj.get("amount_remaining", obj.get("amount_due")) or 0,
+        "due_date": from_timestamp(obj.get("due_date")),
+        "period_end": from_timestamp(obj.get("period_end")),
+        "hosted_invoice_url": obj.get("hosted_invoice_url"),
+        "invoice_pdf": obj.get("invoice_pdf"),
+    }
+
+
+def payment_method_columns(obj: dict) -> dict:
+    card = obj.get("card") or {}
+    return {
+        "customer_id": stripe_id_of(obj.get("customer")),
+        "type": obj.get("type") or "card",
+        "brand": card.get("brand"),
+        "last4": card.get("last4"),
+        "exp_month": card.get("exp_month"),
+        "exp_year": card.get("exp_year"),
+    }
+
+
+def upcoming_invoice_columns(preview: dict, subscription: dict) -> dict:
+    next_at = preview.get("next_payment_attempt") or preview.get("period_end")
+    return {
+        "customer_id": stripe_id_of(subscription.get("customer")),
+        "currency": preview.get("currency"),
+        "amount_due": preview.get("amount_due") or 0,
+        "next_payment_at": from_timestamp(next_at),
+    }

@@ -1,0 +1,21 @@
+"""A Stripe customer of a tenant; portal users see every customer whose email matches theirs."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.billing.models.base import StripeCached, cached_table_args
+from app.extensions import db
+
+
+class CachedCustomer(StripeCached, db.Model):
+    __tablename__ = "billing_customers"
+    __table_args__ = cached_table_args(Index(None, "tenant_id", "email_normalized"))
+
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Lower-cased email: matched case-insensitively with a plain index on every database.
+    email_normalized: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    default_payment_method_id: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,21 @@
+"""Cards on file: brand, last 4 and expiry are all a page needs."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.billing.models.base import StripeCached, cached_table_args
+from app.extensions import db
+
+
+class CachedPaymentMethod(StripeCached, db.Model):
+    __tablename__ = "billing_payment_methods"
+    __table_args__ = cached_table_args(Index(None, "tenant_id", "customer_id"))
+
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(30), nullable=False, default="card")
+    brand: Mapped[str | None] = mapped_column(String(30))
+    last4: Mapped[str | None] = mapped_column(String(4))
+    exp_month: Mapped[int | None] = mapped_column(Integer)
+    exp_year: Mapped[int | None] = mapped_column(Integer)

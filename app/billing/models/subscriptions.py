@@ -1,0 +1,41 @@
+"""Subscriptions and their items; today's API keeps the billing period on each item."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.billing.models.base import StripeCached, cached_table_args
+from app.extensions import db
+
+
+class CachedSubscription(StripeCached, db.Model):
+    __tablename__ = "billing_subscriptions"
+    __table_args__ = cached_table_args(Index(None, "tenant_id", "customer_id"))
+
+    customer_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cancel_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    trial_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The earliest period end among the items: when the next renewal happens.
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Set by the portal when a customer cancels; shown to the merchant.
+    cancellation_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class CachedSubscriptionItem(StripeCached, db.Model):
+    __tablename__ = "billing_subscription_items"
+    __table_args__ = cached_table_args(Index(None, "tenant_id", "subscription_id"))
+
+    subscription_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    price_id: Mapped[str | None] = mapped_column(String(255))
+    product_id: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    current_period_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

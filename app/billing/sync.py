@@ -1,0 +1,89 @@
+"""Bring one cached object up to date with Stripe: lock, skip if already fresh, re-fetch, upsert.
+
+Re-fetching (instead of trusting an event's payload) makes arrival order irrelevant: whatever order
+events come in, the last write is Stripe's current state. Several events about one object cost one
+read: an event stored before our last read of the object began is already reflected in the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+
+from app.billing.fetch import GONE, fetch_object
+from app.billing.locks import lock_stripe_object
+from app.billing.mapping import stripe_id_of
+from app.billing.models import CachedSubscription
+from app.billing.models.base import as_utc
+from app.billing.upcoming import drop_upcoming_invoice, refresh_upcoming_invoice
+from app.billing.upsert import MODELS, apply_stripe_object, cached_row, mark_deleted
+from tenants.context import current_tenant_id
+
+SYNCABLE_KINDS = frozenset(MODELS)
+
+
+@dataclass
+class SyncOutcome:
+    kind: str
+    stripe_id: str
+    fetched: bool  # False when the cache was already newer than the event
+    gone: bool = False
+
+
+def sync_object(
+    client: stripe.StripeClient, kind: str, stripe_id: str, *, known_since: datetime | None = None
+) -> SyncOutcome:
+    """Make the cached copy of (kind, stripe_id) current, within the caller's transaction.
+
+    `known_since`: when we learnt the object changed (an event's received_at). If our last read of
+    the object started after that moment, the cache already reflects the change: no read needed.
+    """
+    lock_stripe_object(current_tenant_id(), stripe_id)
+    model, _ = MODELS[kind]
+    row = cached_row(model, stripe_id)
+    if known_since is not None and row is not None and as_utc(row.synced_at) >= known_since:
+        return SyncOutcome(kind, stripe_id, fetched=False)
+
+    started = datetime.now(UTC)
+    obj = fetch_object(client, kind, stripe_id)
+    if obj is GONE:
+        mark_deleted(kind, stripe_id, started)
+        if kind == "subscription":
+            drop_upcoming_invoice(stripe_id)
+        return SyncOutcome(kind, stripe_id, fetched=True, gone=True)
+
+    apply_stripe_object(obj, started)
+    if kind == "subscription":
+        refresh_upcoming_invoice(client, obj, started)
+    return SyncOutcome(kind, stripe_id, fetched=True)
+
+
+def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: str) -> None:
+    """An invoice changed: the subscription's next charge may have too (proration, credit)."""
+    row = cached_row(CachedSubscription, subscription_id)
+    if row is not None and not row.deleted:
+        refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
+
+
+def event_target(payload: dict) -> tuple[str, str] | None:
+    """Which cached object an event is about, from its data.object's type and id only."""
+    obj = (payload.get("data") or {}).get("object") or {}
+    kind, object_id = obj.get("object"), obj.get("id")
+    if kind in SYNCABLE_KINDS and object_id:
+        return ("price" if kind == "plan" else kind), object_id
+    related = {
+        "setup_intent": ("payment_method", obj.get("payment_method")),
+        "invoiceitem": ("invoice", obj.get("invoice")),
+        "charge": ("invoice", obj.get("invoice")),
+        "payment_intent": ("invoice", obj.get("invoice")),
+        "discount": (
+            ("subscription", obj.get("subscription"))
+            if obj.get("subscription")
+            else ("customer", obj.get("customer"))
+        ),
+    }.get(kind)
+    if related and related[1]:
+        return related[0], stripe_id_of(related[1])
+    return None

@@ -1,0 +1,53 @@
+"""The next charge of a subscription, as Stripe will make it (invoices.create_preview)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import stripe
+from sqlalchemy import delete
+
+from app.billing import mapping
+from app.billing.fetch import plain_dict
+from app.billing.models import UpcomingInvoice
+from app.billing.upsert import write_cached_row
+from app.extensions import db
+
+RENEWING_STATUSES = {"active", "trialing", "past_due"}
+
+
+def refresh_upcoming_invoice(
+    client: stripe.StripeClient, subscription: dict, synced_at: datetime
+) -> UpcomingInvoice | None:
+    """Store the preview of the subscription's next invoice, or remove it if none will come."""
+    if subscription.get("status") not in RENEWING_STATUSES or subscription.get(
+        "cancel_at_period_end"
+    ):
+        return drop_upcoming_invoice(subscription["id"])
+    customer = mapping.stripe_id_of(subscription.get("customer"))
+    try:
+        preview = plain_dict(
+            client.v1.invoices.create_preview(
+                params={"customer": customer, "subscription": subscription["id"]}
+            )
+        )
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status in (400, 404):  # Stripe: no upcoming invoice for this subscription
+            return drop_upcoming_invoice(subscription["id"])
+        raise
+    return write_cached_row(
+        UpcomingInvoice,
+        subscription["id"],
+        mapping.upcoming_invoice_columns(preview, subscription),
+        preview,
+        synced_at,
+    )
+
+
+def drop_upcoming_invoice(subscription_id: str) -> None:
+    db.session.execute(
+        delete(UpcomingInvoice)
+        .where(UpcomingInvoice.stripe_id == subscription_id)
+        .execution_options(synchronize_session=False)
+    )
+    return None

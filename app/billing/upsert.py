@@ -1,0 +1,96 @@
+"""Write Stripe objects into the cache: the one entry point is apply_stripe_object()."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from app.billing import mapping
+from app.billing.models import (
+    CachedCustomer,
+    CachedInvoice,
+    CachedPaymentMethod,
+    CachedPrice,
+    CachedProduct,
+    CachedSubscription,
+    CachedSubscriptionItem,
+)
+from app.billing.models.base import from_timestamp
+from app.extensions import db
+
+MODELS = {
+    "customer": (CachedCustomer, mapping.customer_columns),
+    "product": (CachedProduct, mapping.product_columns),
+    "price": (CachedPrice, mapping.price_columns),
+    "plan": (CachedPrice, mapping.price_columns),  # a plan is the legacy face of a price
+    "subscription": (CachedSubscription, mapping.subscription_columns),
+    "invoice": (CachedInvoice, mapping.invoice_columns),
+    "payment_method": (CachedPaymentMethod, mapping.payment_method_columns),
+}
+
+
+def cached_row(model, stripe_id: str):
+    return db.session.scalars(select(model).where(model.stripe_id == stripe_id)).one_or_none()
+
+
+def write_cached_row(model, stripe_id: str, columns: dict, data: dict, synced_at: datetime):
+    row = cached_row(model, stripe_id)
+    if row is None:
+        row = model(stripe_id=stripe_id)
+        db.session.add(row)
+    for key, value in columns.items():
+        setattr(row, key, value)
+    row.data = data
+    row.livemode = bool(data.get("livemode"))
+    row.deleted = bool(data.get("deleted"))
+    row.stripe_created = from_timestamp(data.get("created")) or row.stripe_created
+    row.synced_at = synced_at
+    return row
+
+
+def apply_stripe_object(obj: dict, synced_at: datetime):
+    """Upsert one Stripe object (and what hangs on it) into the current tenant's cache."""
+    kind = obj.get("object")
+    if kind not in MODELS:
+        raise ValueError(f"no cache for Stripe objects of type {kind!r}")
+    model, columns_of = MODELS[kind]
+    if obj.get("deleted"):
+        return mark_deleted(kind, obj["id"], synced_at)
+    row = write_cached_row(model, obj["id"], columns_of(obj), obj, synced_at)
+    if kind == "subscription":
+        _write_items(obj, synced_at)
+    return row
+
+
+def _write_items(subscription: dict, synced_at: datetime) -> None:
+    items = mapping.subscription_items(subscription)
+    keep = [item["id"] for item in items]
+    for item in items:
+        write_cached_row(
+            CachedSubscriptionItem,
+            item["id"],
+            mapping.subscription_item_columns(item, subscription),
+            item,
+            synced_at,
+        )
+    # Items removed from the subscription at Stripe are removed here too.
+    db.session.execute(
+        delete(CachedSubscriptionItem)
+        .where(CachedSubscriptionItem.subscription_id == subscription["id"])
+        .where(CachedSubscriptionItem.stripe_id.not_in(keep))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_deleted(kind: str, stripe_id: str, synced_at: datetime):
+    """Stripe says the object is gone: keep the row for history, flagged deleted."""
+    model, _ = MODELS[kind]
+    row = cached_row(model, stripe_id)
+    if row is None:
+        return None
+    row.deleted = True
+    row.synced_at = synced_at
+    if kind == "payment_method":
+        row.customer_id = None
+    return row

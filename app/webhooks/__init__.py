@@ -1,0 +1,1 @@
+"""Stripe webhook endpoints: verify, store, enqueue, answer 200."""

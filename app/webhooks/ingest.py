@@ -1,0 +1,101 @@
+"""Verify a delivery's signature on the raw body and store the event once, by its evt_ id."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.webhooks.models import EventStatus, StripeEvent
+from tenants.models import StripeConnectionStatus, Tenant
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class RejectedDelivery(Exception):
+    """A delivery we refuse: nothing is stored and Stripe is told why (4xx, or 5xx to retry)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
+    """The event of a delivery whose Stripe-Signature matches `secret`, or RejectedDelivery."""
+    if not signature:
+        raise RejectedDelivery(400, "missing Stripe-Signature header")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE_SECONDS)
+    except UnicodeDecodeError:
+        raise RejectedDelivery(400, "body is not UTF-8") from None
+    except stripe.SignatureVerificationError as exc:
+        # Covers a wrong secret, a tampered body and a timestamp outside the tolerance.
+        raise RejectedDelivery(400, f"signature check failed: {exc.user_message or exc}") from None
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise RejectedDelivery(400, "body is not JSON") from None
+    if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
+        raise RejectedDelivery(400, "body is not a Stripe event")
+    if not isinstance(event.get("type"), str) or not isinstance(event.get("data"), dict):
+        raise RejectedDelivery(400, "event has no type or data")
+    return event
+
+
+def _initial_status(tenant: Tenant, event: dict) -> tuple[str, str | None]:
+    if bool(event.get("livemode")) != tenant.stripe_livemode:
+        return EventStatus.IGNORED, "ignored: wrong mode (test vs live)"
+    if (
+        tenant.stripe_status != StripeConnectionStatus.CONNECTED
+        and event["type"] != "account.application.deauthorized"
+    ):
+        return EventStatus.IGNORED, "ignored: tenant not connected"
+    return EventStatus.PENDING, None
+
+
+def store_event(
+    tenant: Tenant, event: dict, *, source: str = "webhook"
+) -> tuple[StripeEvent, bool]:
+    """Insert the event unless its id is already stored; returns (row, newly_stored).
+
+    INSERT .. ON CONFLICT DO NOTHING makes concurrent duplicate deliveries safe without a race.
+    """
+    obj = event["data"].get("object") or {}
+    status, note = _initial_status(tenant, event)
+    created = event.get("created")
+    values = {
+        "tenant_id": tenant.id,
+        "stripe_id": event["id"],
+        "type": event["type"][:100],
+        "account": event.get("account"),
+        "livemode": bool(event.get("livemode")),
+        "api_version": (event.get("api_version") or None),
+        "object_type": obj.get("object") if isinstance(obj, dict) else None,
+        "object_id": obj.get("id") if isinstance(obj, dict) else None,
+        "stripe_created": datetime.fromtimestamp(created, UTC)
+        if isinstance(created, int)
+        else None,
+        "payload": event,
+        "source": source,
+        "status": status,
+        "note": note,
+        "received_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(StripeEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "stripe_id"])
+    )
+    inserted = db.session.execute(statement).rowcount == 1
+    row = db.session.scalars(select(StripeEvent).where(StripeEvent.stripe_id == event["id"])).one()
+    return row, inserted

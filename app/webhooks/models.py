@@ -1,0 +1,64 @@
+"""A Stripe event as delivered: kept before anything else, processed later by a worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from tenants.scoping import TenantScoped
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStatus:
+    PENDING = "pending"  # stored, waiting for (or between) processing attempts
+    PROCESSED = "processed"
+    FAILED = "failed"  # out of retries; visible to operators and replayable
+    IGNORED = "ignored"  # stored for the record, deliberately not processed (wrong mode, ...)
+    OPEN = (PENDING, FAILED)
+
+
+class StripeEvent(TenantScoped, db.Model):
+    __tablename__ = "stripe_events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "stripe_id"),
+        Index(None, "status", "received_at"),
+        Index(None, "tenant_id", "status", "received_at"),
+        Index(None, "tenant_id", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    type: Mapped[str] = mapped_column(String(100), nullable=False)
+    account: Mapped[str | None] = mapped_column(String(255))
+    livemode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    api_version: Mapped[str | None] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # How it reached us: "webhook" or "reconcile" (found in Stripe's event list).
+    source: Mapped[str] = mapped_column(String(20), nullable=False, default="webhook")
+
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=EventStatus.PENDING)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processing_ms: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(String(200))

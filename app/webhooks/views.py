@@ -1,0 +1,93 @@
+"""Stripe webhook endpoints: the platform's Connect endpoint and one per API-key tenant."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from app.extensions import csrf, db
+from app.webhooks.ingest import RejectedDelivery, store_event, verified_event
+from app.webhooks.models import EventStatus
+from tenants.context import tenant_context
+from tenants.models import Tenant
+from tenants.resolution import require_platform_host
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe events are a few KB; anything this large is not one
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/stripe")
+bp.before_request(require_platform_host)
+csrf.exempt(bp)  # authenticated by Stripe's signature, not by a session
+
+
+@bp.errorhandler(RejectedDelivery)
+def _rejected(exc: RejectedDelivery):
+    log.warning("webhook rejected (%s) on %s: %s", exc.status, request.path, exc.reason)
+    return jsonify(error=exc.reason), exc.status
+
+
+def _raw_body() -> bytes:
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
+        raise RejectedDelivery(413, "payload too large")
+    body = request.get_data(cache=False)
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise RejectedDelivery(413, "payload too large")
+    return body
+
+
+@bp.post("/connect")
+def connect_endpoint():
+    """Events of every connected account; `account` on the event selects the tenant."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        # We cannot verify, so we must not accept: a 5xx makes Stripe retry until we are fixed.
+        raise RejectedDelivery(503, "Connect webhook secret is not configured")
+    event = verified_event(_raw_body(), request.headers.get("Stripe-Signature"), secret)
+    account = event.get("account")
+    if not account:
+        raise RejectedDelivery(400, "Connect event without an account")
+    tenant = Tenant.by_stripe_account(account)
+    if tenant is None:
+        # Not stored: it has no tenant to belong to. Stripe retries for days, so an event that
+        # arrives just before its account's connection is saved is delivered again, not lost.
+        raise RejectedDelivery(400, "unknown account")
+    return _accept(tenant, event)
+
+
+@bp.post("/<endpoint_id>")
+def account_endpoint(endpoint_id: str):
+    """Events of one tenant connected by API key, signed with that tenant's own secret."""
+    tenant = db.session.scalars(
+        select(Tenant).where(Tenant.webhook_endpoint_id == endpoint_id)
+    ).one_or_none()
+    if tenant is None or not tenant.stripe_webhook_secret:
+        raise RejectedDelivery(404, "unknown webhook endpoint")
+    event = verified_event(
+        _raw_body(), request.headers.get("Stripe-Signature"), tenant.stripe_webhook_secret
+    )
+    if event.get("account"):
+        raise RejectedDelivery(400, "Connect event sent to an account endpoint")
+    return _accept(tenant, event)
+
+
+def _accept(tenant: Tenant, event: dict):
+    with tenant_context(tenant.id):
+        row, inserted = store_event(tenant, event)
+        event_id, status = row.id, row.status
+        db.session.commit()
+    if status == EventStatus.PENDING:
+        _enqueue(tenant.id, event_id)
+    return jsonify(received=True, duplicate=not inserted, status=status), 200
+
+
+def _enqueue(tenant_id: int, event_id: int) -> None:
+    from worker.tasks.events import process_stripe_event
+
+    try:
+        process_stripe_event.apply_async(args=[tenant_id, event_id])
+    except Exception:  # noqa: BLE001
+        # Stored and committed: the stuck-event sweep will queue it. Stripe must not retry.
+        log.exception("could not enqueue stripe event %s; the sweep will pick it up", event_id)

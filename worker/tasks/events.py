@@ -1,0 +1,76 @@
+"""Stripe event tasks: process one event; sweep stuck events; reconcile against Stripe's list."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from app.billing.events import process_event
+from app.billing.reconcile import missed_events, stuck_event_ids
+from app.extensions import db
+from tenants.context import tenant_context, unscoped
+from tenants.models import StripeConnectionStatus, Tenant
+from tenants.stripe_client import stripe_client_for
+from worker.base import tenant_task
+from worker.locks import single_run
+
+log = logging.getLogger(__name__)
+
+
+@tenant_task(retry_on=(Exception,), max_retries=8)
+def process_stripe_event(self, tenant_id: int, event_id: int) -> str:
+    """Bring the cache up to date with one stored event (retried with backoff on failure)."""
+    return process_event(event_id, final_attempt=self.request.retries >= self.max_retries)
+
+
+@shared_task(name="worker.tasks.events.requeue_stuck_events")
+def requeue_stuck_events() -> int:
+    """Queue again the events still pending long after they were stored (lost task, outage)."""
+    with single_run("requeue_stuck_events", ttl=300) as acquired:
+        if not acquired:
+            return 0
+        with unscoped():
+            stuck = stuck_event_ids()
+        for tenant_id, event_id in stuck:
+            process_stripe_event.apply_async(args=[tenant_id, event_id])
+        return len(stuck)
+
+
+@shared_task(name="worker.tasks.events.reconcile_tenants")
+def reconcile_tenants() -> int:
+    """Queue a reconciliation of every connected tenant."""
+    with unscoped():
+        tenant_ids = db.session.scalars(
+            db.select(Tenant.id).where(Tenant.stripe_status == StripeConnectionStatus.CONNECTED)
+        ).all()
+    for tenant_id in tenant_ids:
+        reconcile_tenant.apply_async(args=[tenant_id])
+    return len(tenant_ids)
+
+
+@tenant_task(name="worker.tasks.events.reconcile_tenant")
+def reconcile_tenant(self, tenant_id: int) -> int:
+    """Store and process any event Stripe lists that never reached our webhook."""
+    with single_run(f"reconcile:{tenant_id}", ttl=900) as acquired:
+        if not acquired:
+            return 0
+        tenant = db.session.get(Tenant, tenant_id)
+        fresh = missed_events(stripe_client_for(tenant), tenant)
+        for event in fresh:
+            process_stripe_event.apply_async(args=[tenant_id, event.id])
+        if fresh:
+            log.info("reconcile %s: %d missed events queued", tenant.subdomain, len(fresh))
+        return len(fresh)
+
+
+def replay_event(tenant_id: int, event_id: int) -> None:
+    """Operator action: put a failed event back in the queue."""
+    from app.webhooks.models import EventStatus, StripeEvent
+
+    with tenant_context(tenant_id):
+        event = db.session.get(StripeEvent, event_id)
+        event.status = EventStatus.PENDING
+        event.last_error = None
+        db.session.commit()
+    process_stripe_event.apply_async(args=[tenant_id, event_id])
