@@ -89,6 +89,9 @@ class Config:
         self.STRIPE_CONNECT_CLIENT_ID = _str("STRIPE_CONNECT_CLIENT_ID")
         self.STRIPE_WEBHOOK_SECRET = _str("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_LIVEMODE = _bool("STRIPE_LIVEMODE", False)
+        # Processing a Stripe event: retries after a failure, waiting ~base x 2^n (capped).
+        self.STRIPE_EVENT_MAX_RETRIES = _int("STRIPE_EVENT_MAX_RETRIES", 8)
+        self.STRIPE_EVENT_RETRY_BASE_MS = _int("STRIPE_EVENT_RETRY_BASE_MS", 2000)
 
         self.MAIL_SERVER = _str("MAIL_SERVER", "localhost")
         self.MAIL_PORT = _int("MAIL_PORT", 25)
@@ -98,6 +101,8 @@ class Config:
         self.MAIL_PASSWORD = _str("MAIL_PASSWORD")
         self.MAIL_DEFAULT_SENDER = _str("MAIL_DEFAULT_SENDER", "Billfold <no-reply@localhost>")
         self.MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", False)
+        # The local demo keeps emails in the database and shows them at /dev/mailbox.
+        self.MAIL_CAPTURE = _bool("MAIL_CAPTURE", False)
 
         keys = _list("BILLFOLD_ENCRYPTION_KEYS")
         self.BILLFOLD_ENCRYPTION_KEYS = keys or self.default_encryption_keys()
@@ -106,6 +111,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.default_secure_cookies())
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.SESSION_COOKIE_HTTPONLY = True
+        self.PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # Host-only cookies: a session of acme.example.com is never sent to beta.example.com.

@@ -9,8 +9,10 @@ from flask import Flask
 import tenants
 from app import auth  # noqa: F401  (registers Flask-Login's user loader)
 from app.billing import models as billing_models  # noqa: F401  (models known to Alembic)
+from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.portal import models as portal_models  # noqa: F401
 from app.security import init_security
 from config import INSTANCE_DIR, load_config
 from tenants.crypto import render_migration_item
@@ -44,10 +46,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     import worker.tasks  # noqa: F401  (registers the tasks with Celery)
     from app.core.views import bp as core_bp
+    from app.portal import bp as portal_bp
     from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(webhooks_bp)
+    login_manager.login_view = "core.home"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "warning"
 
     from app.demo.cli import demo_cli
 

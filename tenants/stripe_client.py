@@ -1,15 +1,65 @@
-"""The one factory for a tenant's Stripe client: its account (Connect) or its own key."""
+"""The one factory for a tenant's Stripe client: its account (Connect) or its own key.
+
+Every client shares one HTTP client per process (kept-alive connections to Stripe), which also
+counts the requests it sends: `stripe_request_count()` lets tests and benchmarks prove how many
+Stripe calls a piece of work cost (say, none for a portal page view).
+"""
 
 from __future__ import annotations
+
+import os
+import threading
 
 import stripe
 from flask import current_app
 
 from tenants.models import StripeConnectionStatus, Tenant
 
+MAX_NETWORK_RETRIES = 2
+TIMEOUT_SECONDS = 30
+
 
 class StripeNotConnected(RuntimeError):
     """The tenant has no usable Stripe connection."""
+
+
+class CountingHTTPClient(stripe.RequestsClient):
+    """stripe-python's requests-based client, counting each HTTP request (retries included)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.Lock()
+        self.requests_sent = 0
+
+    def _count(self) -> None:
+        with self._lock:
+            self.requests_sent += 1
+
+    def request(self, method, url, headers, post_data=None):
+        self._count()
+        return super().request(method, url, headers, post_data)
+
+    def request_stream(self, method, url, headers, post_data=None):
+        self._count()
+        return super().request_stream(method, url, headers, post_data)
+
+
+_shared: tuple[int, CountingHTTPClient] | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_http_client() -> CountingHTTPClient:
+    """This process's HTTP client for Stripe (a forked worker child gets its own)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared[0] != os.getpid():
+            _shared = (os.getpid(), CountingHTTPClient(timeout=TIMEOUT_SECONDS))
+        return _shared[1]
+
+
+def stripe_request_count() -> int:
+    """How many HTTP requests this process has sent to Stripe through our clients so far."""
+    return shared_http_client().requests_sent
 
 
 def _base_addresses() -> dict:
@@ -20,12 +70,22 @@ def _base_addresses() -> dict:
     return {"api": api_base} if api_base else {}
 
 
+def _client(key: str, stripe_account: str | None = None) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        key,
+        stripe_account=stripe_account,
+        base_addresses=_base_addresses(),
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=shared_http_client(),
+    )
+
+
 def platform_stripe_client() -> stripe.StripeClient:
     """The platform's own client (Connect OAuth, platform-level calls)."""
     key = current_app.config.get("STRIPE_SECRET_KEY")
     if not key:
         raise StripeNotConnected("STRIPE_SECRET_KEY is not configured")
-    return stripe.StripeClient(key, base_addresses=_base_addresses(), max_network_retries=2)
+    return _client(key)
 
 
 def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
@@ -33,17 +93,10 @@ def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         raise StripeNotConnected(f"tenant {tenant.subdomain} is not connected to Stripe")
     if tenant.stripe_api_key:
-        return stripe.StripeClient(
-            tenant.stripe_api_key, base_addresses=_base_addresses(), max_network_retries=2
-        )
+        return _client(tenant.stripe_api_key)
     if not tenant.stripe_account_id:
         raise StripeNotConnected(f"tenant {tenant.subdomain} has no Stripe account")
     key = current_app.config.get("STRIPE_SECRET_KEY")
     if not key:
         raise StripeNotConnected("STRIPE_SECRET_KEY is not configured for Connect")
-    return stripe.StripeClient(
-        key,
-        stripe_account=tenant.stripe_account_id,
-        base_addresses=_base_addresses(),
-        max_network_retries=2,
-    )
+    return _client(key, stripe_account=tenant.stripe_account_id)

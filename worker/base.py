@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 
 from tenants.context import tenant_context
@@ -13,6 +15,12 @@ DEFAULT_RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+
+
+def backoff_seconds(retries: int, base: float, cap: float = 600.0) -> float:
+    """Exponential backoff with equal jitter: between half and all of base x 2^retries."""
+    ceiling = min(cap, base * 2**retries)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def tenant_task(*, retry_on: tuple[type[BaseException], ...] = (), **options):

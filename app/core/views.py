@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, Response, abort, g, render_template, request
 from sqlalchemy import text
 
 from app.core.branding import brand_stylesheet
@@ -11,10 +11,15 @@ from app.extensions import db
 bp = Blueprint("core", __name__)
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 def home():
+    """One address, two audiences: a tenant's host shows its portal login, the bare domain ours."""
     if g.tenant is not None:
-        return render_template("core/tenant_home.html", tenant=g.tenant)
+        from app.portal.login_views import login
+
+        return login()
+    if request.method != "GET":
+        abort(405)
     return render_template("core/platform_home.html", tenant=None)
 
 

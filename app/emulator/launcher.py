@@ -23,6 +23,8 @@ What an app needs to know:
 * Webhook endpoints are registered with ``POST <url>/_config/webhooks/<id>`` (form fields
   ``url``, ``secret``, optional ``events[]``, optional ``connect=true``) and removed with
   ``DELETE`` on the same path; ``DELETE <url>/_config/data`` wipes all accounts' data.
+* ``add_fault()`` makes chosen API calls fail (an outage's 503, a 429 rate limit), for a
+  number of calls or until ``remove_fault()``; see ``faults.py``.
 """
 
 from __future__ import annotations
@@ -166,6 +168,28 @@ class StripeEmulator:
 
     def unregister_webhook(self, endpoint_id: str) -> None:
         self._config_request("DELETE", f"/_config/webhooks/{endpoint_id}")
+
+    def add_fault(
+        self,
+        fault_id: str,
+        *,
+        status: int,
+        path: str = "/v1/",
+        method: str | None = None,
+        account: str | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer `status` to API calls whose path starts with `path` (and match `method` and
+        the `account` of their Stripe-Account header, when given): `times` calls, or all of
+        them until remove_fault(fault_id). Registering an existing id replaces it."""
+        fields = [("status", str(status)), ("path", path)]
+        fields += [("method", method)] if method else []
+        fields += [("account", account)] if account else []
+        fields += [("times", str(times))] if times else []
+        self._config_request("POST", f"/_config/faults/{fault_id}", fields)
+
+    def remove_fault(self, fault_id: str) -> None:
+        self._config_request("DELETE", f"/_config/faults/{fault_id}")
 
     def flush(self) -> None:
         """Forget every object of every account (webhook endpoints stay registered)."""

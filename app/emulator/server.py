@@ -6,9 +6,10 @@ from aiohttp import web
 from localstripe import resources
 from localstripe import server as localstripe_server
 
-from . import accounts, customers, invoices, webhook_delivery
+from . import accounts, customers, faults, invoices, webhook_delivery
 from .accounts import account_middleware, tag_events_with_account
 from .customers import install_customers
+from .faults import fault_middleware
 from .invoices import install_invoices
 from .prices import install_prices
 from .routing import Route, error_middleware, install_stripe_not_found
@@ -68,7 +69,12 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     """The emulator app: our routes first, so they win over localstripe's `{id}` patterns."""
     price = apply_patches(webhook_delay)
     app = web.Application(
-        middlewares=[error_middleware, account_middleware, localstripe_server.auth_middleware]
+        middlewares=[
+            error_middleware,
+            fault_middleware,
+            account_middleware,
+            localstripe_server.auth_middleware,
+        ]
     )
     app.on_response_prepare.append(localstripe_server.add_cors_headers)
     app.on_cleanup.append(lambda _app: dispatcher.stop())
@@ -76,6 +82,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     own_routes: list[Route] = [
         *accounts.ROUTES,
         *customers.ROUTES,
+        *faults.ROUTES,
         *invoices.ROUTES,
         *webhook_delivery.ROUTES,
         ("GET", "/_config/health", health),

@@ -74,12 +74,13 @@ def account_endpoint(endpoint_id: str):
 
 
 def _accept(tenant: Tenant, event: dict):
-    with tenant_context(tenant.id):
+    tenant_id = tenant.id  # read before the commit expires it: no query after the commit
+    with tenant_context(tenant_id):
         row, inserted = store_event(tenant, event)
         event_id, status = row.id, row.status
         db.session.commit()
     if status == EventStatus.PENDING:
-        _enqueue(tenant.id, event_id)
+        _enqueue(tenant_id, event_id)
     return jsonify(received=True, duplicate=not inserted, status=status), 200
 
 

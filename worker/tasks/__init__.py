@@ -1,3 +1,3 @@
 """Celery tasks, one module per kind of work (its queue is routed by module name)."""
 
-from worker.tasks import backfill, events, health  # noqa: F401
+from worker.tasks import backfill, email, events, health  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from flask import current_app
 
 from app.billing.events import process_event
 from app.billing.reconcile import missed_events, stuck_event_ids
@@ -12,16 +13,29 @@ from app.extensions import db
 from tenants.context import tenant_context, unscoped
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
-from worker.base import tenant_task
+from worker.base import backoff_seconds, tenant_task
 from worker.locks import single_run
 
 log = logging.getLogger(__name__)
 
 
-@tenant_task(retry_on=(Exception,), max_retries=8)
+@tenant_task()
 def process_stripe_event(self, tenant_id: int, event_id: int) -> str:
-    """Bring the cache up to date with one stored event (retried with backoff on failure)."""
-    return process_event(event_id, final_attempt=self.request.retries >= self.max_retries)
+    """Bring the cache up to date with one stored event, retried with backoff on failure.
+
+    STRIPE_EVENT_MAX_RETRIES and STRIPE_EVENT_RETRY_BASE_MS set the policy; after the last
+    retry the event stays `failed` with its error, for operators to see and replay.
+    """
+    max_retries = current_app.config["STRIPE_EVENT_MAX_RETRIES"]
+    final_attempt = self.request.retries >= max_retries
+    try:
+        return process_event(event_id, final_attempt=final_attempt)
+    except Exception as exc:
+        if final_attempt:
+            raise
+        base = current_app.config["STRIPE_EVENT_RETRY_BASE_MS"] / 1000
+        countdown = backoff_seconds(self.request.retries, base)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
 
 
 @shared_task(name="worker.tasks.events.requeue_stuck_events")

@@ -1,0 +1,156 @@
+"""Customer actions at Stripe: pay, cancel, reactivate, replace the card.
+
+Each call carries an idempotency key (a double submit is one Stripe request, never two charges),
+and the object Stripe returns is written into the cache at once so the next page shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import stripe
+from sqlalchemy import select
+
+from app.billing.fetch import plain_dict
+from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.billing.outage import clear_stripe_outage, record_stripe_outage
+from app.billing.upcoming import refresh_upcoming_invoice
+from app.billing.upsert import apply_stripe_object
+from app.extensions import db
+from tenants.context import current_tenant_id
+
+
+class ActionFailed(Exception):
+    """The action did not happen; the message says so in words for the customer."""
+
+
+UNREACHABLE = (
+    "We could not reach our payment processor, so nothing was changed. "
+    "Please try again in a few minutes."
+)
+
+
+@contextmanager
+def stripe_call() -> Iterator[None]:
+    """Translate Stripe failures into ActionFailed, and note outages for the pages."""
+    try:
+        yield
+    except stripe.CardError as exc:
+        raise ActionFailed(exc.user_message or "Your card was declined.") from exc
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        record_stripe_outage(current_tenant_id())
+        raise ActionFailed(UNREACHABLE) from exc
+    except stripe.StripeError as exc:
+        raise ActionFailed(
+            "Our payment processor could not do that just now. Nothing was changed."
+        ) from exc
+    clear_stripe_outage(current_tenant_id())
+
+
+def _key(action: str, object_id: str, nonce: str) -> dict:
+    return {"idempotency_key": f"billfold-{current_tenant_id()}-{action}-{object_id}-{nonce}"}
+
+
+def _store(obj) -> dict:
+    data = plain_dict(obj)
+    apply_stripe_object(data, datetime.now(UTC))
+    return data
+
+
+def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> CachedInvoice:
+    if invoice.status == "paid":
+        raise ActionFailed("This invoice is already paid.")
+    if invoice.status != "open":
+        raise ActionFailed("This invoice can no longer be paid.")
+    with stripe_call():
+        paid = client.v1.invoices.pay(
+            invoice.stripe_id, options=_key("pay", invoice.stripe_id, nonce)
+        )
+    _store(paid)
+    db.session.commit()
+    return invoice
+
+
+def set_cancel_at_period_end(
+    client: stripe.StripeClient,
+    subscription: CachedSubscription,
+    cancel: bool,
+    nonce: str,
+    reason: str | None = None,
+) -> CachedSubscription:
+    if subscription.status not in ("active", "trialing", "past_due"):
+        raise ActionFailed("This subscription has already ended.")
+    if subscription.cancel_at_period_end == cancel:
+        return subscription  # already as asked (double submit, or changed meanwhile)
+    action = "cancel" if cancel else "reactivate"
+    params: dict = {"cancel_at_period_end": cancel}
+    if cancel and reason:
+        params["cancellation_details"] = {"comment": reason[:500]}
+    with stripe_call():
+        updated = client.v1.subscriptions.update(
+            subscription.stripe_id,
+            params=params,
+            options=_key(action, subscription.stripe_id, nonce),
+        )
+    data = _store(updated)
+    refresh_upcoming_invoice(client, data, datetime.now(UTC))
+    subscription.cancellation_reason = (reason or None) if cancel else None
+    db.session.commit()
+    return subscription
+
+
+def create_setup_intent(client: stripe.StripeClient, customer: CachedCustomer, nonce: str) -> str:
+    """A SetupIntent for a new card; returns its client secret for Stripe.js."""
+    with stripe_call():
+        intent = client.v1.setup_intents.create(
+            params={
+                "customer": customer.stripe_id,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+            },
+            options=_key("setup", customer.stripe_id, nonce),
+        )
+    return intent.client_secret
+
+
+def use_confirmed_card(client: stripe.StripeClient, customer: CachedCustomer, setup_intent_id: str):
+    """Check the SetupIntent (succeeded, this customer), then make its card the default."""
+    with stripe_call():
+        intent = client.v1.setup_intents.retrieve(setup_intent_id)
+    intent_customer = intent.customer if isinstance(intent.customer, str) else intent.customer.id
+    if intent.status != "succeeded" or intent_customer != customer.stripe_id:
+        raise ActionFailed("That card could not be confirmed. Nothing was changed.")
+    method_id = (
+        intent.payment_method
+        if isinstance(intent.payment_method, str)
+        else intent.payment_method.id
+    )
+    subscriptions = db.session.scalars(
+        select(CachedSubscription).where(
+            CachedSubscription.customer_id == customer.stripe_id,
+            CachedSubscription.status.in_(("active", "trialing", "past_due")),
+        )
+    ).all()
+    with stripe_call():
+        method = client.v1.payment_methods.retrieve(method_id)
+        updated = client.v1.customers.update(
+            customer.stripe_id,
+            params={"invoice_settings": {"default_payment_method": method_id}},
+            options=_key("default-card", customer.stripe_id, setup_intent_id),
+        )
+        changed = [
+            client.v1.subscriptions.update(
+                sub.stripe_id,
+                params={"default_payment_method": method_id},
+                options=_key("sub-card", sub.stripe_id, setup_intent_id),
+            )
+            for sub in subscriptions
+        ]
+    stored_method = _store(method)
+    _store(updated)
+    for sub in changed:
+        _store(sub)
+    db.session.commit()
+    return stored_method

@@ -1,0 +1,1 @@
+"""Branded emails (HTML and text) and the record of each delivery."""

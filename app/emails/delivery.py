@@ -1,0 +1,41 @@
+"""Send a rendered email and keep its delivery record (queued -> sent / failed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from app.emails.models import DeliveryStatus, EmailDelivery
+from app.emails.render import RenderedEmail, build_message
+from app.extensions import db, mail
+from tenants.models import Tenant
+
+
+def record_delivery(email: RenderedEmail) -> EmailDelivery:
+    delivery = EmailDelivery(kind=email.kind, to_email=email.to, subject=email.subject)
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery
+
+
+def send_recorded(
+    tenant: Tenant, delivery: EmailDelivery, email: RenderedEmail, *, final_attempt: bool
+) -> None:
+    """Send now; on failure record the error (failed only after the last try) and re-raise."""
+    delivery.attempts += 1
+    try:
+        if current_app.config.get("MAIL_CAPTURE"):
+            delivery.captured_text = email.text
+            delivery.captured_html = email.html
+        else:
+            mail.send(build_message(tenant, email))
+    except Exception as exc:
+        delivery.status = DeliveryStatus.FAILED if final_attempt else DeliveryStatus.QUEUED
+        delivery.error = f"{type(exc).__name__}: {exc}"[:1000]
+        db.session.commit()
+        raise
+    delivery.status = DeliveryStatus.SENT
+    delivery.error = None
+    delivery.sent_at = datetime.now(UTC)
+    db.session.commit()

@@ -1,0 +1,213 @@
+"""Everything the account page shows, read from the cache in a fixed number of queries.
+
+One query per kind of object for all of the user's customers at once, so the count does not grow
+with customers, subscriptions or invoices, and no Stripe call is made.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+
+from app.billing.models import (
+    CachedCustomer,
+    CachedInvoice,
+    CachedPaymentMethod,
+    CachedPrice,
+    CachedProduct,
+    CachedSubscription,
+    CachedSubscriptionItem,
+    UpcomingInvoice,
+)
+from app.extensions import db
+from tenants.models import Tenant
+
+RECENT_INVOICES = 5
+LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
+
+
+@dataclass
+class LineView:
+    product: str
+    quantity: int
+    unit_amount: int | None
+    currency: str | None
+    interval: str | None
+    interval_count: int | None
+
+
+@dataclass
+class SubscriptionView:
+    row: CachedSubscription
+    lines: list[LineView]
+    card: CachedPaymentMethod | None
+    upcoming: UpcomingInvoice | None
+    can_cancel: bool
+    can_reactivate: bool
+
+    @property
+    def title(self) -> str:
+        return " + ".join(line.product for line in self.lines) or "Subscription"
+
+    @property
+    def amount(self) -> int:
+        return sum((line.unit_amount or 0) * line.quantity for line in self.lines)
+
+    @property
+    def currency(self) -> str | None:
+        return self.row.currency or (self.lines[0].currency if self.lines else None)
+
+    @property
+    def interval(self) -> tuple[str | None, int | None]:
+        first = self.lines[0] if self.lines else None
+        return (first.interval, first.interval_count) if first else (None, None)
+
+    @property
+    def next_billing_at(self) -> datetime | None:
+        if self.row.cancel_at_period_end or self.row.status not in (
+            "active",
+            "trialing",
+            "past_due",
+        ):
+            return None
+        if self.upcoming and self.upcoming.next_payment_at:
+            return self.upcoming.next_payment_at
+        return self.row.current_period_end
+
+
+@dataclass
+class CustomerView:
+    customer: CachedCustomer
+    card: CachedPaymentMethod | None
+    subscriptions: list[SubscriptionView] = field(default_factory=list)
+    invoices: list[CachedInvoice] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.customer.name or self.customer.email or self.customer.stripe_id
+
+
+def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[CustomerView]:
+    ids = [c.stripe_id for c in customers]
+    if not ids:
+        return []
+    subscriptions = db.session.scalars(
+        select(CachedSubscription)
+        .where(CachedSubscription.customer_id.in_(ids), CachedSubscription.deleted.is_(False))
+        .order_by(CachedSubscription.stripe_created.desc())
+    ).all()
+    sub_ids = [s.stripe_id for s in subscriptions]
+    lines = _lines_by_subscription(sub_ids)
+    upcoming = {
+        u.stripe_id: u
+        for u in db.session.scalars(
+            select(UpcomingInvoice).where(UpcomingInvoice.customer_id.in_(ids))
+        )
+    }
+    cards = {
+        m.stripe_id: m
+        for m in db.session.scalars(
+            select(CachedPaymentMethod).where(
+                CachedPaymentMethod.customer_id.in_(ids), CachedPaymentMethod.deleted.is_(False)
+            )
+        )
+    }
+    invoices = _recent_invoices(ids)
+
+    views = {
+        c.stripe_id: CustomerView(c, cards.get(c.default_payment_method_id or ""))
+        for c in customers
+    }
+    for view in views.values():
+        if view.card is None:  # no default set: show the newest card on file, if any
+            own = [m for m in cards.values() if m.customer_id == view.customer.stripe_id]
+            view.card = max(own, key=lambda m: m.stripe_created or m.synced_at, default=None)
+    for sub in subscriptions:
+        owner = views[sub.customer_id]
+        live = sub.status in ("active", "trialing", "past_due")
+        owner.subscriptions.append(
+            SubscriptionView(
+                row=sub,
+                lines=lines.get(sub.stripe_id, []),
+                card=cards.get(sub.default_payment_method_id or "") or owner.card,
+                upcoming=upcoming.get(sub.stripe_id),
+                can_cancel=tenant.allow_cancel and live and not sub.cancel_at_period_end,
+                can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
+            )
+        )
+    for invoice in invoices:
+        if len(views[invoice.customer_id].invoices) < RECENT_INVOICES:
+            views[invoice.customer_id].invoices.append(invoice)
+    return list(views.values())
+
+
+def _lines_by_subscription(sub_ids: list[str]) -> dict[str, list[LineView]]:
+    if not sub_ids:
+        return {}
+    rows = db.session.execute(
+        select(CachedSubscriptionItem, CachedPrice, CachedProduct)
+        .outerjoin(
+            CachedPrice,
+            and_(
+                CachedPrice.stripe_id == CachedSubscriptionItem.price_id,
+                CachedPrice.tenant_id == CachedSubscriptionItem.tenant_id,
+            ),
+        )
+        .outerjoin(
+            CachedProduct,
+            and_(
+                CachedProduct.stripe_id == CachedPrice.product_id,
+                CachedProduct.tenant_id == CachedPrice.tenant_id,
+            ),
+        )
+        .where(CachedSubscriptionItem.subscription_id.in_(sub_ids))
+        .order_by(CachedSubscriptionItem.id)
+    ).all()
+    lines: dict[str, list[LineView]] = defaultdict(list)
+    for item, price, product in rows:
+        lines[item.subscription_id].append(
+            LineView(
+                product=(product.name if product else None)
+                or (price.nickname if price else None)
+                or "Subscription",
+                quantity=item.quantity,
+                unit_amount=price.unit_amount if price else None,
+                currency=price.currency if price else None,
+                interval=price.recurring_interval if price else None,
+                interval_count=price.recurring_interval_count if price else None,
+            )
+        )
+    return lines
+
+
+def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
+    # A bounded read: enough for RECENT_INVOICES per customer in the common case of a few.
+    return db.session.scalars(
+        select(CachedInvoice)
+        .where(
+            CachedInvoice.customer_id.in_(customer_ids),
+            CachedInvoice.deleted.is_(False),
+            CachedInvoice.status != "draft",
+        )
+        .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+        .limit(RECENT_INVOICES * len(customer_ids))
+    ).all()
+
+
+def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
+    """One page of invoices (newest first) and whether there is a next page: one query."""
+    rows = db.session.scalars(
+        select(CachedInvoice)
+        .where(
+            CachedInvoice.customer_id.in_(customer_ids),
+            CachedInvoice.deleted.is_(False),
+            CachedInvoice.status != "draft",
+        )
+        .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    return rows[:per_page], len(rows) > per_page

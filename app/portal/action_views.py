@@ -1,0 +1,150 @@
+"""Customer actions: pay, cancel, reactivate, replace the card; portal settings enforced here."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.billing import actions
+from app.billing.actions import ActionFailed
+from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
+from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
+from tenants.stripe_client import StripeNotConnected, stripe_client_for
+
+
+def _require(setting: bool) -> None:
+    if not setting:
+        abort(403, description=f"{g.tenant.name} does not offer this in the billing portal.")
+
+
+def _client():
+    try:
+        return stripe_client_for(g.tenant)
+    except StripeNotConnected:
+        raise ActionFailed(
+            "Billing changes are not available right now. Nothing was changed."
+        ) from None
+
+
+def _back(default: str = "portal.account"):
+    target = request.form.get("next", "")
+    # Only our own paths: never an open redirect.
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for(default))
+
+
+@bp.post("/invoices/<invoice_id>/pay")
+@login_required
+def pay_invoice(invoice_id: str):
+    _require(g.tenant.allow_invoice_payment)
+    invoice = owned_invoice(invoice_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        actions.pay_invoice(_client(), invoice, form.action_key.data)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Thank you! Invoice {invoice.number or ''} is paid.".replace("  ", " "), "success")
+    return _back("portal.invoices")
+
+
+@bp.route("/subscriptions/<subscription_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_subscription(subscription_id: str):
+    _require(g.tenant.allow_cancel)
+    subscription = owned_subscription(subscription_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        reason = (form.reason.data or "").strip() if g.tenant.ask_cancel_reason else None
+        try:
+            actions.set_cancel_at_period_end(
+                _client(), subscription, True, form.action_key.data, reason=reason
+            )
+        except ActionFailed as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Your subscription will end at the close of the current period.", "success")
+        return redirect(url_for("portal.account"))
+    if form.errors:
+        abort(400)
+    return render_template(
+        "portal/cancel.html",
+        tenant=g.tenant,
+        subscription=subscription,
+        form=form,
+        logout_form=ConfirmForm(),
+    )
+
+
+@bp.post("/subscriptions/<subscription_id>/reactivate")
+@login_required
+def reactivate_subscription(subscription_id: str):
+    _require(g.tenant.allow_reactivate)
+    subscription = owned_subscription(subscription_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        actions.set_cancel_at_period_end(_client(), subscription, False, form.action_key.data)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Welcome back! Your subscription will renew as before.", "success")
+    return redirect(url_for("portal.account"))
+
+
+@bp.get("/card")
+@login_required
+def card():
+    _require(g.tenant.allow_card_update)
+    customers = my_customers()
+    chosen = request.args.get("customer")
+    customer = owned_customer(chosen) if chosen else (customers[0] if customers else None)
+    if customer is None:
+        abort(404)
+    return render_template(
+        "portal/card.html",
+        tenant=g.tenant,
+        customer=customer,
+        form=CardConfirmForm(customer=customer.stripe_id),
+        action_key=ActionForm().action_key,
+        logout_form=ConfirmForm(),
+    )
+
+
+@bp.post("/card/setup-intent")
+@login_required
+def card_setup_intent():
+    """JSON for Stripe.js: a SetupIntent's client secret for one of the user's customers."""
+    _require(g.tenant.allow_card_update)
+    form = ActionForm()
+    customer = owned_customer(request.form.get("customer", ""))
+    if not form.validate_on_submit():
+        return jsonify(error="This page has expired. Reload it and try again."), 400
+    try:
+        secret = actions.create_setup_intent(_client(), customer, form.action_key.data)
+    except ActionFailed as exc:
+        return jsonify(error=str(exc)), 502
+    return jsonify(client_secret=secret)
+
+
+@bp.post("/card/confirm")
+@login_required
+def card_confirm():
+    _require(g.tenant.allow_card_update)
+    form = CardConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    customer = owned_customer(form.customer.data)
+    try:
+        method = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("portal.card", customer=customer.stripe_id))
+    brand = (method.get("card") or {}).get("brand", "card").title()
+    last4 = (method.get("card") or {}).get("last4", "")
+    flash(f"Your {brand} ending {last4} is now the card on file.", "success")
+    return redirect(url_for("portal.account"))

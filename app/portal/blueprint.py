@@ -1,0 +1,79 @@
+"""The portal blueprint: served only on a tenant's host, with shared per-request helpers."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.billing.outage import stripe_outage
+from app.extensions import db
+from app.portal import formatting
+from app.portal.customers import customers_for_email
+from tenants.resolution import require_tenant_host
+
+bp = Blueprint("portal", __name__)
+bp.before_request(require_tenant_host)
+
+
+@bp.app_context_processor
+def portal_helpers():
+    return {
+        "money": formatting.money,
+        "fmt_date": formatting.date,
+        "interval_label": formatting.interval_label,
+        "status_badge": formatting.status_badge,
+        "new_action_key": lambda: secrets.token_urlsafe(18),
+    }
+
+
+def my_customers() -> list[CachedCustomer]:
+    """The logged-in user's customers (same email, this tenant), read once per request."""
+    if "my_customers" not in g:
+        g.my_customers = customers_for_email(current_user.email)
+    return g.my_customers
+
+
+def my_customer_ids() -> list[str]:
+    return [c.stripe_id for c in my_customers()]
+
+
+def owned_customer(customer_id: str) -> CachedCustomer:
+    for customer in my_customers():
+        if customer.stripe_id == customer_id:
+            return customer
+    abort(404)
+
+
+def owned_invoice(invoice_id: str) -> CachedInvoice:
+    """An invoice of one of the user's customers; anything else is a 404, never a leak."""
+    invoice = db.session.scalars(
+        select(CachedInvoice).where(
+            CachedInvoice.stripe_id == invoice_id,
+            CachedInvoice.customer_id.in_(my_customer_ids()),
+            CachedInvoice.deleted.is_(False),
+        )
+    ).one_or_none()
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+def owned_subscription(subscription_id: str) -> CachedSubscription:
+    subscription = db.session.scalars(
+        select(CachedSubscription).where(
+            CachedSubscription.stripe_id == subscription_id,
+            CachedSubscription.customer_id.in_(my_customer_ids()),
+            CachedSubscription.deleted.is_(False),
+        )
+    ).one_or_none()
+    if subscription is None:
+        abort(404)
+    return subscription
+
+
+def outage_notice() -> bool:
+    return stripe_outage(g.tenant.id)

@@ -1,0 +1,55 @@
+"""Money and date formatting for portal pages and emails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+# Stripe amounts are in the smallest unit; these currencies have none below the unit.
+ZERO_DECIMAL = {
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+}  # fmt: skip
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None:
+        return "—"
+    code = (currency or "usd").lower()
+    value = amount if code in ZERO_DECIMAL else amount / 100
+    number = f"{abs(value):,.0f}" if code in ZERO_DECIMAL else f"{abs(value):,.2f}"
+    sign = "-" if amount < 0 else ""
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+
+
+def date(value: datetime | None) -> str:
+    return value.strftime("%b %-d, %Y") if value else "—"
+
+
+def interval_label(interval: str | None, count: int | None) -> str:
+    if not interval:
+        return ""
+    count = count or 1
+    return f"per {interval}" if count == 1 else f"every {count} {interval}s"
+
+
+STATUS_LABELS = {
+    "active": ("Active", "ok"),
+    "trialing": ("Trial", "ok"),
+    "past_due": ("Past due", "danger"),
+    "unpaid": ("Unpaid", "danger"),
+    "canceled": ("Canceled", ""),
+    "incomplete": ("Incomplete", "warn"),
+    "incomplete_expired": ("Expired", ""),
+    "paused": ("Paused", "warn"),
+    "paid": ("Paid", "ok"),
+    "open": ("Due", "warn"),
+    "void": ("Void", ""),
+    "uncollectible": ("Uncollectible", "danger"),
+    "draft": ("Draft", ""),
+}
+
+
+def status_badge(status: str | None) -> tuple[str, str]:
+    return STATUS_LABELS.get(status or "", ((status or "unknown").replace("_", " ").title(), ""))

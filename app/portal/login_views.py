@@ -1,0 +1,134 @@
+"""Signing in: ask for an email link, confirm it, type the code, or use a password."""
+
+from __future__ import annotations
+
+from flask import flash, g, make_response, redirect, render_template, session, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.portal.accounts import check_password_login, end_session, start_session, user_for_email
+from app.portal.blueprint import bp
+from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
+from app.portal.limits import code_limits, login_link_limits, password_limits
+from app.portal.tokens import find_usable_token, spend_code, spend_link_token
+from worker.dispatch import enqueue_after_commit
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_link_limits
+def login():
+    """The merchant's portal login link: ask for an email, always answer the same way."""
+    if current_user.is_authenticated:
+        return redirect(url_for("portal.account"))
+    form = EmailForm()
+    if form.validate_on_submit():
+        from worker.tasks.email import send_login_email
+
+        # Only a task is queued: known and unknown addresses take the same path and time.
+        enqueue_after_commit(send_login_email, g.tenant.id, form.email.data)
+        db.session.commit()
+        session["login_email"] = form.email.data
+        return redirect(url_for("portal.check_email"))
+    status = 400 if form.errors else 200
+    return render_template("portal/login.html", form=form, tenant=g.tenant), status
+
+
+@bp.get("/login/check")
+def check_email():
+    email = session.get("login_email")
+    if not email:
+        return redirect(url_for("portal.login"))
+    return render_template("portal/check_email.html", email=email, form=CodeForm(), tenant=g.tenant)
+
+
+@bp.post("/login/code")
+@code_limits
+def login_with_code():
+    email = session.get("login_email")
+    if not email:
+        return redirect(url_for("portal.login"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "portal/check_email.html", email=email, form=form, tenant=g.tenant
+        ), 400
+    result = spend_code(email, form.code.data)
+    if not result.ok:
+        db.session.commit()  # keep the counted attempt
+        if result.locked or result.expired:
+            form.code.errors.append(
+                "That code can no longer be used. Ask for a new email below."
+                if result.locked
+                else "That code has expired. Ask for a new email below."
+            )
+        else:
+            form.code.errors.append(
+                f"That code is not right. {result.attempts_left} "
+                f"{'try' if result.attempts_left == 1 else 'tries'} left."
+            )
+        return render_template(
+            "portal/check_email.html", email=email, form=form, tenant=g.tenant
+        ), 400
+    return _finish_login(result.email, "email")
+
+
+@bp.get("/login/verify/<token>")
+def confirm_link(token: str):
+    """Opening the link only shows a button: mail scanners that fetch links spend nothing."""
+    found = find_usable_token(token)
+    if found is None:
+        response = make_response(render_template("portal/link_invalid.html", tenant=g.tenant), 410)
+    else:
+        response = make_response(
+            render_template(
+                "portal/confirm_login.html", email=found.email, form=ConfirmForm(), tenant=g.tenant
+            )
+        )
+    # The token is in this URL: never send it on as a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/login/verify/<token>")
+def spend_link(token: str):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("portal.confirm_link", token=token))
+    email = spend_link_token(token)
+    if email is None:
+        db.session.rollback()
+        response = make_response(render_template("portal/link_invalid.html", tenant=g.tenant), 410)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    return _finish_login(email, "email")
+
+
+@bp.route("/login/password", methods=["GET", "POST"])
+@password_limits
+def login_with_password():
+    form = PasswordLoginForm()
+    if form.validate_on_submit():
+        user = check_password_login(form.email.data, form.password.data)
+        if user is not None:
+            return _finish_login(user.email, "password")
+        form.password.errors.append("That email and password do not match.")
+    status = 400 if form.errors else 200
+    return render_template("portal/password_login.html", form=form, tenant=g.tenant), status
+
+
+@bp.post("/logout")
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        end_session()
+        flash("You are signed out.", "success")
+    return redirect(url_for("portal.login"))
+
+
+def _finish_login(email: str, method: str):
+    user = user_for_email(email)
+    start_session(user, method)
+    db.session.commit()
+    # A clean URL: the token never stays in the address bar or history.
+    return redirect(url_for("portal.account"))

@@ -1,0 +1,58 @@
+"""Portal users and their single-use login tokens, both scoped to one tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from tenants.scoping import TenantScoped
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PortalUser(UserMixin, TenantScoped, db.Model):
+    """A person signed in to one tenant's portal; sees its customers that share their email."""
+
+    __tablename__ = "portal_users"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)  # always lower-case
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on password change and "sign out everywhere": older sessions stop working.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    def get_id(self) -> str:
+        return f"portal:{self.id}:{self.session_version}"
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+
+class LoginToken(TenantScoped, db.Model):
+    """One emailed login: a link token and a short code, stored only as hashes."""
+
+    __tablename__ = "login_tokens"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index(None, "tenant_id", "email", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    code_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

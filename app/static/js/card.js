@@ -1,0 +1,58 @@
+// Replace the card on file: Stripe.js Elements collects the card, a SetupIntent confirms it,
+// and the server checks that SetupIntent before making the card the default.
+(function () {
+  "use strict";
+  const app = document.getElementById("card-app");
+  if (!app || typeof Stripe === "undefined") return;
+
+  const options = app.dataset.stripeAccount ? { stripeAccount: app.dataset.stripeAccount } : undefined;
+  const stripe = Stripe(app.dataset.publishableKey, options);
+  const card = stripe.elements().create("card");
+  card.mount("#card-element");
+
+  const button = document.getElementById("card-submit");
+  const errorBox = document.getElementById("card-error");
+  const confirmForm = document.getElementById("card-confirm-form");
+
+  function showError(message) {
+    errorBox.textContent = message || "Something went wrong. Nothing was changed; please try again.";
+    errorBox.hidden = false;
+    button.disabled = false;
+    button.textContent = "Save card";
+  }
+
+  async function setupIntentSecret() {
+    const body = new URLSearchParams({
+      customer: app.dataset.customer,
+      action_key: app.dataset.actionKey,
+      csrf_token: app.dataset.csrf,
+    });
+    const response = await fetch(app.dataset.setupUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": app.dataset.csrf },
+      body: body,
+      credentials: "same-origin",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || "We could not start the card update.");
+    return data.client_secret;
+  }
+
+  button.addEventListener("click", async function () {
+    errorBox.hidden = true;
+    button.disabled = true;
+    button.textContent = "Saving…";
+    try {
+      const secret = await setupIntentSecret();
+      const result = await stripe.confirmCardSetup(secret, { payment_method: { card: card } });
+      if (result.error) {
+        showError(result.error.message);
+        return;
+      }
+      confirmForm.querySelector("[name=setup_intent]").value = result.setupIntent.id;
+      confirmForm.submit();
+    } catch (err) {
+      showError(err.message);
+    }
+  });
+})();

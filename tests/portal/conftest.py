@@ -1,0 +1,83 @@
+"""Portal fixtures: a merchant whose emulated Stripe account has customers, cards, invoices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import stripe
+
+from app.billing.backfill import backfill
+from app.extensions import limiter
+from tenants.context import tenant_context
+from tenants.stripe_client import stripe_client_for
+from tests.conftest import PLATFORM_STRIPE_KEY
+from tests.support.stripe_helpers import (
+    create_paying_customer,
+    create_price,
+    merchant_client,
+    new_account_id,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits_and_mailbox(app, smtp_sink):
+    """Each test starts with empty rate-limit counters (in Redis) and an empty SMTP sink."""
+    with app.app_context():
+        limiter.reset()
+    smtp_sink.clear()
+
+
+@dataclass
+class Merchant:
+    tenant: object
+    stripe: stripe.StripeClient
+    ada_first: object  # customer with a subscription (ada@example.com)
+    ada_second: object  # second customer with the same email, with an open invoice
+    subscription: object
+    open_invoice: object
+    price: object
+
+
+def open_invoice_for(client: stripe.StripeClient, customer_id: str, amount: int = 4200):
+    client.v1.invoice_items.create(
+        params={
+            "customer": customer_id,
+            "amount": amount,
+            "currency": "usd",
+            "description": "Setup",
+        }
+    )
+    draft = client.v1.invoices.create(
+        params={"customer": customer_id, "pending_invoice_items_behavior": "include"}
+    )
+    return client.v1.invoices.finalize_invoice(draft.id)
+
+
+def build_merchant(make_tenant, stripe_emulator, subdomain: str = "acme", **tenant_fields):
+    account = new_account_id()
+    tenant = make_tenant(subdomain, name=tenant_fields.pop("name", "Acme Rockets"),
+                         stripe_account=account, support_email="billing@acme.test",
+                         **tenant_fields)  # fmt: skip
+    client = merchant_client(stripe_emulator.url, PLATFORM_STRIPE_KEY, account)
+    price = create_price(client, amount=2500, name="Rocket fuel")
+    first, _ = create_paying_customer(client, "Ada@Example.com", "Ada Lovelace")
+    second, _ = create_paying_customer(client, "ada@example.com", "Ada's workshop")
+    create_paying_customer(client, "grace@example.com", "Grace Hopper")
+    subscription = client.v1.subscriptions.create(
+        params={"customer": first.id, "items": [{"price": price.id, "quantity": 2}]}
+    )
+    invoice = open_invoice_for(client, second.id)
+    with tenant_context(tenant.id):
+        backfill(stripe_client_for(tenant))
+    return Merchant(tenant, client, first, second, subscription, invoice, price)
+
+
+@pytest.fixture
+def merchant(db_session, make_tenant, stripe_emulator):
+    return build_merchant(make_tenant, stripe_emulator)
+
+
+@pytest.fixture
+def portal(client_for, merchant):
+    return client_for(merchant.tenant.subdomain)

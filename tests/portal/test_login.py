@@ -1,0 +1,294 @@
+"""Signing in by email link, by code and by password; the rules that keep it safe."""
+
+import re
+import time
+
+from sqlalchemy import select
+
+from app.emails.models import DeliveryStatus, EmailDelivery
+from app.extensions import db
+from app.portal.models import LoginToken, PortalUser
+from app.portal.tokens import hash_token
+from tenants.context import tenant_context
+from tests.support.portal_client import (
+    csrf_from,
+    html_part,
+    link_and_code,
+    request_link,
+    sign_in,
+)
+
+
+def test_login_page_is_branded(portal, merchant):
+    page = portal.get("/")
+    assert page.status_code == 200
+    assert "Acme Rockets" in page.text
+    assert 'href="/brand.css"' in page.text
+    assert 'name="csrf_token"' in page.text
+
+
+def test_email_link_journey_creates_the_user_and_signs_in(portal, merchant, smtp_sink):
+    response = request_link(portal, "ada@example.com")
+    assert response.status_code == 302 and response.location.endswith("/login/check")
+    message = smtp_sink.wait_for("ada@example.com")
+    assert message["From"] == "Acme Rockets <no-reply@billfold.test>"
+    assert message["Reply-To"] == "billing@acme.test"
+    assert "Acme Rockets" in message["Subject"]
+    assert "Sign in to Acme Rockets" in html_part(message)
+    path, code = link_and_code(message)
+    assert len(code) == 6
+
+    confirm = portal.get(path)
+    assert confirm.status_code == 200
+    assert confirm.headers["Referrer-Policy"] == "no-referrer"
+    assert "ada@example.com" in confirm.text
+    # No third-party asset on the page whose URL holds the token.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', confirm.text)
+    assert assets and all(url.startswith(("/", "#", "mailto:")) for url in assets)
+    signed_in = portal.post(path, data={"csrf_token": csrf_from(confirm.text)})
+    assert signed_in.status_code == 302
+    assert signed_in.location.endswith("/account")  # a clean URL, no token in it
+    with tenant_context(merchant.tenant.id):
+        user = db.session.scalars(select(PortalUser)).one()
+        assert user.email == "ada@example.com"
+        delivery = db.session.scalars(select(EmailDelivery)).one()
+        assert (delivery.kind, delivery.status) == ("login_link", DeliveryStatus.SENT)
+    account = portal.get("/account")
+    assert account.status_code == 200
+    assert "Ada Lovelace" in account.text and "Ada&#39;s workshop" in account.text
+
+
+def test_unknown_email_gets_the_same_response_and_a_no_account_note(portal, merchant, smtp_sink):
+    known = request_link(portal, "ada@example.com")
+    unknown = request_link(portal, "nobody@example.com")
+    assert (known.status_code, known.location) == (unknown.status_code, unknown.location)
+    assert portal.get("/login/check").status_code == 200
+    note = smtp_sink.wait_for("nobody@example.com")
+    assert "could not find a billing account" in html_part(note)
+    with tenant_context(merchant.tenant.id):
+        tokens = db.session.scalars(select(LoginToken.email)).all()
+    assert tokens == ["ada@example.com"]  # no token for an address without an account
+
+
+def test_get_does_not_spend_the_token_and_post_spends_it_once(
+    portal, merchant, smtp_sink, client_for
+):
+    request_link(portal, "ada@example.com")
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    for _ in range(3):  # mail scanners pre-fetching the link
+        assert portal.get(path).status_code == 200
+    first = portal.post(path, data={"csrf_token": csrf_from(portal.get(path).text)})
+    assert first.status_code == 302
+    other = client_for("acme")
+    again = other.post(path, data={"csrf_token": csrf_from(other.get("/").text)})
+    assert again.status_code == 410
+    assert "no longer works" in again.text
+    assert other.get(path).status_code == 410
+
+
+def test_token_is_stored_only_as_a_hash(portal, merchant, smtp_sink):
+    request_link(portal, "ada@example.com")
+    path, code = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    raw = path.rsplit("/", 1)[1]
+    assert len(raw) >= 43  # 256 bits, URL-safe base64
+    with tenant_context(merchant.tenant.id):
+        token = db.session.scalars(select(LoginToken)).one()
+    assert token.token_hash == hash_token(raw)
+    assert raw not in (token.token_hash, token.code_hash) and code not in token.code_hash
+
+
+def test_expired_link_is_refused(portal, merchant, smtp_sink):
+    from datetime import UTC, datetime, timedelta
+
+    request_link(portal, "ada@example.com")
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    with tenant_context(merchant.tenant.id):
+        token = db.session.scalars(select(LoginToken)).one()
+        token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.commit()
+    assert portal.get(path).status_code == 410
+    csrf = csrf_from(portal.get("/").text)
+    assert portal.post(path, data={"csrf_token": csrf}).status_code == 410
+
+
+def test_a_newer_link_voids_the_older(portal, merchant, smtp_sink):
+    request_link(portal, "ada@example.com")
+    old_path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    smtp_sink.clear()
+    request_link(portal, "ada@example.com")
+    new_path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    assert old_path != new_path
+    assert portal.get(old_path).status_code == 410
+    assert portal.get(new_path).status_code == 200
+
+
+def test_link_of_one_tenant_does_not_work_on_another(
+    portal, merchant, smtp_sink, client_for, make_tenant
+):
+    make_tenant("beta", name="Beta Boats")
+    request_link(portal, "ada@example.com")
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    beta = client_for("beta")
+    assert beta.get(path).status_code == 410
+    assert beta.post(path, data={"csrf_token": csrf_from(beta.get("/").text)}).status_code == 410
+    assert portal.get(path).status_code == 200  # still good where it belongs
+
+
+def test_code_login_and_attempt_limit(portal, merchant, smtp_sink):
+    request_link(portal, "ada@example.com")
+    _, code = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    page = portal.get("/login/check")
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        response = portal.post(
+            "/login/code", data={"code": wrong, "csrf_token": csrf_from(page.text)}
+        )
+        assert response.status_code == 400
+        assert f"{left} tr" in response.text
+    last = portal.post("/login/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
+    assert "can no longer be used" in last.text
+    # Even the right code is refused now: five attempts per emailed code.
+    right = portal.post("/login/code", data={"code": code, "csrf_token": csrf_from(page.text)})
+    assert right.status_code == 400
+
+
+def test_right_code_signs_in(portal, merchant, smtp_sink):
+    request_link(portal, "Ada@Example.com ")
+    _, code = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    page = portal.get("/login/check")
+    response = portal.post(
+        "/login/code", data={"code": f"{code[:3]} {code[3:]}", "csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 302 and response.location.endswith("/account")
+    assert portal.get("/account").status_code == 200
+
+
+def test_session_is_fresh_after_login(portal, merchant, smtp_sink):
+    with portal.session_transaction(base_url="http://acme.localhost") as session:
+        session["planted"] = "by an attacker"  # a fixed session the attacker knows
+    sign_in(portal, smtp_sink, "ada@example.com")
+    with portal.session_transaction(base_url="http://acme.localhost") as session:
+        assert "planted" not in session
+        assert session["_user_id"].startswith("portal:")
+    cookie = portal.get_cookie("session", domain="acme.localhost")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert portal.get_cookie("session", domain=".localhost") is None  # host-only
+
+
+def test_malformed_email_gets_a_clear_message(portal, merchant, smtp_sink):
+    page = portal.get("/")
+    for bad in [
+        "",
+        "not-an-email",
+        "a@b",
+        "x" * 300 + "@example.com",
+        "ada@example.com\r\nBcc: x@y.z",
+    ]:
+        response = portal.post("/", data={"email": bad, "csrf_token": csrf_from(page.text)})
+        assert response.status_code == 400
+        assert 'class="error"' in response.text
+    assert smtp_sink.messages == []
+
+
+def test_forms_without_csrf_are_refused(portal, merchant):
+    response = portal.post("/", data={"email": "ada@example.com"})
+    assert response.status_code == 400
+    assert "form has expired" in response.text
+
+
+def test_password_set_and_login(portal, merchant, smtp_sink, client_for):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    page = portal.get("/account/password")
+    assert "Current password" not in page.text  # just proved the inbox by email link
+    short = portal.post(
+        "/account/password", data={"new_password": "short", "csrf_token": csrf_from(page.text)}
+    )
+    assert short.status_code == 400 and "at least 10" in short.text
+    ok = portal.post(
+        "/account/password",
+        data={"new_password": "correct horse battery", "csrf_token": csrf_from(page.text)},
+    )
+    assert ok.status_code == 302
+    assert portal.get("/account").status_code == 200  # this session survives the change
+
+    fresh = client_for("acme")
+    form = fresh.get("/login/password")
+    bad = fresh.post(
+        "/login/password",
+        data={
+            "email": "ada@example.com",
+            "password": "wrong password!",
+            "csrf_token": csrf_from(form.text),
+        },
+    )
+    assert bad.status_code == 400 and "do not match" in bad.text
+    unknown = fresh.post(
+        "/login/password",
+        data={
+            "email": "nobody@example.com",
+            "password": "wrong password!",
+            "csrf_token": csrf_from(form.text),
+        },
+    )
+    assert unknown.text.count("do not match") == bad.text.count("do not match")  # no enumeration
+    good = fresh.post(
+        "/login/password",
+        data={
+            "email": "ADA@example.com",
+            "password": "correct horse battery",
+            "csrf_token": csrf_from(form.text),
+        },
+    )
+    assert good.status_code == 302 and good.location.endswith("/account")
+    change = fresh.get("/account/password")
+    assert "Current password" in change.text  # a password session must prove the old one
+    refused = fresh.post(
+        "/account/password",
+        data={
+            "new_password": "another long password",
+            "current_password": "nope",
+            "csrf_token": csrf_from(change.text),
+        },
+    )
+    assert refused.status_code == 400 and "not correct" in refused.text
+
+
+def test_logout_ends_the_session(portal, merchant, smtp_sink):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    account = portal.get("/account")
+    response = portal.post("/logout", data={"csrf_token": csrf_from(account.text)})
+    assert response.status_code == 302
+    assert portal.get("/account").status_code == 302  # back to the login page
+
+
+def test_session_of_tenant_a_is_worthless_on_tenant_b(
+    portal, merchant, smtp_sink, client_for, make_tenant
+):
+    make_tenant("beta", name="Beta Boats")
+    sign_in(portal, smtp_sink, "ada@example.com")
+    stolen = portal.get_cookie("session", domain="acme.localhost").value
+    beta = client_for("beta")
+    beta.set_cookie("session", stolen, domain="beta.localhost")
+    response = beta.get("/account")
+    assert response.status_code == 302  # not signed in there
+    assert "/account" not in response.location
+
+
+def test_request_only_enqueues_and_takes_similar_time(portal, merchant, app):
+    """Known and unknown emails take the same path; with a real queue neither waits on work."""
+    celery = app.extensions["celery"]
+    celery.conf.task_always_eager = False
+    try:
+        timings = {}
+        for email in ("ada@example.com", "nobody@example.com"):
+            page = portal.get("/")
+            start = time.perf_counter()
+            response = portal.post("/", data={"email": email, "csrf_token": csrf_from(page.text)})
+            timings[email] = time.perf_counter() - start
+            assert response.status_code == 302
+    finally:
+        celery.conf.task_always_eager = True
+        from redis import Redis
+
+        Redis.from_url(app.config["REDIS_URL"]).delete("email")  # drop the queued tasks
+    assert max(timings.values()) < 0.5

@@ -1,0 +1,75 @@
+"""Email tasks: the login email (or a "no account" note), sent after the request, retried."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+import stripe
+
+from app.billing.customer_sync import fetch_customers_by_email
+from app.emails.delivery import record_delivery, send_recorded
+from app.emails.models import EmailDelivery
+from app.emails.render import render_email
+from app.extensions import db
+from app.portal.customers import customers_for_email
+from app.portal.tokens import TOKEN_TTL, issue_login_token
+from app.portal.urls import portal_url
+from tenants.models import StripeConnectionStatus, Tenant
+from tenants.stripe_client import stripe_client_for
+from worker.base import tenant_task
+
+log = logging.getLogger(__name__)
+
+SMTP_FAILURES = (smtplib.SMTPException, OSError)
+MAX_EMAIL_RETRIES = 6
+
+
+def _has_billing_account(tenant: Tenant, email: str) -> bool:
+    if customers_for_email(email):
+        return True
+    if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        return False
+    # The cache may not have this customer yet (new account, backfill running): ask Stripe.
+    try:
+        return bool(fetch_customers_by_email(stripe_client_for(tenant), email))
+    except stripe.StripeError as exc:
+        log.warning("customer search failed for tenant %s: %s", tenant.subdomain, exc)
+        return False
+
+
+@tenant_task(max_retries=MAX_EMAIL_RETRIES)
+def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None = None) -> str:
+    """Send the login link and code to `email`, or a note that it has no billing account."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if _has_billing_account(tenant, email):
+        link, code = issue_login_token(email)
+        rendered = render_email(
+            tenant,
+            "login_link",
+            email,
+            f"Your {tenant.name} billing sign-in link",
+            link=portal_url(tenant, f"/login/verify/{link}"),
+            code=code,
+            minutes=int(TOKEN_TTL.total_seconds() // 60),
+        )
+    else:
+        rendered = render_email(
+            tenant, "no_account", email, f"About your {tenant.name} billing sign-in"
+        )
+    delivery = db.session.get(EmailDelivery, delivery_id) if delivery_id else None
+    delivery = delivery or record_delivery(rendered)
+    db.session.commit()  # the token exists before anyone can click the link
+    try:
+        send_recorded(
+            tenant, delivery, rendered, final_attempt=self.request.retries >= self.max_retries
+        )
+    except SMTP_FAILURES as exc:
+        countdown = min(600, 5 * 2**self.request.retries)
+        raise self.retry(
+            args=[tenant_id, email],
+            kwargs={"delivery_id": delivery.id},
+            exc=exc,
+            countdown=countdown,
+        ) from exc
+    return rendered.kind
