@@ -57,7 +57,8 @@ class WorkerProcess:
     def pool_pids(self) -> list[int]:
         """Process ids of the worker's pool children: the processes that run the tasks."""
         pid = self.process.pid
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        return [int(child) for child in children.split()]
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
