@@ -9,7 +9,8 @@ from sqlalchemy import text
 from app.extensions import db
 
 
-def _lock_key(tenant_id: int, stripe_id: str) -> int:
+def object_lock_key(tenant_id: int, stripe_id: str) -> int:
+    """The advisory lock key of one Stripe object of one tenant (64 bits of a hash)."""
     digest = hashlib.blake2b(f"{tenant_id}:{stripe_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -21,5 +22,6 @@ def lock_stripe_object(tenant_id: int, stripe_id: str) -> None:
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id, stripe_id)}
+            text("SELECT pg_advisory_xact_lock(:key)"),
+            {"key": object_lock_key(tenant_id, stripe_id)},
         )

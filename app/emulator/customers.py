@@ -158,6 +158,26 @@ def _create_accepting_payment_method(original):
     return classmethod(create)
 
 
+def card_brand(number: str) -> str:
+    """The card network from the number's first digits, as Stripe reports it."""
+    if number.startswith(("34", "37")):
+        return "amex"
+    if number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(number[:4] or 0) <= 2720:
+        return "mastercard"
+    if number.startswith(("6011", "65")):
+        return "discover"
+    return "visa" if number.startswith("4") else "unknown"
+
+
+def _init_with_brand(original_init):
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if getattr(self, "type", None) == "card" and getattr(self, "_card_number", None):
+            self.card["brand"] = card_brand(self._card_number)
+
+    return init
+
+
 def install_customers() -> None:
     """Gaps 3, 4, 9: customer search, /customers/{id}/payment_methods, SetupIntent attach.
 
@@ -170,6 +190,8 @@ def install_customers() -> None:
     PaymentMethod._api_detach = _detach_clearing_default(PaymentMethod._api_detach)
     SetupIntent._api_confirm = _confirm_attaching(SetupIntent._api_confirm)
     SetupIntent._api_create = _create_accepting_payment_method(SetupIntent._api_create)
+    # localstripe calls every card "visa"; the brand now follows the number.
+    PaymentMethod.__init__ = _init_with_brand(PaymentMethod.__init__)
 
 
 ROUTES: list[Route] = [

@@ -170,6 +170,7 @@ def _update_subscription(
     tax_percent=None,
     cancel_at_period_end=None,
     cancel_at=None,
+    cancellation_details=None,
     trial_end=None,
     proration_behavior=None,
     plan=None,
@@ -213,6 +214,14 @@ def _update_subscription(
         self.tax_percent = try_convert_to_float(tax_percent)
     if cancel_at_period_end is not None:
         set_cancel_at_period_end(self, cancel_at_period_end)
+    if cancellation_details is not None:  # the customer's words, kept for the merchant
+        if not isinstance(cancellation_details, dict):
+            raise bad_request("cancellation_details must be an object")
+        self.cancellation_details = {
+            "comment": cancellation_details.get("comment") or None,
+            "feedback": cancellation_details.get("feedback") or None,
+            "reason": "cancellation_requested",
+        }
     if cancel_at is not None:
         self.cancel_at = try_convert_to_int(cancel_at) or None
     if trial_end == "now" and in_trial(self):  # end the trial: bill the first period now
@@ -248,7 +257,8 @@ def install_subscription_updates() -> None:
     Updates now follow Stripe: `items[]` with an `id` changes (price / quantity) or deletes
     (`deleted=true`) that item, without an id adds one, other items stay; prorations are
     pending invoice items (`proration_behavior`: create_prorations, always_invoice, none);
-    `default_payment_method`, `cancel_at_period_end`, `trial_end` and metadata update too.
+    `default_payment_method`, `cancel_at_period_end`, `cancellation_details`, `trial_end` and
+    metadata update too.
     Every effective change emits customer.subscription.updated with data.previous_attributes.
     """
     Subscription._update = _update_subscription

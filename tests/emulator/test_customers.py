@@ -166,3 +166,20 @@ def test_fake_stripe_js_confirmation_attaches_card(
     assert method.customer == customer.id
     assert method.card.last4 == "4242"
     assert client.v1.setup_intents.retrieve(intent.id).payment_method == method.id
+
+
+def test_card_brand_follows_the_number(stripe_client):
+    """localstripe called every card "visa"; Stripe reports the network of the number."""
+    for number, brand in [
+        ("4242424242424242", "visa"),
+        ("5555555555554444", "mastercard"),
+        ("2223003122003222", "mastercard"),
+        ("6011111111111117", "discover"),
+    ]:
+        method = stripe_client.v1.payment_methods.create(
+            params={
+                "type": "card",
+                "card": {"number": number, "exp_month": 4, "exp_year": 2031, "cvc": "123"},
+            }
+        )
+        assert method.card.brand == brand

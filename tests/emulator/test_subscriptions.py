@@ -232,3 +232,18 @@ def test_cancel_now_sets_canceled_at(stripe_client, paying_customer, monthly_pri
     assert canceled.status == "canceled"
     assert canceled.canceled_at is not None
     assert events_about(stripe_client, "customer.subscription.deleted", subscription.id)
+
+
+def test_cancellation_details_are_kept(stripe_client, paying_customer, monthly_price):
+    """Stripe keeps the customer's reason with a cancellation; localstripe refused the field."""
+    customer, _ = paying_customer(stripe_client)
+    price = monthly_price(stripe_client)
+    subscription = stripe_client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    updated = stripe_client.v1.subscriptions.update(
+        subscription.id,
+        params={"cancel_at_period_end": True, "cancellation_details": {"comment": "Too pricey"}},
+    )
+    assert updated.cancel_at_period_end is True
+    assert updated.cancellation_details.comment == "Too pricey"

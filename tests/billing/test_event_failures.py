@@ -1,0 +1,78 @@
+"""Stripe failing while the real worker processes an event: backoff, `failed`, then replay."""
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from app.billing.models import CachedSubscription, CachedSubscriptionItem, UpcomingInvoice
+from app.extensions import db
+from app.webhooks.models import EventStatus
+from tenants.context import tenant_context
+from tests.support.stripe_helpers import create_paying_customer, create_price, wait_for
+from worker.tasks.events import process_stripe_event, replay_event
+
+pytestmark = pytest.mark.worker
+
+RETRIES = 3  # STRIPE_EVENT_MAX_RETRIES in the tests' environment
+BASE = 0.2  # STRIPE_EVENT_RETRY_BASE_MS / 1000
+
+
+def attempt_times(shop, event_id: int, timeout: float = 15.0) -> tuple[list[float], object]:
+    """When each failed attempt was recorded, watching the event row until it is `failed`."""
+    seen: dict[int, float] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = shop.event(event_id)
+        seen.setdefault(event.attempts, time.monotonic())
+        if event.status == EventStatus.FAILED:
+            return [seen[n] for n in sorted(seen) if n > 0], event
+        time.sleep(0.01)
+    raise AssertionError(f"event never failed; attempts seen: {sorted(seen)}")
+
+
+def count(shop, model) -> int:
+    with tenant_context(shop.tenant_id):
+        return db.session.scalar(select(func.count(model.id)))
+
+
+def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
+    real_worker, webhooks_paused, connect_shop, stripe_faults, stripe_emulator
+):
+    shop = connect_shop("acme")
+    price = create_price(shop.merchant)
+    customer, _ = create_paying_customer(shop.merchant, "fail@x.io")
+    sub = shop.merchant.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
+    [created] = [e for e in shop.stripe_events(sub.id) if e["type"].endswith("created")]
+    # The subscription reads fine; the preview of its next invoice, read after it, fails.
+    outage = stripe_faults(status=503, path="/v1/invoices/create_preview", account=shop.account)
+    event_id = shop.store(created)
+    process_stripe_event.delay(shop.tenant_id, event_id)
+
+    times, event = attempt_times(shop, event_id)
+    assert event.attempts == 1 + RETRIES
+    assert "APIError" in event.last_error and "outage" in event.last_error
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    for retry, gap in enumerate(gaps):
+        # Equal jitter: retry n waits between half and all of BASE x 2^n (plus the work).
+        assert BASE * 2**retry / 2 - 0.02 <= gap <= BASE * 2**retry + 1.0, gaps
+    assert sum(gaps) >= BASE * (1 + 2 + 4) / 2
+    # Nothing half-written: the subscription was read, but its transaction never committed.
+    assert count(shop, CachedSubscription) == 0
+    assert count(shop, CachedSubscriptionItem) == 0
+    assert count(shop, UpcomingInvoice) == 0
+
+    stripe_emulator.remove_fault(outage)
+    replay_event(shop.tenant_id, event_id)
+    event = wait_for(
+        shop.tenant_id,
+        lambda: (e := shop.event(event_id)).status == EventStatus.PROCESSED and e,
+        what="replayed event processed",
+    )
+    assert event.last_error is None and event.attempts == 2 + RETRIES
+    with tenant_context(shop.tenant_id):
+        cached_sub = db.session.scalars(select(CachedSubscription)).one()
+        assert (cached_sub.stripe_id, cached_sub.status) == (sub.id, "active")
+        assert db.session.scalars(select(UpcomingInvoice)).one().amount_due == 1500

@@ -1,0 +1,75 @@
+"""Healing what webhooks missed: Stripe's event list, and the sweep of stuck events."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.billing.backfill import sync_state
+from app.billing.models import CachedCustomer
+from app.extensions import db
+from app.webhooks.models import EventStatus, StripeEvent
+from tenants.context import tenant_context
+from tests.support.cache_helpers import one
+from tests.support.stripe_helpers import wait_for
+from worker.tasks.events import reconcile_tenant, reconcile_tenants, requeue_stuck_events
+
+pytestmark = pytest.mark.worker
+
+
+def cached_name(shop, customer_id, name):
+    return wait_for(
+        shop.tenant_id,
+        lambda: (c := one(CachedCustomer, customer_id)) and c.name == name and c,
+        what=f"customer cached as {name}",
+    )
+
+
+def test_events_that_never_reached_the_webhook_are_found_and_heal_the_cache(
+    real_worker, webhooks_paused, connect_shop
+):
+    shop = connect_shop("acme")
+    customer = shop.merchant.v1.customers.create(params={"email": "r@x.io", "name": "Before"})
+
+    # The beat schedule's task queues one reconciliation per connected tenant.
+    assert reconcile_tenants.apply_async(ignore_result=False).get(timeout=20) == 1
+    cached_name(shop, customer.id, "Before")
+
+    shop.merchant.v1.customers.update(customer.id, params={"name": "After"})
+    # Only what is new since the last run is stored and processed.
+    found = reconcile_tenant.apply_async(args=[shop.tenant_id], ignore_result=False)
+    assert found.get(timeout=20) == 1
+    cached_name(shop, customer.id, "After")
+
+    with tenant_context(shop.tenant_id):
+        events = db.session.scalars(select(StripeEvent).order_by(StripeEvent.id)).all()
+        assert [(e.type, e.source, e.status) for e in events] == [
+            ("customer.created", "reconcile", EventStatus.PROCESSED),
+            ("customer.updated", "reconcile", EventStatus.PROCESSED),
+        ]
+        state = sync_state()
+        assert state.reconciled_until >= int(events[-1].stripe_created.timestamp())
+        assert state.last_reconciled_at is not None
+
+
+def test_the_sweep_requeues_events_stuck_pending_and_leaves_fresh_ones(
+    real_worker, webhooks_paused, connect_shop
+):
+    shop = connect_shop("acme")
+    lost = shop.merchant.v1.customers.create(params={"email": "l@x.io", "name": "Lost"})
+    recent = shop.merchant.v1.customers.create(params={"email": "n@x.io", "name": "New"})
+    # Stored but never queued: the task was lost (say, Redis restarted without persistence).
+    stuck_id = shop.store(shop.stripe_events(lost.id)[0])
+    fresh_id = shop.store(shop.stripe_events(recent.id)[0])
+    with tenant_context(shop.tenant_id):
+        db.session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id == stuck_id)
+            .values(received_at=StripeEvent.received_at - timedelta(minutes=20))
+        )
+        db.session.commit()
+
+    assert requeue_stuck_events.apply_async(ignore_result=False).get(timeout=20) == 1
+    cached_name(shop, lost.id, "Lost")
+    assert shop.event(stuck_id).status == EventStatus.PROCESSED
+    assert shop.event(fresh_id).status == EventStatus.PENDING  # not stuck yet: left alone
