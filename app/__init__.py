@@ -56,7 +56,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "warning"
 
-    from app.demo.cli import demo_cli
+    from app.demo.mailbox import bp as mailbox_bp
 
-    app.cli.add_command(demo_cli)
+    app.register_blueprint(mailbox_bp)
+
     return app

@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
-# Set everything up and run Billfold on embedded defaults: SQLite, eager tasks, no servers needed.
+# Set everything up and run the Billfold demo: Stripe emulator, SQLite, in-process tasks,
+# a seeded merchant at http://acme.localhost:5000/ and a mailbox at http://localhost:5000/dev/mailbox/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
-
-export BILLFOLD_ENV=development
-unset DATABASE_URL REDIS_URL
-export PLATFORM_DOMAIN=${PLATFORM_DOMAIN:-localhost:5000}
-port=${PLATFORM_DOMAIN##*:}
-[ "$port" = "$PLATFORM_DOMAIN" ] && port=5000
-
-.venv/bin/python -m flask --app wsgi db upgrade 2>&1 | grep -v '^INFO' || true
-.venv/bin/python -m flask --app wsgi demo seed
-echo "Platform home: http://$PLATFORM_DOMAIN/   (Ctrl-C stops the demo)"
-exec .venv/bin/python -m flask --app wsgi run --host 127.0.0.1 --port "$port"
+exec .venv/bin/python -m app.demo "$@"

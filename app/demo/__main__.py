@@ -1,0 +1,101 @@
+"""`python -m app.demo`: the whole product on embedded defaults, no accounts or servers needed.
+
+Starts the Stripe emulator, creates a fresh SQLite database, seeds the merchant Acme Rockets
+with customers, subscriptions, invoices and cards, and serves the app on localhost:5000 with
+tasks run in-process and emails kept in a mailbox page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from config import INSTANCE_DIR
+
+DEMO_KEYS = {
+    "STRIPE_SECRET_KEY": "sk_test_billfold_demo",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold_demo",
+    "STRIPE_WEBHOOK_SECRET": "whsec_billfold_demo",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--emulator-port", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from app.emulator.launcher import EmulatorError, StripeEmulator
+
+    try:
+        emulator = StripeEmulator().start(port=args.emulator_port)
+    except EmulatorError as exc:
+        print(f"billfold demo: the Stripe emulator did not start: {exc}", file=sys.stderr)
+        return 2
+    with emulator:
+        database = INSTANCE_DIR / "demo.db"
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        database.unlink(missing_ok=True)  # the emulator starts empty, so does the demo
+        domain = f"localhost:{args.port}"
+        os.environ.update(
+            {
+                "BILLFOLD_ENV": "development",
+                "DATABASE_URL": f"sqlite:///{database}",
+                "PLATFORM_DOMAIN": domain,
+                "MAIL_CAPTURE": "true",
+                "STRIPE_API_BASE": emulator.url,
+                "STRIPE_JS_URL": emulator.js_url,
+                **DEMO_KEYS,
+            }
+        )
+        os.environ.pop("REDIS_URL", None)
+        return _serve(emulator, domain, args.port)
+
+
+def _serve(emulator, domain: str, port: int) -> int:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.billing.backfill import backfill
+    from app.demo.seed import seed_demo_tenant, seed_stripe_account
+    from tenants.context import tenant_context
+    from tenants.stripe_client import stripe_client_for
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(INSTANCE_DIR.parent / "migrations"))
+        tenant = seed_demo_tenant()
+        client = stripe_client_for(tenant)
+        seed_stripe_account(client)
+        with tenant_context(tenant.id):
+            backfill(client)
+        subdomain = tenant.subdomain
+    emulator.register_webhook(
+        "billfold-demo",
+        f"http://{domain}/webhooks/stripe/connect",
+        DEMO_KEYS["STRIPE_WEBHOOK_SECRET"],
+        connect=True,
+    )
+    print(
+        "\n".join(
+            [
+                "",
+                "Billfold demo is running.",
+                f"  Customer portal of Acme Rockets:  http://{subdomain}.{domain}/",
+                "      sign in as ada@example.com (two billing accounts) or grace@example.com",
+                f"  Demo mailbox (sign-in emails):    http://{domain}/dev/mailbox/",
+                f"  Stripe emulator:                  {emulator.url}",
+                "  Test card for 'Replace card':     5555555555554444, any future date, any CVC",
+                "Press Ctrl-C to stop.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

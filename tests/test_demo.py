@@ -1,0 +1,82 @@
+"""The README's first command: the demo starts, seeds Acme Rockets and lets Ada sign in."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.smtp_sink import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fetch(url: str, host: str, data: bytes | None = None, cookie: str = "") -> tuple[int, str, str]:
+    request = urllib.request.Request(url, data=data, headers={"Host": host, "Cookie": cookie})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode(), response.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), error.headers.get("Set-Cookie", "")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    log = tmp_path_factory.mktemp("demo") / "demo.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.demo", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "Billfold demo is running" in log.read_text():
+            break
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.2)
+    time.sleep(0.5)
+    yield port, log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_demo_serves_the_seeded_portal_and_a_mailbox(demo):
+    port, log = demo
+    base = f"http://127.0.0.1:{port}"
+    acme = f"acme.localhost:{port}"
+    status, page, cookie = fetch(f"{base}/", acme)
+    assert status == 200 and "Acme Rockets" in page, log.read_text()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    session = cookie.split(";")[0]
+    body = f"email=ada%40example.com&csrf_token={csrf}".encode()
+    status, _, cookie = fetch(f"{base}/", acme, data=body, cookie=session)
+    assert status == 302
+    session = cookie.split(";")[0] or session
+    status, inbox, _ = fetch(f"{base}/dev/mailbox/", f"localhost:{port}")
+    assert status == 200 and "ada@example.com" in inbox
+    message_path = re.search(r'href="(/dev/mailbox/\d+)"', inbox).group(1)
+    status, email_html, _ = fetch(f"{base}{message_path}", f"localhost:{port}")
+    link = re.search(r'href="http://[^/]+(/login/verify/[^"]+)"', email_html).group(1)
+    status, confirm, _ = fetch(f"{base}{link}", acme, cookie=session)
+    assert status == 200
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', confirm).group(1)
+    status, _, cookie = fetch(
+        f"{base}{link}", acme, data=f"csrf_token={csrf}".encode(), cookie=session
+    )
+    assert status == 302
+    status, account, _ = fetch(f"{base}/account", acme, cookie=cookie.split(";")[0])
+    assert status == 200
+    for text in ("Ada Lovelace", "Analytical Lab", "Rocket Pro", "Extra launch pads", "Trial"):
+        assert text in account, text
