@@ -29,6 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # stripe-python logs two INFO lines per API request: noise, and real cost at volume.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
 
     db.init_app(app)
     migrate.init_app(

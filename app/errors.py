@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from flask import Flask, g, render_template, request
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,8 @@ MESSAGES = {
 
 def render_error(status: int, description: str | None = None):
     title, default_text = MESSAGES.get(status, MESSAGES[500])
-    text = description if description and status in (404, 400, 403, 429) else default_text
+    # Our own messages for 400/403/404; a 429 always gets the friendly text, not limiter jargon.
+    text = description if description and status in (404, 400, 403) else default_text
     if status == 400 and description and "CSRF" in description:
         text = "This form has expired. Go back, reload the page and try again."
     tenant = g.get("tenant")
@@ -51,13 +55,21 @@ def _is_custom(exc: HTTPException) -> bool:
     return exc.description != type(exc).description
 
 
+def _reset_session() -> None:
+    """Roll back a failed transaction so the error page itself can render."""
+    with suppress(Exception):  # the database may be the thing that is down
+        db.session.rollback()
+
+
 def _service_unavailable(exc: Exception):
+    _reset_session()
     log.error("dependency unavailable on %s %s: %s", request.method, request.path, exc)
     return render_error(503), 503
 
 
 def _unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
+    _reset_session()
     return render_error(500), 500
 
 

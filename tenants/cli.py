@@ -1,4 +1,4 @@
-"""`flask tenants ...`: create, list, configure tenants and rotate encryption keys."""
+"""`flask tenants ...`: create, list, configure, sync tenants and rotate encryption keys."""
 
 from __future__ import annotations
 
@@ -109,12 +109,50 @@ def set_tenant(subdomain: str, **values) -> None:
             setattr(tenant, field, values[field])
     if values.get("status"):
         tenant.status = values["status"]
+    connecting = bool(values.get("stripe_account") or values.get("stripe_api_key"))
     if values.get("stripe_account"):
         tenant.connect_account(values["stripe_account"])
     if values.get("stripe_api_key"):
         tenant.connect_api_key(values["stripe_api_key"], values.get("stripe_webhook_secret"))
+    if connecting:
+        from worker.tasks.backfill import queue_backfill
+
+        queue_backfill(tenant.id)  # sent to the worker once this commit succeeds
     db.session.commit()
     click.echo(f"updated tenant {tenant.subdomain}")
+    if connecting:
+        click.echo("backfill of its Stripe account queued (see `flask tenants sync` to run it now)")
+
+
+@tenants_cli.command("sync")
+@click.argument("subdomain")
+def sync_tenant(subdomain: str) -> None:
+    """Copy the tenant's Stripe account into the cache now (the backfill), showing progress."""
+    import stripe
+
+    from app.billing.backfill import backfill
+    from app.billing.progress import ProgressPrinter
+    from tenants.context import tenant_context
+    from tenants.stripe_client import StripeNotConnected, stripe_client_for
+
+    tenant = _get_tenant(subdomain)
+    printer = ProgressPrinter()
+    with tenant_context(tenant.id):
+        try:
+            client = stripe_client_for(tenant)
+            click.echo(f"backfilling {tenant.subdomain} from Stripe")
+            state = backfill(client, on_progress=printer)
+        except StripeNotConnected as exc:
+            raise click.ClickException(str(exc)) from None
+        except stripe.APIConnectionError:
+            printer.interrupted()
+            raise click.ClickException("Stripe unreachable; nothing more was copied") from None
+        except stripe.StripeError as exc:
+            printer.interrupted()
+            reason = (exc.user_message or str(exc)).strip().splitlines()[0]
+            raise click.ClickException(f"Stripe error: {reason}") from None
+        printer.finish(state.backfill_progress)
+    click.echo(f"synced {tenant.subdomain}")
 
 
 @tenants_cli.command("rotate-keys")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import defer
 
+from app.extensions import db
 from tenants.context import reset_tenant_id, set_tenant_id
-from tenants.models import SUBDOMAIN_RE, Tenant
+from tenants.models import ENCRYPTED_ATTRIBUTES, SUBDOMAIN_RE, Tenant
 
 
 class HostKind:
@@ -41,13 +44,24 @@ def resolve_tenant() -> None:
     g.host_kind = kind
     if kind == HostKind.PLATFORM:
         return
-    tenant = Tenant.by_subdomain(subdomain)
+    tenant = _tenant_for_host(subdomain)
     if tenant is None:
         abort(404)
     if not tenant.is_active:
         abort(404, description="This billing portal is not available right now.")
     g.tenant = tenant
     g._tenant_token = set_tenant_id(tenant.id)
+
+
+# Pages need the tenant's name, brand and settings; its encrypted Stripe credentials are
+# loaded (and decrypted) only by the requests that call Stripe.
+_CREDENTIALS_DEFERRED = [defer(getattr(Tenant, name)) for name in ENCRYPTED_ATTRIBUTES]
+
+
+def _tenant_for_host(subdomain: str) -> Tenant | None:
+    return db.session.execute(
+        select(Tenant).where(Tenant.subdomain == subdomain).options(*_CREDENTIALS_DEFERRED)
+    ).scalar_one_or_none()
 
 
 def clear_tenant(_exc=None) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.request
 
+import requests
 import stripe
 from flask import current_app
 
@@ -34,6 +36,12 @@ class CountingHTTPClient(stripe.RequestsClient):
     def _count(self) -> None:
         with self._lock:
             self.requests_sent += 1
+        if getattr(self._thread_local, "session", None) is None:
+            # One keep-alive session per thread. Unless a proxy is configured, skip requests'
+            # per-request scan of the environment (proxies, netrc): measurable at volume.
+            session = requests.Session()
+            session.trust_env = bool(urllib.request.getproxies())
+            self._thread_local.session = session
 
     def request(self, method, url, headers, post_data=None):
         self._count()

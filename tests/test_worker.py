@@ -1,5 +1,7 @@
 """A task goes through Redis to a real Celery worker process and runs as the right tenant."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from worker.tasks.health import worker_heartbeat
@@ -34,6 +36,10 @@ def test_enqueue_after_commit_sends_only_on_commit(db_session, make_tenant, app)
     sent = []
 
     class Recorder:
+        """Stands in for a task sent to a broker (not run eagerly)."""
+
+        app = SimpleNamespace(conf=SimpleNamespace(task_always_eager=False))
+
         def apply_async(self, args, kwargs):
             sent.append(args)
 

@@ -41,7 +41,9 @@ def celery_settings(app: Flask) -> dict:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_always_eager": eager,
-        "task_eager_propagates": True,
+        # In eager mode a failing task fails like in a worker (retried, then logged), and never
+        # breaks the request that queued it; `.get()` on its result still raises.
+        "task_eager_propagates": False,
         "task_default_queue": "default",
         "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
         "task_routes": ROUTES,

@@ -7,7 +7,7 @@ and the object Stripe returns is written into the cache at once so the next page
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import stripe
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.outage import clear_stripe_outage, record_stripe_outage
+from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object
 from app.extensions import db
@@ -53,6 +54,14 @@ def _key(action: str, object_id: str, nonce: str) -> dict:
     return {"idempotency_key": f"billfold-{current_tenant_id()}-{action}-{object_id}-{nonce}"}
 
 
+def _refresh_after_conflict(client: stripe.StripeClient, kind: str, stripe_id: str) -> None:
+    """Stripe refused because our copy is stale: fetch the object so the next page is right."""
+    db.session.rollback()
+    with suppress(stripe.StripeError):
+        sync_object(client, kind, stripe_id)
+        db.session.commit()
+
+
 def _store(obj) -> dict:
     data = plain_dict(obj)
     apply_stripe_object(data, datetime.now(UTC))
@@ -64,10 +73,19 @@ def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str)
         raise ActionFailed("This invoice is already paid.")
     if invoice.status != "open":
         raise ActionFailed("This invoice can no longer be paid.")
-    with stripe_call():
-        paid = client.v1.invoices.pay(
-            invoice.stripe_id, options=_key("pay", invoice.stripe_id, nonce)
-        )
+    try:
+        with stripe_call():
+            paid = client.v1.invoices.pay(
+                invoice.stripe_id, options=_key("pay", invoice.stripe_id, nonce)
+            )
+    except ActionFailed as failure:
+        if isinstance(failure.__cause__, stripe.InvalidRequestError):
+            _refresh_after_conflict(client, "invoice", invoice.stripe_id)
+            raise ActionFailed(
+                "This invoice changed meanwhile (perhaps it was paid another way). "
+                "The page now shows where it stands."
+            ) from failure
+        raise
     _store(paid)
     db.session.commit()
     return invoice

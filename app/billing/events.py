@@ -30,16 +30,20 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     (nothing half-written), the error is recorded, and the exception propagates for a retry.
     """
     started = time.perf_counter()
-    event = db.session.scalars(
-        select(StripeEvent).where(StripeEvent.id == event_id).with_for_update()
+    found = db.session.execute(
+        select(StripeEvent, Tenant)
+        .join(Tenant, Tenant.id == StripeEvent.tenant_id)
+        .where(StripeEvent.id == event_id)
+        .with_for_update(of=StripeEvent)
     ).one_or_none()
-    if event is None:
+    if found is None:
         return "missing"
+    event, tenant = found
     if event.status not in EventStatus.OPEN:
         db.session.rollback()
         return "already-" + event.status
     try:
-        note = _apply(event)
+        note = _apply(event, tenant)
     except Exception as exc:
         db.session.rollback()
         _record_failure(event_id, exc, final_attempt)
@@ -54,8 +58,7 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     return note
 
 
-def _apply(event: StripeEvent) -> str:
-    tenant = db.session.get(Tenant, event.tenant_id)
+def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if event.type == DEAUTHORIZED:
         tenant.mark_disconnected()
         return "tenant disconnected"

@@ -1,8 +1,13 @@
-"""Read one object back from Stripe: the source of truth whatever the event payload said."""
+"""Read objects back from Stripe: the source of truth whatever an event's payload said.
+
+Reads go through `StripeClient.raw_request` and come back as plain JSON data, exactly as on the
+wire: the cache stores JSON, so building StripeObjects only to take them apart again is waste.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import stripe
 
@@ -28,6 +33,18 @@ class Gone:
 
 GONE = Gone()
 
+# Where each kind of object lives in the API.
+PATHS = {
+    "customer": "/v1/customers",
+    "product": "/v1/products",
+    "price": "/v1/prices",
+    "plan": "/v1/prices",
+    "subscription": "/v1/subscriptions",
+    "invoice": "/v1/invoices",
+    "payment_method": "/v1/payment_methods",
+    "setup_intent": "/v1/setup_intents",
+}
+
 # Subscriptions come with their prices expanded so product names resolve without more reads.
 RETRIEVE_EXPAND = {
     "subscription": ["items.data.price"],
@@ -47,14 +64,28 @@ def service_for(client: stripe.StripeClient, kind: str):
     }[kind]
 
 
+def stripe_get(client: stripe.StripeClient, path: str, **params) -> dict:
+    """GET an API path as plain JSON data; Stripe's errors raise as usual."""
+    return client.raw_request("get", path, **params).data
+
+
+def list_page(client: stripe.StripeClient, path: str, params: dict) -> tuple[list[dict], bool]:
+    """One page of a list: (objects, has_more)."""
+    page = stripe_get(client, path, **params)
+    return page["data"], bool(page.get("has_more"))
+
+
+def object_path(kind: str, stripe_id: str) -> str:
+    return f"{PATHS[kind]}/{quote(stripe_id, safe='')}"
+
+
 def fetch_object(client: stripe.StripeClient, kind: str, stripe_id: str) -> dict | Gone:
     """The object as a plain dict, or GONE when Stripe says it no longer exists."""
-    params = {"expand": RETRIEVE_EXPAND[kind]} if kind in RETRIEVE_EXPAND else None
+    params = {"expand": RETRIEVE_EXPAND[kind]} if kind in RETRIEVE_EXPAND else {}
     try:
-        obj = service_for(client, kind).retrieve(stripe_id, params=params)
+        data = stripe_get(client, object_path(kind, stripe_id), **params)
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404:
             return GONE
         raise
-    data = plain_dict(obj)
     return GONE if data.get("deleted") else data

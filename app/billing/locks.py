@@ -25,3 +25,14 @@ def lock_stripe_object(tenant_id: int, stripe_id: str) -> None:
             text("SELECT pg_advisory_xact_lock(:key)"),
             {"key": object_lock_key(tenant_id, stripe_id)},
         )
+
+
+def lock_stripe_objects(tenant_id: int, stripe_ids: list[str]) -> None:
+    """lock_stripe_object for many objects in one statement, in a fixed (sorted) order."""
+    if not stripe_ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({object_lock_key(tenant_id, stripe_id) for stripe_id in stripe_ids})
+    db.session.execute(
+        text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"),
+        {"keys": keys},
+    )

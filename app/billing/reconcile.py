@@ -8,7 +8,7 @@ import stripe
 from sqlalchemy import func, select
 
 from app.billing.backfill import sync_state, with_rate_limit_backoff
-from app.billing.fetch import plain_dict
+from app.billing.fetch import list_page
 from app.billing.models.base import as_utc
 from app.extensions import db
 from app.webhooks.ingest import store_event
@@ -18,6 +18,10 @@ from tenants.models import Tenant
 STUCK_AFTER = timedelta(minutes=15)
 # Stripe keeps events for 30 days; a first reconciliation looks back a day at most.
 FIRST_LOOKBACK = timedelta(days=1)
+# Each run looks again at the last few minutes before its cursor: Stripe's event list is
+# eventually consistent, and an event may appear there a little after its `created` time.
+# Events seen twice cost nothing (stored once, by id).
+OVERLAP_SECONDS = 300
 
 
 def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
@@ -32,25 +36,27 @@ def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
     return [(tenant_id, event_id) for tenant_id, event_id in rows]
 
 
-def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[StripeEvent]:
-    """Store every event Stripe lists since our cursor; returns the newly stored pending ones."""
+def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
+    """Store every event Stripe lists since our cursor; returns the ids of new pending ones."""
     state = sync_state()
-    since = state.reconciled_until
-    if since is None:
+    if state.reconciled_until is None:
         start = tenant.stripe_connected_at or (datetime.now(UTC) - FIRST_LOOKBACK)
         since = int(max(start, datetime.now(UTC) - FIRST_LOOKBACK).timestamp())
+    else:
+        since = state.reconciled_until - OVERLAP_SECONDS
     query = {"limit": 100, "created": {"gte": since}}
-    newest = since
-    fresh: list[StripeEvent] = []
+    newest = state.reconciled_until or since
+    fresh: list[int] = []
     while True:
-        page = with_rate_limit_backoff(lambda q=dict(query): client.v1.events.list(params=q))
-        events = [plain_dict(item) for item in page.data]
+        events, has_more = with_rate_limit_backoff(
+            lambda q=dict(query): list_page(client, "/v1/events", q)
+        )
         for event in events:
-            row, inserted = store_event(tenant, event, source="reconcile")
+            stored = store_event(tenant, event, source="reconcile")
             newest = max(newest, int(event.get("created") or 0))
-            if inserted and row.status == EventStatus.PENDING:
-                fresh.append(row)
-        if not page.has_more or not events:
+            if stored.inserted and stored.status == EventStatus.PENDING:
+                fresh.append(stored.id)
+        if not has_more or not events:
             break
         query["starting_after"] = events[-1]["id"]
     state.reconciled_until = newest

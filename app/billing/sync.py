@@ -54,14 +54,18 @@ def sync_object(
             drop_upcoming_invoice(stripe_id)
         return SyncOutcome(kind, stripe_id, fetched=True, gone=True)
 
-    apply_stripe_object(obj, started)
+    apply_stripe_object(obj, started, row)
     if kind == "subscription":
         refresh_upcoming_invoice(client, obj, started)
     return SyncOutcome(kind, stripe_id, fetched=True)
 
 
 def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: str) -> None:
-    """An invoice changed: the subscription's next charge may have too (proration, credit)."""
+    """An invoice changed: the subscription's next charge may have too (proration, credit).
+
+    Under the subscription's lock, so it never interleaves with a sync of the subscription.
+    """
+    lock_stripe_object(current_tenant_id(), subscription_id)
     row = cached_row(CachedSubscription, subscription_id)
     if row is not None and not row.deleted:
         refresh_upcoming_invoice(client, row.data, datetime.now(UTC))

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from app.billing import mapping
+from app.billing.locks import lock_stripe_object
 from app.billing.models import (
     CachedCustomer,
     CachedInvoice,
@@ -18,6 +19,7 @@ from app.billing.models import (
 )
 from app.billing.models.base import from_timestamp
 from app.extensions import db
+from tenants.context import current_tenant_id
 
 MODELS = {
     "customer": (CachedCustomer, mapping.customer_columns),
@@ -29,13 +31,29 @@ MODELS = {
     "payment_method": (CachedPaymentMethod, mapping.payment_method_columns),
 }
 
+LOOK_UP = object()  # "find the cached row yourself" (callers that already have it pass it)
+
 
 def cached_row(model, stripe_id: str):
     return db.session.scalars(select(model).where(model.stripe_id == stripe_id)).one_or_none()
 
 
-def write_cached_row(model, stripe_id: str, columns: dict, data: dict, synced_at: datetime):
-    row = cached_row(model, stripe_id)
+def cached_rows(model, stripe_ids: list[str]) -> dict:
+    """The cached rows among `stripe_ids`, by Stripe id, in one query."""
+    if not stripe_ids:
+        return {}
+    rows = db.session.scalars(select(model).where(model.stripe_id.in_(stripe_ids)))
+    return {row.stripe_id: row for row in rows}
+
+
+def write_cached_row(
+    model, stripe_id: str, columns: dict, data: dict, synced_at: datetime, row=LOOK_UP
+):
+    if row is LOOK_UP or row is None:
+        # Writers of one object take turns (actions, webhooks, backfill): without the lock two
+        # of them could both find no row and both insert it.
+        lock_stripe_object(current_tenant_id(), stripe_id)
+        row = cached_row(model, stripe_id)
     if row is None:
         row = model(stripe_id=stripe_id)
         db.session.add(row)
@@ -49,15 +67,18 @@ def write_cached_row(model, stripe_id: str, columns: dict, data: dict, synced_at
     return row
 
 
-def apply_stripe_object(obj: dict, synced_at: datetime):
-    """Upsert one Stripe object (and what hangs on it) into the current tenant's cache."""
+def apply_stripe_object(obj: dict, synced_at: datetime, row=LOOK_UP):
+    """Upsert one Stripe object (and what hangs on it) into the current tenant's cache.
+
+    `row`: the object's cached row (or None) when the caller has already read it.
+    """
     kind = obj.get("object")
     if kind not in MODELS:
         raise ValueError(f"no cache for Stripe objects of type {kind!r}")
     model, columns_of = MODELS[kind]
     if obj.get("deleted"):
         return mark_deleted(kind, obj["id"], synced_at)
-    row = write_cached_row(model, obj["id"], columns_of(obj), obj, synced_at)
+    row = write_cached_row(model, obj["id"], columns_of(obj), obj, synced_at, row)
     if kind == "subscription":
         _write_items(obj, synced_at)
     return row
@@ -66,6 +87,7 @@ def apply_stripe_object(obj: dict, synced_at: datetime):
 def _write_items(subscription: dict, synced_at: datetime) -> None:
     items = mapping.subscription_items(subscription)
     keep = [item["id"] for item in items]
+    existing = cached_rows(CachedSubscriptionItem, keep)
     for item in items:
         write_cached_row(
             CachedSubscriptionItem,
@@ -73,6 +95,7 @@ def _write_items(subscription: dict, synced_at: datetime) -> None:
             mapping.subscription_item_columns(item, subscription),
             item,
             synced_at,
+            existing.get(item["id"]),
         )
     # Items removed from the subscription at Stripe are removed here too.
     db.session.execute(

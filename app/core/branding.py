@@ -1,4 +1,4 @@
-"""A tenant's colours as CSS variables, with a readable text colour on its brand colour."""
+"""A tenant's colours as CSS variables, each paired with colours that stay readable on it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ from tenants.models import COLOR_RE, Tenant
 
 DEFAULT_PRIMARY = "#4f46e5"
 DEFAULT_ACCENT = "#0ea5e9"
+INK = "#0f172a"
+WHITE = "#ffffff"
+CANVAS = "#f6f7fb"  # the page background behind cards (app.css --canvas)
+BLACK = "#000000"
+READABLE = 4.5  # WCAG AA for body text
 
 
 def _luminance(hex_color: str) -> float:
@@ -14,9 +19,31 @@ def _luminance(hex_color: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
+def contrast_ratio(first: str, second: str) -> float:
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def contrast_text(hex_color: str) -> str:
-    """Black or white, whichever reads better on the given background (WCAG luminance)."""
-    return "#0f172a" if _luminance(hex_color) > 0.35 else "#ffffff"
+    """White or ink, whichever reads better on the colour; pure black where neither reaches AA."""
+    best = max((WHITE, INK), key=lambda text: contrast_ratio(hex_color, text))
+    return best if contrast_ratio(hex_color, best) >= READABLE else BLACK
+
+
+def readable_ink(hex_color: str) -> str:
+    """The colour, darkened just enough to read as text, links and focus rings on our pages.
+
+    Those sit on white cards and on the slightly grey page canvas; the canvas is the harder one.
+    """
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    for step in range(21):
+        keep = 1 - step / 20
+        candidate = "#{:02x}{:02x}{:02x}".format(
+            *(round(channel * keep) for channel in (red, green, blue))
+        )
+        if min(contrast_ratio(candidate, WHITE), contrast_ratio(candidate, CANVAS)) >= READABLE:
+            return candidate
+    return INK
 
 
 def safe_color(value: str | None, default: str) -> str:
@@ -31,6 +58,7 @@ def brand_stylesheet(tenant: Tenant) -> str:
         ":root {\n"
         f"  --brand: {primary};\n"
         f"  --brand-contrast: {contrast_text(primary)};\n"
+        f"  --brand-ink: {readable_ink(primary)};\n"
         f"  --accent: {accent};\n"
         "}\n"
     )

@@ -8,7 +8,7 @@ from email.utils import formataddr, parseaddr
 from flask import current_app, render_template
 from flask_mail import Message
 
-from app.core.branding import DEFAULT_PRIMARY, contrast_text, safe_color
+from app.core.branding import DEFAULT_PRIMARY, contrast_text, readable_ink, safe_color
 from app.portal.urls import absolute_asset_url, portal_url
 from tenants.models import Tenant
 
@@ -29,6 +29,7 @@ def render_email(tenant: Tenant, kind: str, to: str, subject: str, **context) ->
         "logo_url": absolute_asset_url(tenant, tenant.logo_url),
         "primary": primary,
         "primary_text": contrast_text(primary),
+        "link": readable_ink(primary),
         "support_email": tenant.support_email,
         "support_url": tenant.support_url,
         "portal_url": portal_url(tenant),

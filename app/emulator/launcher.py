@@ -23,6 +23,8 @@ What an app needs to know:
 * Webhook endpoints are registered with ``POST <url>/_config/webhooks/<id>`` (form fields
   ``url``, ``secret``, optional ``events[]``, optional ``connect=true``) and removed with
   ``DELETE`` on the same path; ``DELETE <url>/_config/data`` wipes all accounts' data.
+* ``api_request_count()`` reads how many API calls the emulator has received (from every
+  process), e.g. to prove a page view made none; see ``stats.py``.
 * ``add_fault()`` makes chosen API calls fail (an outage's 503, a 429 rate limit), for a
   number of calls or until ``remove_fault()``; see ``faults.py``.
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import logging
 import os
 import re
@@ -190,6 +193,13 @@ class StripeEmulator:
 
     def remove_fault(self, fault_id: str) -> None:
         self._config_request("DELETE", f"/_config/faults/{fault_id}")
+
+    def api_request_count(self, account: str | None = None) -> int:
+        """API (/v1/) requests received so far, from any process: all of them, or only those
+        sent with `Stripe-Account: <account>`. Read it before and after the work to measure."""
+        with urllib.request.urlopen(f"{self.url}/_config/stats", timeout=10) as response:  # noqa: S310
+            stats = json.load(response)
+        return stats["api_requests"] if account is None else stats["by_account"].get(account, 0)
 
     def flush(self) -> None:
         """Forget every object of every account (webhook endpoints stay registered)."""

@@ -6,7 +6,7 @@ from aiohttp import web
 from localstripe import resources
 from localstripe import server as localstripe_server
 
-from . import accounts, customers, faults, invoices, webhook_delivery
+from . import accounts, customers, faults, invoices, stats, webhook_delivery
 from .accounts import account_middleware, tag_events_with_account
 from .customers import install_customers
 from .faults import fault_middleware
@@ -70,6 +70,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     price = apply_patches(webhook_delay)
     app = web.Application(
         middlewares=[
+            stats.stats_middleware,  # outermost: counts every API call, faulted ones too
             error_middleware,
             fault_middleware,
             account_middleware,
@@ -84,6 +85,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *customers.ROUTES,
         *faults.ROUTES,
         *invoices.ROUTES,
+        *stats.ROUTES,
         *webhook_delivery.ROUTES,
         ("GET", "/_config/health", health),
         ("DELETE", "/_config/data", localstripe_server.flush_store),

@@ -1,7 +1,10 @@
 """Everything the account page shows, read from the cache in a fixed number of queries.
 
-One query per kind of object for all of the user's customers at once, so the count does not grow
-with customers, subscriptions or invoices, and no Stripe call is made.
+Three queries for all of the user's customers at once (subscriptions with their items, prices,
+products and next-invoice previews; cards; recent invoices), so the count does not grow with
+customers, subscriptions or invoices, and no Stripe call is made. Pages never read the raw Stripe
+JSON kept beside each row, so it is left in the database (`defer`): decoding it was most of the
+cost of a page.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import defer
 
 from app.billing.models import (
     CachedCustomer,
@@ -94,25 +98,13 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     ids = [c.stripe_id for c in customers]
     if not ids:
         return []
-    subscriptions = db.session.scalars(
-        select(CachedSubscription)
-        .where(CachedSubscription.customer_id.in_(ids), CachedSubscription.deleted.is_(False))
-        .order_by(CachedSubscription.stripe_created.desc())
-    ).all()
-    sub_ids = [s.stripe_id for s in subscriptions]
-    lines = _lines_by_subscription(sub_ids)
-    upcoming = {
-        u.stripe_id: u
-        for u in db.session.scalars(
-            select(UpcomingInvoice).where(UpcomingInvoice.customer_id.in_(ids))
-        )
-    }
+    subscriptions, lines, upcoming = _subscriptions_with_lines(ids)
     cards = {
         m.stripe_id: m
         for m in db.session.scalars(
-            select(CachedPaymentMethod).where(
-                CachedPaymentMethod.customer_id.in_(ids), CachedPaymentMethod.deleted.is_(False)
-            )
+            select(CachedPaymentMethod)
+            .where(CachedPaymentMethod.customer_id.in_(ids), CachedPaymentMethod.deleted.is_(False))
+            .options(_NO_JSON[CachedPaymentMethod])
         )
     }
     invoices = _recent_invoices(ids)
@@ -144,11 +136,41 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     return list(views.values())
 
 
-def _lines_by_subscription(sub_ids: list[str]) -> dict[str, list[LineView]]:
-    if not sub_ids:
-        return {}
+# The raw Stripe object of each row stays unread (loaded only if some code asks for it).
+_NO_JSON = {
+    model: defer(model.data)
+    for model in (
+        CachedInvoice,
+        CachedPaymentMethod,
+        CachedPrice,
+        CachedProduct,
+        CachedSubscription,
+        CachedSubscriptionItem,
+        UpcomingInvoice,
+    )
+}
+
+
+_SUBSCRIPTION_ROW = (
+    CachedSubscription,
+    CachedSubscriptionItem,
+    CachedPrice,
+    CachedProduct,
+    UpcomingInvoice,
+)
+
+
+def _subscriptions_with_lines(customer_ids: list[str]):
+    """The customers' subscriptions (newest first), their lines and previews: one query."""
     rows = db.session.execute(
-        select(CachedSubscriptionItem, CachedPrice, CachedProduct)
+        select(*_SUBSCRIPTION_ROW)
+        .outerjoin(
+            CachedSubscriptionItem,
+            and_(
+                CachedSubscriptionItem.subscription_id == CachedSubscription.stripe_id,
+                CachedSubscriptionItem.tenant_id == CachedSubscription.tenant_id,
+            ),
+        )
         .outerjoin(
             CachedPrice,
             and_(
@@ -163,12 +185,34 @@ def _lines_by_subscription(sub_ids: list[str]) -> dict[str, list[LineView]]:
                 CachedProduct.tenant_id == CachedPrice.tenant_id,
             ),
         )
-        .where(CachedSubscriptionItem.subscription_id.in_(sub_ids))
-        .order_by(CachedSubscriptionItem.id)
+        .outerjoin(
+            UpcomingInvoice,
+            and_(
+                UpcomingInvoice.stripe_id == CachedSubscription.stripe_id,
+                UpcomingInvoice.customer_id == CachedSubscription.customer_id,
+                UpcomingInvoice.tenant_id == CachedSubscription.tenant_id,
+            ),
+        )
+        .where(
+            CachedSubscription.customer_id.in_(customer_ids), CachedSubscription.deleted.is_(False)
+        )
+        .order_by(
+            CachedSubscription.stripe_created.desc(),
+            CachedSubscription.id,
+            CachedSubscriptionItem.id,
+        )
+        .options(*(_NO_JSON[model] for model in _SUBSCRIPTION_ROW))
     ).all()
+    subscriptions: dict[str, CachedSubscription] = {}  # in query order
     lines: dict[str, list[LineView]] = defaultdict(list)
-    for item, price, product in rows:
-        lines[item.subscription_id].append(
+    upcoming: dict[str, UpcomingInvoice] = {}
+    for sub, item, price, product, preview in rows:
+        subscriptions.setdefault(sub.stripe_id, sub)
+        if preview is not None:
+            upcoming[sub.stripe_id] = preview
+        if item is None:
+            continue
+        lines[sub.stripe_id].append(
             LineView(
                 product=(product.name if product else None)
                 or (price.nickname if price else None)
@@ -180,7 +224,7 @@ def _lines_by_subscription(sub_ids: list[str]) -> dict[str, list[LineView]]:
                 interval_count=price.recurring_interval_count if price else None,
             )
         )
-    return lines
+    return list(subscriptions.values()), lines, upcoming
 
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
@@ -194,6 +238,7 @@ def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
         )
         .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
         .limit(RECENT_INVOICES * len(customer_ids))
+        .options(_NO_JSON[CachedInvoice])
     ).all()
 
 
@@ -209,5 +254,6 @@ def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
         .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
+        .options(_NO_JSON[CachedInvoice])
     ).all()
     return rows[:per_page], len(rows) > per_page

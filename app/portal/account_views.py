@@ -58,7 +58,9 @@ def password():
         except PasswordRejected as exc:
             form.new_password.errors.append(str(exc))
         else:
-            login_user(current_user)  # keep this session; the new version ends the others
+            # Keep this session (the new version ends the others). The user, not the proxy:
+            # a proxy stored as the logged-in user would resolve to itself.
+            login_user(current_user._get_current_object())
             db.session.commit()
             flash("Your password is set. You can also still sign in with an email link.", "success")
             return redirect(url_for("portal.account"))

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import register_user_loader
 from app.extensions import db
+from app.portal.customers import user_with_customers
 from app.portal.models import PortalUser
 
 MIN_PASSWORD_LENGTH = 10
@@ -73,14 +74,19 @@ def change_password(user: PortalUser, new: str, current: str | None) -> None:
 
 
 def load_portal_user(raw: str) -> PortalUser | None:
-    """Flask-Login loader for "portal:<id>:<version>": only on its own tenant's host."""
+    """Flask-Login loader for "portal:<id>:<version>": only on its own tenant's host.
+
+    The user's customers come in the same query and are kept for the request (g.my_customers,
+    see blueprint.my_customers): one round trip fewer on every signed-in page.
+    """
     tenant = g.get("tenant")
     user_id, _, version = raw.partition(":")
     if tenant is None or session.get("tenant_id") != tenant.id or not user_id.isdigit():
         return None
-    user = db.session.get(PortalUser, int(user_id))
+    user, customers = user_with_customers(int(user_id))
     if user is None or user.tenant_id != tenant.id or str(user.session_version) != version:
         return None
+    g.my_customers = customers
     return user
 
 

@@ -19,6 +19,14 @@ bp = Blueprint("portal", __name__)
 bp.before_request(require_tenant_host)
 
 
+@bp.after_request
+def signed_in_pages_are_not_stored(response):
+    """Billing details stay off shared disks and out of Back after signing out."""
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.app_context_processor
 def portal_helpers():
     return {
@@ -32,8 +40,9 @@ def portal_helpers():
 
 def my_customers() -> list[CachedCustomer]:
     """The logged-in user's customers (same email, this tenant), read once per request."""
+    user = current_user._get_current_object()  # the user loader reads the customers too
     if "my_customers" not in g:
-        g.my_customers = customers_for_email(current_user.email)
+        g.my_customers = customers_for_email(user.email)
     return g.my_customers
 
 

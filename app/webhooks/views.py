@@ -76,12 +76,11 @@ def account_endpoint(endpoint_id: str):
 def _accept(tenant: Tenant, event: dict):
     tenant_id = tenant.id  # read before the commit expires it: no query after the commit
     with tenant_context(tenant_id):
-        row, inserted = store_event(tenant, event)
-        event_id, status = row.id, row.status
+        stored = store_event(tenant, event)
         db.session.commit()
-    if status == EventStatus.PENDING:
-        _enqueue(tenant_id, event_id)
-    return jsonify(received=True, duplicate=not inserted, status=status), 200
+    if stored.inserted and stored.status == EventStatus.PENDING:
+        _enqueue(tenant_id, stored.id)  # a duplicate delivery is a no-op: its task exists
+    return jsonify(received=True, duplicate=not stored.inserted, status=stored.status), 200
 
 
 def _enqueue(tenant_id: int, event_id: int) -> None:

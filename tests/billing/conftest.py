@@ -37,12 +37,11 @@ def webhooks_paused(request, stripe_emulator):
     try:
         stripe_emulator.unregister_webhook(CONNECT_ENDPOINT_ID)
     except EmulatorError:
-        paused = False  # the live server has not been started: nothing is delivered anyway
+        server = None  # the live server has not been started: nothing is delivered anyway
     else:
-        paused = True
+        server = request.getfixturevalue("live_server")  # running: it registered the endpoint
     yield
-    if paused:
-        server = request.getfixturevalue("live_server")
+    if server is not None:
         stripe_emulator.register_webhook(
             CONNECT_ENDPOINT_ID,
             f"{server.url}/webhooks/stripe/connect",

@@ -12,7 +12,7 @@ from app.billing.models import CachedCustomer
 from app.extensions import db
 from app.webhooks.models import EventStatus
 from tenants.context import tenant_context
-from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiters
+from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiter
 from tests.support.settings import ARTIFACTS_DIR
 from tests.support.stripe_helpers import wait_for
 from tests.support.worker_process import WorkerProcess
@@ -54,7 +54,7 @@ def test_worker_killed_mid_event_redelivers_and_processes_it_once(
     # locked, transaction open, Stripe not yet read. The SIGKILL then lands at a known point.
     with object_lock_held(app, shop.tenant_id, customer.id):
         task = process_stripe_event.apply_async(args=[shop.tenant_id, event_id], queue=QUEUE)
-        wait_for_lock_waiters(app)
+        wait_for_lock_waiter(app, shop.tenant_id, customer.id)
         [victim] = crash_worker.pool_pids()
         os.kill(victim, signal.SIGKILL)
         replacement = wait_for_new_pool_process(crash_worker, victim)

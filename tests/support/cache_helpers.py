@@ -38,10 +38,9 @@ class Shop:
     def store(self, event: dict) -> int:
         """Store an event as the webhook endpoint would and commit it; returns its row id."""
         with tenant_context(self.tenant_id):
-            row, _ = store_event(db.session.get(Tenant, self.tenant_id), event)
-            event_id = row.id
+            stored = store_event(db.session.get(Tenant, self.tenant_id), event)
             db.session.commit()
-            return event_id
+            return stored.id
 
     def event(self, event_id: int) -> StripeEvent:
         """A fresh read of a stored event."""
@@ -63,17 +62,23 @@ def object_lock_held(app, tenant_id: int, stripe_id: str) -> Iterator[None]:
             transaction.rollback()
 
 
-def wait_for_lock_waiters(app, count: int = 1, timeout: float = 20.0) -> None:
-    """Wait until `count` database sessions are blocked on an advisory (object) lock."""
-    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+def wait_for_lock_waiter(app, tenant_id: int, stripe_id: str, timeout: float = 20.0) -> None:
+    """Wait until a database session is blocked on the lock of one Stripe object."""
+    key = object_lock_key(tenant_id, stripe_id) & 0xFFFFFFFFFFFFFFFF
+    query = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid::text::bigint = :high AND objid::text::bigint = :low AND objsubid = 1"
+    )
+    params = {"high": key >> 32, "low": key & 0xFFFFFFFF}
     deadline = time.monotonic() + timeout
     with app.app_context(), db.engine.connect() as connection:
         while time.monotonic() < deadline:
-            if connection.execute(query).scalar() >= count:
+            if connection.execute(query, params).scalar():
                 return
             connection.rollback()
             time.sleep(0.02)
-    raise AssertionError(f"no session waited on an object lock within {timeout}s")
+    raise AssertionError(f"no session waited on the lock of {stripe_id} within {timeout}s")
 
 
 def one(model, stripe_id: str):

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -52,7 +51,7 @@ class LiveServer:
                 )
                 urllib.request.urlopen(probe, timeout=1).close()
                 return self
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or timed out while gunicorn's workers boot
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log_path}")

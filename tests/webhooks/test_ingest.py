@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from celery.signals import before_task_publish
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -51,13 +52,28 @@ def test_valid_connect_event_is_stored_and_processed(platform, connected):
     assert event.note == "ignored: no cached object"
 
 
-def test_duplicate_delivery_is_a_no_op(platform, connected):
+def test_duplicate_delivery_is_a_no_op(platform, connected, app):
     body = encode(make_event(account="acct_acme1"))
-    for _ in range(3):
-        response = post(platform, CONNECT, body, signature_header(body, CONNECT_WEBHOOK_SECRET))
-        assert response.status_code == 200
-    assert response.json["duplicate"] is True
+    sent = []
+
+    def record(sender=None, **_):
+        sent.append(sender)
+
+    # Through Redis for once, so the event stays pending while its duplicates arrive. (This
+    # test's transaction is never committed: a worker that picks the task up finds nothing.)
+    conf = app.extensions["celery"].conf
+    conf.task_always_eager = False
+    before_task_publish.connect(record)
+    try:
+        for _ in range(3):
+            response = post(platform, CONNECT, body, signature_header(body, CONNECT_WEBHOOK_SECRET))
+            assert response.status_code == 200
+    finally:
+        before_task_publish.disconnect(record)
+        conf.task_always_eager = True
+    assert response.json == {"received": True, "duplicate": True, "status": "pending"}
     assert len(stored_events()) == 1
+    assert sent == ["worker.tasks.events.process_stripe_event"]  # queued once, not per delivery
 
 
 @pytest.mark.parametrize(

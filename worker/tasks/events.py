@@ -71,8 +71,8 @@ def reconcile_tenant(self, tenant_id: int) -> int:
             return 0
         tenant = db.session.get(Tenant, tenant_id)
         fresh = missed_events(stripe_client_for(tenant), tenant)
-        for event in fresh:
-            process_stripe_event.apply_async(args=[tenant_id, event.id])
+        for event_id in fresh:
+            process_stripe_event.apply_async(args=[tenant_id, event_id])
         if fresh:
             log.info("reconcile %s: %d missed events queued", tenant.subdomain, len(fresh))
         return len(fresh)

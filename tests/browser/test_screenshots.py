@@ -1,0 +1,86 @@
+"""Every page a person sees, at desktop and phone width, saved to test-artifacts/screenshots/.
+
+Look at them after a change to a template or app.css: they are how the pages are reviewed.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_screenshots_of_the_sign_in_pages_and_emails(visitor):
+    page = visitor.page
+    page.goto("/")
+    visitor.check("login")
+
+    page.get_by_label("Email address").fill("not an address")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_label("Email address")).to_have_attribute("aria-invalid", "true")
+    visitor.check("login-error")
+
+    visitor.shoot_email("email-no-account", visitor.ask_for_link("nobody@example.com"))
+    message = visitor.ask_for_link("ada@example.com")
+    visitor.check("check-email")
+    visitor.shoot_email("email-login-link", message)
+
+    page.get_by_label("6-digit code").fill("000000")
+    page.get_by_role("button", name="Sign in with code").click()
+    expect(page.get_by_label("6-digit code")).to_have_attribute("aria-invalid", "true")
+    visitor.check("check-email-wrong-code")
+
+    visitor.open_link(message)
+    visitor.check("confirm-link")
+
+    page.goto("/login/verify/" + "x" * 43)
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    visitor.check("expired-link")
+
+    page.goto("/login/password")
+    visitor.check("password-login")
+    page.get_by_label("Email address").fill("ada@example.com")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    visitor.check("password-login-error")
+
+    page.goto("/no-such-page")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    visitor.check("error-404")
+
+
+def test_screenshots_of_the_account_pages(visitor):
+    page = visitor.page
+    visitor.sign_in("ada@example.com")
+    expect(page.get_by_role("heading", level=2, name="Ada Lovelace")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="Ada's workshop")).to_be_visible()
+    visitor.check("account")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices").click()
+    visitor.check("invoices")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    page.get_by_role("link", name="Cancel subscription").click()
+    visitor.check("cancel")
+    page.get_by_role("button", name="Cancel at period end").click()
+    expect(page.get_by_role("button", name="Keep my subscription")).to_be_visible()
+    visitor.check("account-cancelling")
+
+    page.goto(f"/card?customer={visitor.shop.ada_first.id}")
+    expect(page.get_by_placeholder("number")).to_be_visible()
+    visitor.check("card")
+    page.get_by_placeholder("number").fill("4000000000000002")  # declined
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("30")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("10115")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    visitor.check("card-declined")
+
+    page.goto("/account/password")
+    visitor.check("password")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    visitor.check("signed-out")
