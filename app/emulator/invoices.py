@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from localstripe import resources
@@ -300,6 +301,29 @@ def _emitting_after(original, event_type: str):
     return method
 
 
+_invoice_sequence: dict[str, int] = {}
+
+
+def _numbering(original):
+    """On finalization an invoice gets its number: <customer prefix>-<sequence>, as at Stripe."""
+
+    def finalize(self):
+        original(self)
+        prefix = hashlib.sha1(str(self.customer).encode()).hexdigest()[:8].upper()  # noqa: S324
+        _invoice_sequence[prefix] = _invoice_sequence.get(prefix, 0) + 1
+        self.number = f"{prefix}-{_invoice_sequence[prefix]:04d}"
+
+    return finalize
+
+
+def _unnumbered(original_init):
+    def init(self, *args, **kwargs):
+        self.number = None  # set first: localstripe may finalize inside __init__
+        original_init(self, *args, **kwargs)
+
+    return init
+
+
 def install_invoices() -> None:
     """Gaps 5, 6, 14: list filters, finalize / pay with default method, create_preview.
 
@@ -308,7 +332,7 @@ def install_invoices() -> None:
     /void fails without a PaymentIntent, and create_preview swallows pending invoice items
     and bills the current period. It also never emits invoice.finalized or invoice.paid, and
     cannot create a one-off draft invoice (POST /v1/invoices without a subscription) nor add
-    items to one (invoice_items with `invoice`).
+    items to one (invoice_items with `invoice`). Finalized invoices had no `number`.
     """
     Invoice.status = _status_with_manual_outcomes(Invoice.status)
     Invoice._api_list_all = _list_with_status(Invoice._api_list_all)
@@ -318,7 +342,8 @@ def install_invoices() -> None:
     Invoice._api_create_preview_invoice = _preview_with_subscription(
         Invoice._api_create_preview_invoice
     )
-    Invoice._finalize = _emitting_after(Invoice._finalize, "invoice.finalized")
+    Invoice.__init__ = _unnumbered(Invoice.__init__)
+    Invoice._finalize = _emitting_after(_numbering(Invoice._finalize), "invoice.finalized")
     Invoice._on_payment_success = _emitting_after(Invoice._on_payment_success, "invoice.paid")
 
 

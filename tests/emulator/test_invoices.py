@@ -202,3 +202,20 @@ def test_no_preview_for_a_subscription_ending_at_period_end(
     with pytest.raises(stripe.InvalidRequestError) as none_due:
         _preview(stripe_client, subscription)
     assert none_due.value.code == "invoice_upcoming_none"
+
+
+def test_finalized_invoices_are_numbered_per_customer(stripe_client, paying_customer):
+    """Stripe numbers an invoice when it is finalized; localstripe left `number` empty."""
+    customer, _ = paying_customer(stripe_client)
+    numbers = []
+    for _ in range(2):
+        stripe_client.v1.invoice_items.create(
+            params={"customer": customer.id, "amount": 500, "currency": "usd"}
+        )
+        draft = stripe_client.v1.invoices.create(
+            params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
+        )
+        assert draft.number is None
+        numbers.append(stripe_client.v1.invoices.finalize_invoice(draft.id).number)
+    prefix = numbers[0].split("-")[0]
+    assert numbers[1] == f"{prefix}-{int(numbers[0].split('-')[1]) + 1:04d}"
