@@ -34,20 +34,33 @@ def _back(default: str = "portal.account"):
     return redirect(url_for(default))
 
 
+def _attempt(action, success: str) -> None:
+    """Run an action at Stripe and tell the customer how it went, in words."""
+    try:
+        action()
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(success, "success")
+
+
+def _valid_action_form(form_class=ActionForm):
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
 @bp.post("/invoices/<invoice_id>/pay")
 @login_required
 def pay_invoice(invoice_id: str):
     _require(g.tenant.allow_invoice_payment)
     invoice = owned_invoice(invoice_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        actions.pay_invoice(_client(), invoice, form.action_key.data)
-    except ActionFailed as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Thank you! Invoice {invoice.number or ''} is paid.".replace("  ", " "), "success")
+    form = _valid_action_form()
+    _attempt(
+        lambda: actions.pay_invoice(_client(), invoice, form.action_key.data),
+        f"Thank you! Invoice {invoice.number or ''} is paid.".replace("  ", " "),
+    )
     return _back("portal.invoices")
 
 
@@ -59,14 +72,12 @@ def cancel_subscription(subscription_id: str):
     form = CancelForm()
     if form.validate_on_submit():
         reason = (form.reason.data or "").strip() if g.tenant.ask_cancel_reason else None
-        try:
-            actions.set_cancel_at_period_end(
+        _attempt(
+            lambda: actions.set_cancel_at_period_end(
                 _client(), subscription, True, form.action_key.data, reason=reason
-            )
-        except ActionFailed as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Your subscription will end at the close of the current period.", "success")
+            ),
+            "Your subscription will end at the close of the current period.",
+        )
         return redirect(url_for("portal.account"))
     if form.errors:
         abort(400)
@@ -84,15 +95,13 @@ def cancel_subscription(subscription_id: str):
 def reactivate_subscription(subscription_id: str):
     _require(g.tenant.allow_reactivate)
     subscription = owned_subscription(subscription_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        actions.set_cancel_at_period_end(_client(), subscription, False, form.action_key.data)
-    except ActionFailed as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Welcome back! Your subscription will renew as before.", "success")
+    form = _valid_action_form()
+    _attempt(
+        lambda: actions.set_cancel_at_period_end(
+            _client(), subscription, False, form.action_key.data
+        ),
+        "Welcome back! Your subscription will renew as before.",
+    )
     return redirect(url_for("portal.account"))
 
 
@@ -135,9 +144,7 @@ def card_setup_intent():
 @login_required
 def card_confirm():
     _require(g.tenant.allow_card_update)
-    form = CardConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = _valid_action_form(CardConfirmForm)
     customer = owned_customer(form.customer.data)
     try:
         method = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
