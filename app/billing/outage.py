@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
+from functools import lru_cache
 
 import redis
 from flask import current_app
@@ -14,7 +15,13 @@ _local: dict[int, float] = {}  # without Redis (the demo): one process, one dict
 
 def _redis() -> redis.Redis | None:
     url = current_app.config.get("REDIS_URL")
-    return redis.Redis.from_url(url, socket_timeout=0.5) if url else None
+    return _client_for(url) if url else None
+
+
+@lru_cache(maxsize=4)
+def _client_for(url: str) -> redis.Redis:
+    # One pooled client per process: a page view must not open a new connection to ask.
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 def record_stripe_outage(tenant_id: int) -> None:

@@ -49,9 +49,11 @@ def cached_rows(model, stripe_ids: list[str]) -> dict:
 def write_cached_row(
     model, stripe_id: str, columns: dict, data: dict, synced_at: datetime, row=LOOK_UP
 ):
-    if row is LOOK_UP or row is None:
+    if row is LOOK_UP:
         # Writers of one object take turns (actions, webhooks, backfill): without the lock two
-        # of them could both find no row and both insert it.
+        # of them could both find no row and both insert it. A caller that passes `row` (even
+        # None) has already read it under that lock (sync_object, backfill) or under its
+        # parent's (a subscription's items): locking and reading again would be waste.
         lock_stripe_object(current_tenant_id(), stripe_id)
         row = cached_row(model, stripe_id)
     if row is None:
@@ -70,7 +72,8 @@ def write_cached_row(
 def apply_stripe_object(obj: dict, synced_at: datetime, row=LOOK_UP):
     """Upsert one Stripe object (and what hangs on it) into the current tenant's cache.
 
-    `row`: the object's cached row (or None) when the caller has already read it.
+    `row`: the object's cached row (or None), when the caller has read it under the object's
+    lock; by default the lock is taken and the row read here.
     """
     kind = obj.get("object")
     if kind not in MODELS:

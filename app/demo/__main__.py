@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from config import INSTANCE_DIR
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--emulator-port", type=int, default=0)
     args = parser.parse_args(argv)
+    # Stopping by SIGTERM still runs the clean-up below (the emulator subprocess ends too).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     from app.emulator.launcher import EmulatorError, StripeEmulator
 

@@ -2,9 +2,7 @@
 
 Three queries for all of the user's customers at once (subscriptions with their items, prices,
 products and next-invoice previews; cards; recent invoices), so the count does not grow with
-customers, subscriptions or invoices, and no Stripe call is made. Pages never read the raw Stripe
-JSON kept beside each row, so it is left in the database (`defer`): decoding it was most of the
-cost of a page.
+customers, subscriptions or invoices, and no Stripe call is made.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import defer
 
 from app.billing.models import (
@@ -99,14 +97,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     if not ids:
         return []
     subscriptions, lines, upcoming = _subscriptions_with_lines(ids)
-    cards = {
-        m.stripe_id: m
-        for m in db.session.scalars(
-            select(CachedPaymentMethod)
-            .where(CachedPaymentMethod.customer_id.in_(ids), CachedPaymentMethod.deleted.is_(False))
-            .options(_NO_JSON[CachedPaymentMethod])
-        )
-    }
+    cards = {m.stripe_id: m for m in db.session.scalars(_CARDS, {"customer_ids": ids})}
     invoices = _recent_invoices(ids)
 
     views = {
@@ -136,73 +127,9 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     return list(views.values())
 
 
-# The raw Stripe object of each row stays unread (loaded only if some code asks for it).
-_NO_JSON = {
-    model: defer(model.data)
-    for model in (
-        CachedInvoice,
-        CachedPaymentMethod,
-        CachedPrice,
-        CachedProduct,
-        CachedSubscription,
-        CachedSubscriptionItem,
-        UpcomingInvoice,
-    )
-}
-
-
-_SUBSCRIPTION_ROW = (
-    CachedSubscription,
-    CachedSubscriptionItem,
-    CachedPrice,
-    CachedProduct,
-    UpcomingInvoice,
-)
-
-
 def _subscriptions_with_lines(customer_ids: list[str]):
     """The customers' subscriptions (newest first), their lines and previews: one query."""
-    rows = db.session.execute(
-        select(*_SUBSCRIPTION_ROW)
-        .outerjoin(
-            CachedSubscriptionItem,
-            and_(
-                CachedSubscriptionItem.subscription_id == CachedSubscription.stripe_id,
-                CachedSubscriptionItem.tenant_id == CachedSubscription.tenant_id,
-            ),
-        )
-        .outerjoin(
-            CachedPrice,
-            and_(
-                CachedPrice.stripe_id == CachedSubscriptionItem.price_id,
-                CachedPrice.tenant_id == CachedSubscriptionItem.tenant_id,
-            ),
-        )
-        .outerjoin(
-            CachedProduct,
-            and_(
-                CachedProduct.stripe_id == CachedPrice.product_id,
-                CachedProduct.tenant_id == CachedPrice.tenant_id,
-            ),
-        )
-        .outerjoin(
-            UpcomingInvoice,
-            and_(
-                UpcomingInvoice.stripe_id == CachedSubscription.stripe_id,
-                UpcomingInvoice.customer_id == CachedSubscription.customer_id,
-                UpcomingInvoice.tenant_id == CachedSubscription.tenant_id,
-            ),
-        )
-        .where(
-            CachedSubscription.customer_id.in_(customer_ids), CachedSubscription.deleted.is_(False)
-        )
-        .order_by(
-            CachedSubscription.stripe_created.desc(),
-            CachedSubscription.id,
-            CachedSubscriptionItem.id,
-        )
-        .options(*(_NO_JSON[model] for model in _SUBSCRIPTION_ROW))
-    ).all()
+    rows = db.session.execute(_SUBSCRIPTIONS, {"customer_ids": customer_ids}).all()
     subscriptions: dict[str, CachedSubscription] = {}  # in query order
     lines: dict[str, list[LineView]] = defaultdict(list)
     upcoming: dict[str, UpcomingInvoice] = {}
@@ -229,31 +156,85 @@ def _subscriptions_with_lines(customer_ids: list[str]):
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
     # A bounded read: enough for RECENT_INVOICES per customer in the common case of a few.
-    return db.session.scalars(
-        select(CachedInvoice)
-        .where(
-            CachedInvoice.customer_id.in_(customer_ids),
-            CachedInvoice.deleted.is_(False),
-            CachedInvoice.status != "draft",
-        )
-        .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
-        .limit(RECENT_INVOICES * len(customer_ids))
-        .options(_NO_JSON[CachedInvoice])
-    ).all()
+    take = RECENT_INVOICES * len(customer_ids)
+    params = {"customer_ids": customer_ids, "skip": 0, "take": take}
+    return db.session.scalars(_INVOICES, params).all()
 
 
 def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
     """One page of invoices (newest first) and whether there is a next page: one query."""
-    rows = db.session.scalars(
-        select(CachedInvoice)
-        .where(
-            CachedInvoice.customer_id.in_(customer_ids),
-            CachedInvoice.deleted.is_(False),
-            CachedInvoice.status != "draft",
-        )
-        .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-        .options(_NO_JSON[CachedInvoice])
-    ).all()
+    params = {"customer_ids": customer_ids, "skip": (page - 1) * per_page, "take": per_page + 1}
+    rows = db.session.scalars(_INVOICES, params).all()
     return rows[:per_page], len(rows) > per_page
+
+
+# The statements are built once; a request only binds its values. tenants.scoping still adds
+# the tenant filter to every execution. `defer(data)`: the raw Stripe JSON beside each row is
+# never read by a page, so it stays in the database (loaded only if some code asks for it).
+
+_CUSTOMER_IDS = bindparam("customer_ids", expanding=True)
+
+_SUBSCRIPTIONS = (
+    select(CachedSubscription, CachedSubscriptionItem, CachedPrice, CachedProduct, UpcomingInvoice)
+    .outerjoin(
+        CachedSubscriptionItem,
+        and_(
+            CachedSubscriptionItem.subscription_id == CachedSubscription.stripe_id,
+            CachedSubscriptionItem.tenant_id == CachedSubscription.tenant_id,
+        ),
+    )
+    .outerjoin(
+        CachedPrice,
+        and_(
+            CachedPrice.stripe_id == CachedSubscriptionItem.price_id,
+            CachedPrice.tenant_id == CachedSubscriptionItem.tenant_id,
+        ),
+    )
+    .outerjoin(
+        CachedProduct,
+        and_(
+            CachedProduct.stripe_id == CachedPrice.product_id,
+            CachedProduct.tenant_id == CachedPrice.tenant_id,
+        ),
+    )
+    .outerjoin(
+        UpcomingInvoice,
+        and_(
+            UpcomingInvoice.stripe_id == CachedSubscription.stripe_id,
+            UpcomingInvoice.customer_id == CachedSubscription.customer_id,
+            UpcomingInvoice.tenant_id == CachedSubscription.tenant_id,
+        ),
+    )
+    .where(CachedSubscription.customer_id.in_(_CUSTOMER_IDS), CachedSubscription.deleted.is_(False))
+    .order_by(
+        CachedSubscription.stripe_created.desc(), CachedSubscription.id, CachedSubscriptionItem.id
+    )
+    .options(
+        defer(CachedSubscription.data),
+        defer(CachedSubscriptionItem.data),
+        defer(CachedPrice.data),
+        defer(CachedProduct.data),
+        defer(UpcomingInvoice.data),
+    )
+)
+
+_CARDS = (
+    select(CachedPaymentMethod)
+    .where(
+        CachedPaymentMethod.customer_id.in_(_CUSTOMER_IDS), CachedPaymentMethod.deleted.is_(False)
+    )
+    .options(defer(CachedPaymentMethod.data))
+)
+
+_INVOICES = (
+    select(CachedInvoice)
+    .where(
+        CachedInvoice.customer_id.in_(_CUSTOMER_IDS),
+        CachedInvoice.deleted.is_(False),
+        CachedInvoice.status != "draft",
+    )
+    .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+    .offset(bindparam("skip"))
+    .limit(bindparam("take"))
+    .options(defer(CachedInvoice.data))
+)

@@ -1,0 +1,342 @@
+"""The portal benchmark's world: its own database and Redis db, a seeded merchant, gunicorn, login.
+
+Everything listens on 127.0.0.1. The merchant's Stripe account lives in the emulator and reaches
+the cache the way a real one does: through the backfill.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.client import HTTPConnection
+from pathlib import Path
+
+import psycopg2
+import redis
+import stripe
+from cryptography.fernet import Fernet
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBDOMAIN = "acme"
+EMAIL = "ada@example.com"
+PLATFORM_KEY = "sk_test_bench_platform"
+CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+LINK_RE = re.compile(r"https?://[^/\s]+(/login/verify/[A-Za-z0-9_-]+)")
+
+
+class SetupError(RuntimeError):
+    """The benchmark's world could not be built as intended."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(port: int, database_url: str, redis_url: str, emulator) -> dict[str, str]:
+    """Production settings (fresh random secrets), on loopback, against the emulator."""
+    return {
+        "BILLFOLD_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "BILLFOLD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PLATFORM_DOMAIN": f"localhost:{port}",
+        "PREFERRED_URL_SCHEME": "http",
+        "SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback
+        "STRIPE_API_BASE": emulator.url,
+        "STRIPE_SECRET_KEY": PLATFORM_KEY,
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
+        "STRIPE_JS_URL": emulator.js_url,
+        "MAIL_CAPTURE": "true",  # the login email is kept in email_deliveries
+        "CELERY_EAGER": "true",  # no worker process: the login email is sent in the request
+    }
+
+
+def create_database(database_url: str) -> None:
+    """CREATE DATABASE if it does not exist (connecting to the server's `postgres` db)."""
+    parts = urllib.parse.urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    connection = psycopg2.connect(admin.replace("postgresql+psycopg2://", "postgresql://"))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+
+
+def reset_database(app, redis_url: str) -> None:
+    """A fresh schema from the real migrations, and an empty Redis db (rate-limit counters)."""
+    from app.extensions import db
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+@dataclass
+class Merchant:
+    """Tenant `acme` and its emulated Stripe account; ada@example.com is the benchmark's user."""
+
+    app: object
+    emulator_url: str
+    account: str = field(default_factory=lambda: "acct_bench" + secrets.token_hex(6))
+    tenant_id: int | None = None
+    client: stripe.StripeClient | None = None
+    ada: list = field(default_factory=list)  # ada's Stripe customers
+    prices: list = field(default_factory=list)
+    invoices_made: int = 0
+
+    def create(self) -> Merchant:
+        """One customer with one subscription (so one invoice), plus another email's customer."""
+        from app.extensions import db
+        from tenants.models import Tenant
+
+        self.client = stripe.StripeClient(
+            PLATFORM_KEY, stripe_account=self.account, base_addresses={"api": self.emulator_url}
+        )
+        with self.app.app_context():
+            tenant = Tenant(
+                subdomain=SUBDOMAIN,
+                name="Acme Rockets",
+                sender_name="Acme Rockets Billing",
+                support_email="billing@acme.test",
+                support_url="https://acme.test/help",
+                primary_color="#e11d48",
+            )
+            tenant.connect_account(self.account)
+            db.session.add(tenant)
+            db.session.commit()
+            self.tenant_id = tenant.id
+        self.prices = [
+            self._price(2500, "month", "Rocket fuel"),
+            self._price(9900, "year", "Launch insurance"),
+        ]
+        self.ada.append(self._customer(EMAIL.capitalize(), "Ada Lovelace"))
+        self._subscribe(self.ada[0], self.prices[0], quantity=2)
+        grace = self._customer("grace@example.com", "Grace Hopper")
+        self._subscribe(grace, self.prices[0])
+        self.backfill()
+        return self
+
+    def grow(self, invoices: int) -> None:
+        """Ada's second customer (same email), three subscriptions in all, `invoices` invoices."""
+        self.ada.append(self._customer(EMAIL, "Ada's workshop"))
+        self._subscribe(self.ada[0], self.prices[1])
+        self._subscribe(self.ada[1], self.prices[0], quantity=3)
+        n = 0
+        while self.invoices_made < invoices:
+            n += 1
+            self._one_off_invoice(self.ada[n % 2], amount=1000 + n, pay=n % 5 != 0)
+        self.backfill()
+
+    def backfill(self) -> None:
+        from app.billing.backfill import backfill
+        from tenants.context import tenant_context
+        from tenants.models import Tenant
+        from tenants.stripe_client import stripe_client_for
+
+        with self.app.app_context(), tenant_context(self.tenant_id):
+            from app.extensions import db
+
+            backfill(stripe_client_for(db.session.get(Tenant, self.tenant_id)))
+
+    def cached_counts(self) -> tuple[int, int, int]:
+        """(customers, subscriptions, invoices) of ada@example.com in the cache."""
+        from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+        from app.extensions import db
+        from tenants.context import tenant_context
+
+        with self.app.app_context(), tenant_context(self.tenant_id):
+            ids = db.session.scalars(
+                select(CachedCustomer.stripe_id).where(CachedCustomer.email_normalized == EMAIL)
+            ).all()
+
+            def count(model) -> int:
+                query = select(func.count()).select_from(model)
+                return db.session.scalar(query.where(model.customer_id.in_(ids)))
+
+            return len(ids), count(CachedSubscription), count(CachedInvoice)
+
+    # -- Stripe, as the merchant's own dashboard would do it -------------------------------
+
+    def _price(self, amount: int, interval: str, name: str):
+        params = {"currency": "usd", "unit_amount": amount, "recurring": {"interval": interval},
+                  "product_data": {"name": name}}  # fmt: skip
+        return self.client.v1.prices.create(params=params)
+
+    def _customer(self, email: str, name: str):
+        customer = self.client.v1.customers.create(params={"email": email, "name": name})
+        card = self.client.v1.payment_methods.create(params={"type": "card", "card": dict(CARD)})
+        self.client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+        self.client.v1.customers.update(
+            customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+        )
+        return customer
+
+    def _subscribe(self, customer, price, quantity: int = 1) -> None:
+        items = [{"price": price.id, "quantity": quantity}]
+        self.client.v1.subscriptions.create(params={"customer": customer.id, "items": items})
+        if customer.id in {c.id for c in self.ada}:
+            self.invoices_made += 1  # the emulator bills the first period at once
+
+    def _one_off_invoice(self, customer, amount: int, pay: bool) -> None:
+        item = {"customer": customer.id, "amount": amount, "currency": "usd", "description": "Kit"}
+        self.client.v1.invoice_items.create(params=item)
+        draft = self.client.v1.invoices.create(
+            params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
+        )
+        invoice = self.client.v1.invoices.finalize_invoice(draft.id)
+        if pay:
+            self.client.v1.invoices.pay(invoice.id)
+        self.invoices_made += 1
+
+
+class Gunicorn:
+    """gunicorn serving wsgi:app on 127.0.0.1 in its own process group; stop() ends it all."""
+
+    def __init__(self, port: int, env: dict[str, str], log_path: Path, workers: int, threads: int):
+        self.port, self.env, self.log_path = port, env, log_path
+        self.workers, self.threads = workers, threads
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+                "--threads", str(self.threads), "wsgi:app"]  # fmt: skip
+
+    def start(self, timeout: float = 30.0) -> Gunicorn:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", *self.command], cwd=ROOT, env={**os.environ, **self.env},
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SetupError(f"gunicorn exited early:\n{self.log_tail()}")
+            try:
+                status, _, _ = http_get(self.port, f"localhost:{self.port}", "/healthz")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SetupError(f"gunicorn did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers (user + system, from /proc)."""
+        pid = self.process.pid
+        pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+        ticks = 0
+        for each in pids:
+            with contextlib.suppress(OSError):  # a worker that just exited
+                fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+# -- the real login: ask for a link, read the captured email, confirm ------------------------
+
+
+def http_get(port: int, host: str, path: str, cookie: str | None = None, form=None):
+    """(status, headers, body) of one GET (or a POST of `form`) to 127.0.0.1:port as `host`."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Host": host, **({"Cookie": cookie} if cookie else {})}
+    try:
+        if form is None:
+            connection.request("GET", path, headers=headers)
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request("POST", path, urllib.parse.urlencode(form), headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read().decode()
+    finally:
+        connection.close()
+
+
+def _session_cookie(headers, current: str | None) -> str | None:
+    for value in headers.get_all("Set-Cookie") or []:
+        if value.startswith("session="):
+            return value.split(";", 1)[0]
+    return current
+
+
+def _csrf(html: str) -> str:
+    match = CSRF_RE.search(html)
+    if not match:
+        raise SetupError("no CSRF token in the page")
+    return match.group(1)
+
+
+def sign_in(app, port: int, tenant_id: int, email: str = EMAIL) -> str:
+    """Log in through the portal's email-link flow; returns the `session=...` cookie."""
+    host = f"{SUBDOMAIN}.localhost:{port}"
+    status, headers, page = http_get(port, host, "/")
+    cookie = _session_cookie(headers, None)
+    form = {"email": email, "csrf_token": _csrf(page)}
+    status, headers, _ = http_get(port, host, "/", cookie, form)
+    if status != 302:
+        raise SetupError(f"asking for a login link answered {status}")
+    cookie = _session_cookie(headers, cookie)
+    path = _login_link(app, tenant_id, email)
+    status, headers, page = http_get(port, host, path, cookie)
+    cookie = _session_cookie(headers, cookie)
+    status, headers, _ = http_get(port, host, path, cookie, {"csrf_token": _csrf(page)})
+    if status != 302 or not headers.get("Location", "").endswith("/account"):
+        raise SetupError(f"confirming the login link answered {status}")
+    return _session_cookie(headers, cookie)
+
+
+def _login_link(app, tenant_id: int, email: str) -> str:
+    from app.emails.models import EmailDelivery
+    from app.extensions import db
+    from tenants.context import tenant_context
+
+    with app.app_context(), tenant_context(tenant_id):
+        body = db.session.scalars(
+            select(EmailDelivery.captured_text)
+            .where(EmailDelivery.to_email == email, EmailDelivery.kind == "login_link")
+            .order_by(EmailDelivery.id.desc())
+        ).first()
+    match = LINK_RE.search(body or "")
+    if not match:
+        raise SetupError(f"no login link was emailed to {email}")
+    return match.group(1)
