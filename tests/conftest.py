@@ -145,8 +145,10 @@ def live_server(app, service_env, stripe_emulator):
         connect=True,
     )
     yield server
-    stripe_emulator.unregister_webhook("billfold-connect")
-    server.stop()
+    try:
+        stripe_emulator.unregister_webhook("billfold-connect")
+    finally:
+        server.stop()  # whatever happened above: never leave gunicorn running
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.billing.models import CachedInvoice
 from app.billing.models.base import as_utc
@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 
 DEAUTHORIZED = "account.application.deauthorized"
 
+# The event, locked, with its tenant (for the credentials) in one query.
+EVENT_AND_TENANT = (
+    select(StripeEvent, Tenant)
+    .join(Tenant, Tenant.id == StripeEvent.tenant_id)
+    .where(StripeEvent.id == bindparam("event_id"))
+    .with_for_update(of=StripeEvent)
+)
+
 
 def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     """Process a stored event in the current tenant's context; returns what happened.
@@ -30,12 +38,7 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     (nothing half-written), the error is recorded, and the exception propagates for a retry.
     """
     started = time.perf_counter()
-    found = db.session.execute(
-        select(StripeEvent, Tenant)
-        .join(Tenant, Tenant.id == StripeEvent.tenant_id)
-        .where(StripeEvent.id == event_id)
-        .with_for_update(of=StripeEvent)
-    ).one_or_none()
+    found = db.session.execute(EVENT_AND_TENANT, {"event_id": event_id}).one_or_none()
     if found is None:
         return "missing"
     event, tenant = found

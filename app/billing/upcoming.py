@@ -8,7 +8,6 @@ import stripe
 from sqlalchemy import delete
 
 from app.billing import mapping
-from app.billing.fetch import plain_dict
 from app.billing.models import UpcomingInvoice
 from app.billing.upsert import write_cached_row
 from app.extensions import db
@@ -16,25 +15,32 @@ from app.extensions import db
 RENEWING_STATUSES = {"active", "trialing", "past_due"}
 
 
-def refresh_upcoming_invoice(
-    client: stripe.StripeClient, subscription: dict, synced_at: datetime
-) -> UpcomingInvoice | None:
-    """Store the preview of the subscription's next invoice, or remove it if none will come."""
+def read_preview(client: stripe.StripeClient, subscription: dict) -> dict | None:
+    """Stripe's preview of the subscription's next invoice, or None if no charge will come."""
     if subscription.get("status") not in RENEWING_STATUSES or subscription.get(
         "cancel_at_period_end"
     ):
-        return drop_upcoming_invoice(subscription["id"])
+        return None
     customer = mapping.stripe_id_of(subscription.get("customer"))
     try:
-        preview = plain_dict(
-            client.v1.invoices.create_preview(
-                params={"customer": customer, "subscription": subscription["id"]}
-            )
-        )
+        return client.raw_request(
+            "post",
+            "/v1/invoices/create_preview",
+            customer=customer,
+            subscription=subscription["id"],
+        ).data
     except stripe.InvalidRequestError as exc:
         if exc.http_status in (400, 404):  # Stripe: no upcoming invoice for this subscription
-            return drop_upcoming_invoice(subscription["id"])
+            return None
         raise
+
+
+def store_preview(
+    subscription: dict, preview: dict | None, synced_at: datetime
+) -> UpcomingInvoice | None:
+    """Write what read_preview() returned: the next charge, or its absence."""
+    if preview is None:
+        return drop_upcoming_invoice(subscription["id"])
     return write_cached_row(
         UpcomingInvoice,
         subscription["id"],
@@ -42,6 +48,13 @@ def refresh_upcoming_invoice(
         preview,
         synced_at,
     )
+
+
+def refresh_upcoming_invoice(
+    client: stripe.StripeClient, subscription: dict, synced_at: datetime
+) -> UpcomingInvoice | None:
+    """Store the preview of the subscription's next invoice, or remove it if none will come."""
+    return store_preview(subscription, read_preview(client, subscription), synced_at)
 
 
 def drop_upcoming_invoice(subscription_id: str) -> None:

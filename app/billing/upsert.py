@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app.billing import mapping
 from app.billing.locks import lock_stripe_object
@@ -34,8 +35,15 @@ MODELS = {
 LOOK_UP = object()  # "find the cached row yourself" (callers that already have it pass it)
 
 
+@cache
+def _by_stripe_id(model):
+    return select(model).where(model.stripe_id == bindparam("stripe_id"))
+
+
 def cached_row(model, stripe_id: str):
-    return db.session.scalars(select(model).where(model.stripe_id == stripe_id)).one_or_none()
+    """The current tenant's cached row of one Stripe object, or None (a hot path: the
+    statement is built once per model)."""
+    return db.session.scalars(_by_stripe_id(model), {"stripe_id": stripe_id}).one_or_none()
 
 
 def cached_rows(model, stripe_ids: list[str]) -> dict:

@@ -139,6 +139,13 @@ class StripeEmulator:
         return self._url
 
     @property
+    def pid(self) -> int:
+        """The emulator's process id (benchmarks read its CPU time)."""
+        if self._process is None:
+            raise EmulatorError("Stripe emulator is not running; call start() first")
+        return self._process.pid
+
+    @property
     def js_url(self) -> str:
         """The fake Stripe.js to load in pages instead of https://js.stripe.com/v3/."""
         return f"{self.url}/js.stripe.com/v3/"

@@ -29,6 +29,7 @@ from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
 from tests.support.stripe_helpers import create_paying_customer, create_price
+from worker.tasks.backfill import backfill_tenant
 
 BULK_CUSTOMERS = 100  # with the named ones, more than one page (Stripe's maximum is 100)
 CACHED_MODELS = (
@@ -203,3 +204,27 @@ def test_rate_limit_backoff_doubles_its_wait_and_gives_up_after_six_tries(
     with pytest.raises(stripe.RateLimitError):
         with_rate_limit_backoff(lambda: client.v1.customers.list(), sleep=waits.append)
     assert waits == [1, 2, 4, 8, 16]
+
+
+def test_the_backfill_task_retries_a_failing_stripe_then_records_the_failure(
+    db_session, connect_shop, stripe_faults
+):
+    shop = connect_shop("acme")
+    stripe_faults(status=503, path="/v1/products", account=shop.account)
+    before = stripe_request_count()
+    # Eager here: the retries run at once (a worker would wait 2, 4, 8 s, with jitter).
+    result = backfill_tenant.apply(args=[shop.tenant_id])
+    assert isinstance(result.result, stripe.APIError)
+    assert stripe_request_count() - before == 1 + 3  # the first try and three retries
+    with tenant_context(shop.tenant_id):
+        state = db.session.scalars(select(SyncState)).one()
+        assert state.backfill_status == BackfillStatus.FAILED
+        assert state.backfill_error.startswith("APIError")
+
+
+def test_the_backfill_task_of_a_disconnected_tenant_records_why(db_session, make_tenant):
+    tenant = make_tenant("gone")
+    assert backfill_tenant.apply(args=[tenant.id]).result == BackfillStatus.FAILED
+    with tenant_context(tenant.id):
+        state = db.session.scalars(select(SyncState)).one()
+        assert state.backfill_error == "tenant gone is not connected to Stripe"

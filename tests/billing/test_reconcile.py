@@ -1,5 +1,6 @@
 """Healing what webhooks missed: Stripe's event list, and the sweep of stuck events."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -7,14 +8,15 @@ from sqlalchemy import select, update
 
 from app.billing.backfill import sync_state
 from app.billing.models import CachedCustomer
+from app.billing.reconcile import missed_events
 from app.extensions import db
 from app.webhooks.models import EventStatus, StripeEvent
 from tenants.context import tenant_context
+from tenants.models import Tenant
+from tenants.stripe_client import stripe_client_for
 from tests.support.cache_helpers import one
 from tests.support.stripe_helpers import wait_for
 from worker.tasks.events import reconcile_tenant, reconcile_tenants, requeue_stuck_events
-
-pytestmark = pytest.mark.worker
 
 
 def cached_name(shop, customer_id, name):
@@ -25,6 +27,7 @@ def cached_name(shop, customer_id, name):
     )
 
 
+@pytest.mark.worker
 def test_events_that_never_reached_the_webhook_are_found_and_heal_the_cache(
     real_worker, webhooks_paused, connect_shop
 ):
@@ -52,6 +55,7 @@ def test_events_that_never_reached_the_webhook_are_found_and_heal_the_cache(
         assert state.last_reconciled_at is not None
 
 
+@pytest.mark.worker
 def test_the_sweep_requeues_events_stuck_pending_and_leaves_fresh_ones(
     real_worker, webhooks_paused, connect_shop
 ):
@@ -73,3 +77,18 @@ def test_the_sweep_requeues_events_stuck_pending_and_leaves_fresh_ones(
     cached_name(shop, lost.id, "Lost")
     assert shop.event(stuck_id).status == EventStatus.PROCESSED
     assert shop.event(fresh_id).status == EventStatus.PENDING  # not stuck yet: left alone
+
+
+def test_each_run_looks_again_a_little_before_its_cursor(db_session, connect_shop):
+    shop = connect_shop("acme")
+    with tenant_context(shop.tenant_id):
+        tenant = db.session.get(Tenant, shop.tenant_id)
+        client = stripe_client_for(tenant)
+        # A previous run saw events up to a minute from now: this customer's event is older
+        # than the cursor, as when Stripe's list shows an event a little after its creation.
+        sync_state().reconciled_until = int(time.time()) + 60
+        late = shop.merchant.v1.customers.create(params={"email": "late@x.io"})
+        fresh = missed_events(client, tenant)
+        [event] = db.session.scalars(select(StripeEvent).where(StripeEvent.id.in_(fresh))).all()
+        assert (event.object_id, event.source) == (late.id, "reconcile")
+        assert missed_events(client, tenant) == []  # seen again next time: stored once

@@ -1,0 +1,223 @@
+"""The measurements of bench/webhooks.py, one function per phase; each returns raw figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from datetime import UTC, datetime
+
+from bench.cache_setup import event_body, in_threads, merchant, webhook
+from bench.harness import (
+    LoadResult,
+    Services,
+    closed_loop,
+    cpu_seconds,
+    open_loop,
+    postgres_backends,
+    rss_kib,
+)
+
+
+def bench_ingest(services: Services, customers: list[str], n: int) -> dict:
+    host = services.env["PLATFORM_DOMAIN"]
+    health = ("GET", "/healthz", None, {"Host": host})
+    port = services.web_port
+    closed_loop(port, [health] * 200, 8)  # warm up both paths
+    closed_loop(port, [webhook(host, customers[0]) for _ in range(200)], 8)
+    results: dict[str, list[LoadResult]] = {"healthz": [], "ingest": []}
+    for _ in range(2):  # alternate, so drift in the machine's load hits both alike
+        results["healthz"].append(closed_loop(port, [health] * n, 8))
+        bodies = [webhook(host, customers[i % len(customers)]) for i in range(n)]
+        results["ingest"].append(closed_loop(port, bodies, 8))
+    merged = {}
+    for name, runs in results.items():
+        merged[name] = LoadResult(
+            seconds=sum(r.seconds for r in runs),
+            latencies=[x for r in runs for x in r.latencies],
+            errors=sum(r.errors for r in runs),
+        )
+    return merged
+
+
+def reset_events(app) -> None:
+    """Forget the ingest phase's events and their queued tasks before the worker starts."""
+    import redis
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    with db.engine.begin() as conn:
+        conn.execute(text("TRUNCATE stripe_events"))
+
+
+def wait_all_processed(app, since_id: int, expected: int, timeout: float = 600) -> datetime:
+    """Wait until `expected` events with id > since_id are processed; returns the last time."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    query = text(
+        "SELECT count(*) FILTER (WHERE status = 'processed'), count(*), max(processed_at)"
+        " FROM stripe_events WHERE id > :since"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine.connect() as conn:
+            done, total, last = conn.execute(query, {"since": since_id}).one()
+        if total >= expected and done == total:
+            return last
+        time.sleep(0.05)
+    raise RuntimeError(f"only {done} of {expected} events processed within {timeout}s")
+
+
+def max_event_id() -> int:
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        return conn.execute(text("SELECT coalesce(max(id), 0) FROM stripe_events")).scalar()
+
+
+def bench_ack(app, services: Services, customers: list[str], n: int) -> LoadResult:
+    host = services.env["PLATFORM_DOMAIN"]
+    since = max_event_id()
+    result = open_loop(
+        services.web_port, lambda i: webhook(host, customers[i % len(customers)]), 100.0, n
+    )
+    wait_all_processed(app, since, n)
+    return result
+
+
+def raw_retrieve_rate(emulator, customers: list[str], clients: int) -> tuple[float, float]:
+    """Retrieves per second, and CPU ms per retrieve (emulator + client)."""
+    local = threading.local()
+
+    def retrieve(i: int) -> None:
+        if not hasattr(local, "client"):
+            local.client = merchant(emulator.url)
+        local.client.v1.customers.retrieve(customers[i])
+
+    pids = [emulator.pid, os.getpid()]
+    cpu_before = sum(map(cpu_seconds, pids))
+    started = time.perf_counter()
+    in_threads(len(customers), retrieve, threads=clients)
+    rate = len(customers) / (time.perf_counter() - started)
+    return rate, (sum(map(cpu_seconds, pids)) - cpu_before) * 1000 / len(customers)
+
+
+def store_wave(tenant_id: int, customers: list[str], wave: int) -> list[int]:
+    from app.extensions import db
+    from app.webhooks.ingest import store_event
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+
+    with tenant_context(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        ids = []
+        for i, customer_id in enumerate(customers):
+            event = json.loads(event_body(customer_id, f"evt_wave{wave}_{i}"))
+            ids.append(store_event(tenant, event).id)
+        db.session.commit()
+    return ids
+
+
+def bench_processing(app, services: Services, tenant_id: int, customers: list[str], waves: int):
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from worker.tasks.events import process_stripe_event
+
+    rates, memory = [], []
+    fetched = 0
+    processes = {
+        "emulator": [services.emulator.pid],
+        "worker main": [services.worker.pid],
+        "worker pool": services.worker_pool_pids(),
+        "postgres": postgres_backends(),
+        "enqueueing": [os.getpid()],
+    }
+    cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in processes.items()}
+    for wave in range(waves):
+        since = max_event_id()
+        ids = store_wave(tenant_id, customers, wave)
+        started = datetime.now(UTC)
+        for event_id in ids:
+            process_stripe_event.apply_async(args=[tenant_id, event_id])
+        finished = wait_all_processed(app, since, len(ids))
+        rates.append(len(ids) / (finished - started).total_seconds())
+        memory.append([rss_kib(pid) for pid in services.worker_pool_pids()])
+        with db.engine.connect() as conn:
+            fetched += conn.execute(
+                text("SELECT count(*) FROM stripe_events WHERE id > :s AND note LIKE 'fetched%'"),
+                {"s": since},
+            ).scalar()
+    processes["postgres"] = postgres_backends()  # connections made meanwhile count too
+    events = waves * len(customers)
+    cpu = {
+        name: (sum(map(cpu_seconds, pids)) - cpu_before.get(name, 0.0)) * 1000 / events
+        for name, pids in processes.items()
+    }
+    return rates, memory, fetched, cpu
+
+
+def backfill_reads(client) -> int:
+    """The Stripe reads a backfill makes, without storing anything: the raw baseline."""
+    from app.billing.backfill import LIST_PARAMS, PAGE_SIZE
+    from app.billing.fetch import service_for
+
+    objects, customer_ids, renewing = 0, [], []
+    for kind in ("product", "price", "customer", "subscription", "invoice"):
+        query = {"limit": PAGE_SIZE, **LIST_PARAMS.get(kind, {})}
+        while True:
+            page = service_for(client, kind).list(params=query)
+            objects += len(page.data)
+            if kind == "customer":
+                customer_ids += [c.id for c in page.data]
+            if kind == "subscription":
+                renewing += [(s.customer, s.id) for s in page.data if s.status == "active"]
+            if not page.has_more:
+                break
+            query["starting_after"] = page.data[-1].id
+    for customer_id in customer_ids:
+        page = client.v1.customers.payment_methods.list(customer_id, params={"limit": PAGE_SIZE})
+        objects += len(page.data)
+    for customer_id, subscription_id in renewing:
+        client.v1.invoices.create_preview(
+            params={"customer": customer_id, "subscription": subscription_id}
+        )
+        objects += 1
+    return objects
+
+
+def bench_backfill(tenant_id: int) -> tuple[float, float, int, dict]:
+    from sqlalchemy import text
+
+    from app.billing.backfill import backfill
+    from app.extensions import db
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+    from tenants.stripe_client import stripe_client_for
+
+    with tenant_context(tenant_id):
+        client = stripe_client_for(db.session.get(Tenant, tenant_id))
+        backfill_reads(client)  # warm up
+        started = time.perf_counter()
+        objects = backfill_reads(client)
+        raw_seconds = time.perf_counter() - started
+        with db.engine.begin() as conn:  # an empty cache, as for a newly connected account
+            conn.execute(
+                text(
+                    "TRUNCATE billing_customers, billing_subscriptions, billing_invoices,"
+                    " billing_subscription_items, billing_payment_methods, billing_prices,"
+                    " billing_products, billing_upcoming_invoices"
+                )
+            )
+        started = time.perf_counter()
+        state = backfill(client)
+        backfill_seconds = time.perf_counter() - started
+        progress = state.backfill_progress
+    return objects / raw_seconds, objects / backfill_seconds, objects, progress
