@@ -124,7 +124,7 @@ class Services:
 
     def __exit__(self, *exc_info) -> None:
         self.stop_worker()
-        _stop(self.web)
+        stop_process(self.web)
         self.emulator.stop()
 
     def start_web(self) -> None:
@@ -165,14 +165,15 @@ class Services:
         raise RuntimeError("celery worker did not start; see instance/bench/worker.log")
 
     def stop_worker(self) -> None:
-        _stop(self.worker)
+        stop_process(self.worker)
         self.worker = None
 
     def worker_pool_pids(self) -> list[int]:
         return children(self.worker.pid)
 
 
-def _stop(process: subprocess.Popen | None) -> None:
+def stop_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM the process group, SIGKILL if it lingers."""
     if process is None or process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)

@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import stripe
 from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
+
+from bench.harness import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBDOMAIN = "acme"
@@ -263,14 +264,7 @@ class Gunicorn:
             return "(no log)"
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process(self.process)
 
 
 # -- the real login: ask for a link, read the captured email, confirm ------------------------

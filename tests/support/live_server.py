@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.processes import stop_process_group
 from tests.support.smtp_sink import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +57,4 @@ class LiveServer:
         raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
