@@ -213,32 +213,16 @@ def test_password_set_and_login(portal, merchant, smtp_sink, client_for):
 
     fresh = client_for("acme")
     form = fresh.get("/login/password")
-    bad = fresh.post(
-        "/login/password",
-        data={
-            "email": "ada@example.com",
-            "password": "wrong password!",
-            "csrf_token": csrf_from(form.text),
-        },
-    )
+
+    def password_login(email: str, password: str):
+        data = {"email": email, "password": password, "csrf_token": csrf_from(form.text)}
+        return fresh.post("/login/password", data=data)
+
+    bad = password_login("ada@example.com", "wrong password!")
     assert bad.status_code == 400 and "do not match" in bad.text
-    unknown = fresh.post(
-        "/login/password",
-        data={
-            "email": "nobody@example.com",
-            "password": "wrong password!",
-            "csrf_token": csrf_from(form.text),
-        },
-    )
+    unknown = password_login("nobody@example.com", "wrong password!")
     assert unknown.text.count("do not match") == bad.text.count("do not match")  # no enumeration
-    good = fresh.post(
-        "/login/password",
-        data={
-            "email": "ADA@example.com",
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(form.text),
-        },
-    )
+    good = password_login("ADA@example.com", "correct horse battery")
     assert good.status_code == 302 and good.location.endswith("/account")
     change = fresh.get("/account/password")
     assert "Current password" in change.text  # a password session must prove the old one
