@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
+from app.clock import utcnow
 from app.extensions import db
 from tenants.crypto import EncryptedText, keyring
 
@@ -19,10 +20,6 @@ RESERVED_SUBDOMAINS = frozenset(
     {"www", "api", "app", "admin", "ops", "dashboard", "mail", "static", "webhooks", "billfold"}
 )
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class TenantStatus:

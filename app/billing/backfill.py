@@ -23,10 +23,10 @@ from sqlalchemy import select
 from app.billing.fetch import PATHS, list_page, object_path
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
-from app.billing.models.base import as_utc
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import MODELS, apply_stripe_object, cached_rows
+from app.clock import as_utc
 from app.extensions import db
 from tenants.context import current_tenant_id
 

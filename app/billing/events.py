@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 
 from app.billing.models import CachedInvoice
-from app.billing.models.base import as_utc
 from app.billing.sync import event_target, refresh_subscription_preview, sync_object
 from app.billing.upsert import cached_row
+from app.clock import as_utc
 from app.extensions import db
 from app.webhooks.models import EventStatus, StripeEvent
 from tenants.models import StripeConnectionStatus, Tenant

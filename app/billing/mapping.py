@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.billing.models.base import from_timestamp
+from app.clock import from_timestamp
 
 
 def stripe_id_of(value) -> str | None:

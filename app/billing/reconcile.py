@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.billing.backfill import sync_state, with_rate_limit_backoff
 from app.billing.fetch import list_page
-from app.billing.models.base import as_utc
+from app.clock import as_utc
 from app.extensions import db
 from app.webhooks.ingest import store_event
 from app.webhooks.models import EventStatus, StripeEvent

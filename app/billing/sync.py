@@ -16,9 +16,9 @@ from app.billing.fetch import GONE, fetch_object
 from app.billing.locks import lock_stripe_object
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedSubscription
-from app.billing.models.base import as_utc
 from app.billing.upcoming import drop_upcoming_invoice, refresh_upcoming_invoice
 from app.billing.upsert import MODELS, apply_stripe_object, cached_row, mark_deleted
+from app.clock import as_utc
 from tenants.context import current_tenant_id
 
 SYNCABLE_KINDS = frozenset(MODELS)

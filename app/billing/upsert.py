@@ -18,7 +18,7 @@ from app.billing.models import (
     CachedSubscription,
     CachedSubscriptionItem,
 )
-from app.billing.models.base import from_timestamp
+from app.clock import from_timestamp
 from app.extensions import db
 from tenants.context import current_tenant_id
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from tenants.scoping import TenantScoped
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliveryStatus:

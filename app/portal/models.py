@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.clock import utcnow
 from app.extensions import db
 from tenants.scoping import TenantScoped
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class PortalUser(UserMixin, TenantScoped, db.Model):

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.scoping import TenantScoped
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes, PostgreSQL aware ones: compare them as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def from_timestamp(value: int | None) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if value else None
 
 
 class StripeCached(TenantScoped):
