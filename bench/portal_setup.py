@@ -10,7 +10,6 @@ import contextlib
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -39,12 +38,6 @@ LINK_RE = re.compile(r"https?://[^/\s]+(/login/verify/[A-Za-z0-9_-]+)")
 
 class SetupError(RuntimeError):
     """The benchmark's world could not be built as intended."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def app_env(port: int, database_url: str, redis_url: str, emulator) -> dict[str, str]:

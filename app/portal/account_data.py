@@ -174,35 +174,25 @@ def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
 
 _CUSTOMER_IDS = bindparam("customer_ids", expanding=True)
 
+
+def _same_tenant(column, other_column):
+    """A join on a Stripe id that also matches tenant_id: rows of two tenants never meet."""
+    return and_(column == other_column, column.table.c.tenant_id == other_column.table.c.tenant_id)
+
+
 _SUBSCRIPTIONS = (
     select(CachedSubscription, CachedSubscriptionItem, CachedPrice, CachedProduct, UpcomingInvoice)
     .outerjoin(
         CachedSubscriptionItem,
-        and_(
-            CachedSubscriptionItem.subscription_id == CachedSubscription.stripe_id,
-            CachedSubscriptionItem.tenant_id == CachedSubscription.tenant_id,
-        ),
+        _same_tenant(CachedSubscriptionItem.subscription_id, CachedSubscription.stripe_id),
     )
-    .outerjoin(
-        CachedPrice,
-        and_(
-            CachedPrice.stripe_id == CachedSubscriptionItem.price_id,
-            CachedPrice.tenant_id == CachedSubscriptionItem.tenant_id,
-        ),
-    )
-    .outerjoin(
-        CachedProduct,
-        and_(
-            CachedProduct.stripe_id == CachedPrice.product_id,
-            CachedProduct.tenant_id == CachedPrice.tenant_id,
-        ),
-    )
+    .outerjoin(CachedPrice, _same_tenant(CachedPrice.stripe_id, CachedSubscriptionItem.price_id))
+    .outerjoin(CachedProduct, _same_tenant(CachedProduct.stripe_id, CachedPrice.product_id))
     .outerjoin(
         UpcomingInvoice,
         and_(
-            UpcomingInvoice.stripe_id == CachedSubscription.stripe_id,
+            _same_tenant(UpcomingInvoice.stripe_id, CachedSubscription.stripe_id),
             UpcomingInvoice.customer_id == CachedSubscription.customer_id,
-            UpcomingInvoice.tenant_id == CachedSubscription.tenant_id,
         ),
     )
     .where(CachedSubscription.customer_id.in_(_CUSTOMER_IDS), CachedSubscription.deleted.is_(False))
