@@ -17,10 +17,6 @@ def register_user_loader(kind: str, loader: Callable[[str], object | None]) -> N
     _loaders[kind] = loader
 
 
-def session_id(kind: str, user_id: int | str) -> str:
-    return f"{kind}:{user_id}"
-
-
 @login_manager.user_loader
 def load_user(value: str):
     kind, _, raw_id = (value or "").partition(":")

@@ -88,14 +88,6 @@ def _client(key: str, stripe_account: str | None = None) -> stripe.StripeClient:
     )
 
 
-def platform_stripe_client() -> stripe.StripeClient:
-    """The platform's own client (Connect OAuth, platform-level calls)."""
-    key = current_app.config.get("STRIPE_SECRET_KEY")
-    if not key:
-        raise StripeNotConnected("STRIPE_SECRET_KEY is not configured")
-    return _client(key)
-
-
 def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
     """A client that acts on the tenant's Stripe account, honouring STRIPE_API_BASE."""
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:

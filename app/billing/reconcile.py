@@ -66,16 +66,23 @@ def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
 
 
 def tenant_event_figures() -> dict:
-    """Operator figures for the current tenant, derived from the stored events."""
-    base = select(func.count(StripeEvent.id))
-    oldest_pending = db.session.scalar(
-        select(func.min(StripeEvent.received_at)).where(StripeEvent.status == EventStatus.PENDING)
-    )
-    now = datetime.now(UTC)
+    """Operator figures for the current tenant, derived from the stored events in one query."""
+    pending = StripeEvent.status == EventStatus.PENDING
+    row = db.session.execute(
+        select(
+            func.max(StripeEvent.received_at),
+            func.max(StripeEvent.processed_at),
+            func.count(StripeEvent.id).filter(pending),
+            func.count(StripeEvent.id).filter(StripeEvent.status == EventStatus.FAILED),
+            func.min(StripeEvent.received_at).filter(pending),
+        )
+    ).one()
+    last_received, last_processed, pending_count, failed_count, oldest_pending = row
+    lag = (datetime.now(UTC) - as_utc(oldest_pending)).total_seconds() if oldest_pending else 0.0
     return {
-        "last_event_received_at": db.session.scalar(select(func.max(StripeEvent.received_at))),
-        "last_event_processed_at": db.session.scalar(select(func.max(StripeEvent.processed_at))),
-        "pending": db.session.scalar(base.where(StripeEvent.status == EventStatus.PENDING)),
-        "failed": db.session.scalar(base.where(StripeEvent.status == EventStatus.FAILED)),
-        "lag_seconds": (now - as_utc(oldest_pending)).total_seconds() if oldest_pending else 0.0,
+        "last_event_received_at": last_received,
+        "last_event_processed_at": last_processed,
+        "pending": pending_count,
+        "failed": failed_count,
+        "lag_seconds": lag,
     }
