@@ -35,6 +35,7 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or with -m
 
 from app.emulator.launcher import StripeEmulator  # noqa: E402
+from bench.harness import free_port  # noqa: E402
 from bench.http_load import PhaseResult, build_request, run_phase  # noqa: E402
 from bench.portal_setup import (  # noqa: E402
     SUBDOMAIN,
@@ -42,7 +43,6 @@ from bench.portal_setup import (  # noqa: E402
     Merchant,
     app_env,
     create_database,
-    free_port,
     http_get,
     reset_database,
     sign_in,

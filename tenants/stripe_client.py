@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-import urllib.request
 
-import requests
 import stripe
 from flask import current_app
 
 from tenants.models import StripeConnectionStatus, Tenant
+from tenants.stripe_http import StripeHTTPClient
 
 MAX_NETWORK_RETRIES = 2
 TIMEOUT_SECONDS = 30
@@ -25,43 +24,16 @@ class StripeNotConnected(RuntimeError):
     """The tenant has no usable Stripe connection."""
 
 
-class CountingHTTPClient(stripe.RequestsClient):
-    """stripe-python's requests-based client, counting each HTTP request (retries included)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._lock = threading.Lock()
-        self.requests_sent = 0
-
-    def _count(self) -> None:
-        with self._lock:
-            self.requests_sent += 1
-        if getattr(self._thread_local, "session", None) is None:
-            # One keep-alive session per thread. Unless a proxy is configured, skip requests'
-            # per-request scan of the environment (proxies, netrc): measurable at volume.
-            session = requests.Session()
-            session.trust_env = bool(urllib.request.getproxies())
-            self._thread_local.session = session
-
-    def request(self, method, url, headers, post_data=None):
-        self._count()
-        return super().request(method, url, headers, post_data)
-
-    def request_stream(self, method, url, headers, post_data=None):
-        self._count()
-        return super().request_stream(method, url, headers, post_data)
-
-
-_shared: tuple[int, CountingHTTPClient] | None = None
+_shared: tuple[int, StripeHTTPClient] | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_http_client() -> CountingHTTPClient:
+def shared_http_client() -> StripeHTTPClient:
     """This process's HTTP client for Stripe (a forked worker child gets its own)."""
     global _shared
     with _shared_lock:
         if _shared is None or _shared[0] != os.getpid():
-            _shared = (os.getpid(), CountingHTTPClient(timeout=TIMEOUT_SECONDS))
+            _shared = (os.getpid(), StripeHTTPClient(timeout=TIMEOUT_SECONDS))
         return _shared[1]
 
 
