@@ -96,6 +96,7 @@ class Services:
         self.emulator = StripeEmulator()
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
+        self.worker_name = ""
         self.env: dict[str, str] = {}
 
     def __enter__(self) -> Services:
@@ -149,7 +150,7 @@ class Services:
 
     def start_worker(self, celery_app) -> None:
         log = open(LOG_DIR / "worker.log", "wb")  # noqa: SIM115 - kept open for the child
-        name = f"bench-{os.getpid()}@{socket.gethostname()}"
+        name = self.worker_name = f"bench-{os.getpid()}@{socket.gethostname()}"
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker.app", "worker",
              "--queues", "events,backfill,default", "--concurrency",

@@ -8,9 +8,12 @@ Starts its own Stripe emulator, gunicorn (the Procfile's web settings) and Celer
 (flushed); stops them all at the end. Measures, in one run:
 
 1. webhook ingest rate and latency vs `/healthz` of the same app (closed loop, 8 clients);
-2. ack latency of webhooks sent at a steady 100 events/s while the worker processes them;
-3. processing rate, stored -> processed with a Stripe re-fetch per event, vs the emulator's raw
-   retrieve rate with as many clients as the worker has processes; the worker's memory;
+2. ack latency of webhooks sent at a steady 100 events/s: the web tier alone (the worker holds
+   off, as if on its own machine), then with the worker processing them on the same two cores
+   (the aim is judged on this second, harder case);
+3. processing rate, queued -> processed with a Stripe re-fetch per event, vs the emulator's raw
+   retrieve rate with as many clients as the worker has processes, measured just before each
+   wave (the ratio is the median over waves); the worker's memory;
 4. backfill rate vs the same Stripe reads done raw (no database writes).
 """
 
@@ -73,7 +76,7 @@ def main() -> None:
             raw_retrieve, raw_cpu = raw_retrieve_rate(
                 services.emulator, customers, WORKER_CONCURRENCY
             )
-            rates, memory, fetched, cpu = bench_processing(
+            pairs, memory, fetched, cpu = bench_processing(
                 app, services, tenant_id, customers, size["waves"]
             )
             services.stop_worker()
@@ -81,7 +84,9 @@ def main() -> None:
             raw_list, backfill_rate, objects, progress = bench_backfill(tenant_id)
 
     processed = size["waves"] * len(customers)
-    processing = processed / sum(len(customers) / r for r in rates)
+    processing = processed / sum(len(customers) / rate for _, rate in pairs)
+    raw_retrieve = len(pairs) / sum(1 / raw for raw, _ in pairs)
+    ratios = sorted(rate / raw for raw, rate in pairs)
     health, hook = ingest["healthz"], ingest["ingest"]
     first_rss = sum(r for r, _ in memory[0]) / 1024
     last_rss = sum(r for r, _ in memory[-1]) / 1024
@@ -99,15 +104,21 @@ def main() -> None:
                f"{hook.percentile(99):.1f} ms"))  # fmt: skip
     ratio = hook.rate / health.rate
     print(line("ingest / healthz", f"{ratio:.0%}", "aim >= 30%", ratio >= 0.30))
-    print(line("ack latency at 100 ev/s p50 / p99 / max", f"{ack.percentile(50):.1f} / "
-               f"{ack.percentile(99):.1f} / {max(ack.latencies) * 1000:.1f} ms",
-               "aim p99 < 50 ms", ack.percentile(99) < 50))  # fmt: skip
-    print(line("emulator raw retrieve rate (2 clients)", f"{raw_retrieve:.0f} req/s"))
+    for mode, result in ack.items():
+        print(line(f"ack at 100 ev/s, {mode}: p50 / p99 / max",
+                   f"{result.percentile(50):.1f} / {result.percentile(99):.1f} / "
+                   f"{max(result.latencies) * 1000:.1f} ms",
+                   *(("aim p99 < 50 ms", result.percentile(99) < 50) if mode == "worker busy"
+                     else ())))  # fmt: skip
+    print(line(f"emulator raw retrieve rate ({WORKER_CONCURRENCY} clients)",
+               f"{raw_retrieve:.0f} req/s"))  # fmt: skip
     print(f"  CPU ms per raw retrieve: {raw_cpu:.2f} (emulator and client)")
     print(line(f"processing rate ({processed} events, {fetched} re-fetched)",
                f"{processing:.0f} ev/s"))  # fmt: skip
-    ratio = processing / raw_retrieve
-    print(line("processing / raw retrieve", f"{ratio:.0%}", "aim >= 50%", ratio >= 0.50))
+    ratio = ratios[len(ratios) // 2]
+    print(line(f"processing / raw retrieve (median of {len(ratios)} waves)", f"{ratio:.0%}",
+               "aim >= 50%", ratio >= 0.50))  # fmt: skip
+    print(f"  per wave, each against its own baseline: {', '.join(f'{r:.0%}' for r in ratios)}")
     print("  CPU ms per processed event: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
           + f" (total {sum(cpu.values()):.2f} on {os.cpu_count()} cores)")  # fmt: skip
     print(line(f"raw backfill reads ({objects} objects)", f"{raw_list:.0f} obj/s"))
@@ -119,7 +130,7 @@ def main() -> None:
     growth = (last_rss - first_rss) / first_rss
     print(line("worker RSS growth; peak", f"{growth:+.1%}; {peak:.1f} MiB", "aim flat (< 5%)",
                growth < 0.05))  # fmt: skip
-    errors = health.errors + hook.errors + ack.errors
+    errors = health.errors + hook.errors + sum(r.errors for r in ack.values())
     print(line("HTTP errors", str(errors), "aim 0", errors == 0))
     print(f"  backfill progress: {json.dumps({k: v['done'] for k, v in progress.items()})}")
     print(f"  finished in {time.perf_counter() - wall:.0f} s")
