@@ -57,6 +57,10 @@ MAX_QUERIES = 8
 AIM = 0.40
 BUSY = 0.15  # above this share of busy CPU before the run, say the figures are noisy
 PAGES = {"/account": "dashboard", "/invoices": "invoice list"}
+# A reference point, not a promise: a signed-in page that reads no billing data (the password
+# form). Its rate is what host -> tenant, session and user loading, CSRF and a template cost
+# before any cached Stripe data is read: the floor under every signed-in page.
+SIGNED_IN_FLOOR = {"/account/password": "signed in, no billing data"}
 
 
 def busy_cpu_share(seconds: float = 1.0) -> float:
@@ -131,7 +135,9 @@ def run_load(args, server: Gunicorn, cookie: str) -> dict[str, PhaseResult]:
     port = server.port
     platform_host, tenant_host = f"localhost:{port}", f"{SUBDOMAIN}.localhost:{port}"
     endpoints = {"/healthz": build_request("/healthz", platform_host)}
-    endpoints |= {path: build_request(path, tenant_host, cookie) for path in PAGES}
+    endpoints |= {
+        path: build_request(path, tenant_host, cookie) for path in PAGES | SIGNED_IN_FLOOR
+    }
     for raw in endpoints.values():
         run_phase(port, raw, args.warmup, args.concurrency)
     rounds: dict[str, list[PhaseResult]] = {path: [] for path in endpoints}
@@ -163,12 +169,12 @@ def report_queries(counts: dict[str, tuple[int, int]], statements: dict[str, lis
 def report_load(results: dict[str, PhaseResult]) -> bool:
     base = results["/healthz"].rate
     columns = ("requests", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "vs /healthz")
-    print(f"  {'endpoint':<30}" + "".join(f"{c:>12}" for c in columns) + f"   aim {AIM:.0%}")
+    print(f"  {'endpoint':<48}" + "".join(f"{c:>12}" for c in columns) + f"   aim {AIM:.0%}")
     ok = True
     for path, result in results.items():
-        label = f"{path} ({PAGES.get(path, 'baseline: SELECT 1')})"
+        label = f"{path} ({(PAGES | SIGNED_IN_FLOOR).get(path, 'baseline: SELECT 1')})"
         ratio = result.rate / base
-        aim = "" if path == "/healthz" else ("met" if ratio >= AIM else "MISSED")
+        aim = "" if path not in PAGES else ("met" if ratio >= AIM else "MISSED")
         figures = (
             f"{result.requests}",
             f"{result.rate:.1f}",
@@ -177,7 +183,7 @@ def report_load(results: dict[str, PhaseResult]) -> bool:
             f"{result.server_cpu / result.requests * 1000:.2f}",
             f"{ratio:.0%}",
         )
-        print(f"  {label:<30}" + "".join(f"{f:>12}" for f in figures) + f"   {aim}")
+        print(f"  {label:<48}" + "".join(f"{f:>12}" for f in figures) + f"   {aim}")
         if result.bad_statuses:
             ok = False
             print(f"    FAILED: non-200 answers {result.bad_statuses}")
@@ -222,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         stripe_before = emulator.api_request_count()
         results = run_load(args, server, cookie)
         stripe_calls = emulator.api_request_count() - stripe_before
-        page_views = sum(results[path].requests for path in PAGES) + args.warmup * len(PAGES)
+        signed_in = PAGES | SIGNED_IN_FLOOR
+        page_views = sum(results[path].requests for path in signed_in)
+        page_views += args.warmup * len(signed_in)
 
         print(
             f"Billfold portal benchmark · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · "
