@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
@@ -51,6 +52,20 @@ def validate_color(value: str) -> str:
     if not COLOR_RE.match(value or ""):
         raise ValueError("A colour is written as #RRGGBB, for example #4f46e5.")
     return value.lower()
+
+
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
+def is_live_key(key: str | None) -> bool:
+    """Stripe secret and restricted keys say their mode: *_live_ keys are live, others test."""
+    return bool(key) and key.startswith(LIVE_KEY_PREFIXES)
+
+
+def platform_livemode() -> bool:
+    """The platform's mode: its secret key's, or STRIPE_LIVEMODE where no key is configured."""
+    key = current_app.config.get("STRIPE_SECRET_KEY")
+    return is_live_key(key) if key else bool(current_app.config.get("STRIPE_LIVEMODE"))
 
 
 ENCRYPTED_ATTRIBUTES = (
@@ -121,20 +136,28 @@ class Tenant(db.Model):
     def display_sender(self) -> str:
         return self.sender_name or self.name
 
-    def connect_account(self, account_id: str, *, livemode: bool = False) -> None:
-        """Record a Stripe Connect account as this tenant's Stripe."""
+    def connect_account(self, account_id: str, *, livemode: bool | None = None) -> None:
+        """Record a Stripe Connect account as this tenant's Stripe.
+
+        Its events come in the platform's mode, so by default the platform key decides.
+        """
         self.stripe_account_id = account_id
         self.stripe_api_key = None
-        self.stripe_livemode = livemode
+        self.stripe_livemode = platform_livemode() if livemode is None else livemode
         self.stripe_status = StripeConnectionStatus.CONNECTED
         self.stripe_connected_at = utcnow()
 
-    def connect_api_key(self, api_key: str, webhook_secret: str | None, *, livemode=False) -> None:
-        """Record a restricted API key (and its webhook signing secret) as this tenant's Stripe."""
+    def connect_api_key(
+        self, api_key: str, webhook_secret: str | None, *, livemode: bool | None = None
+    ) -> None:
+        """Record a restricted API key (and its webhook signing secret) as this tenant's Stripe.
+
+        The key says its mode (rk_live_... or rk_test_...); events of the other mode are ignored.
+        """
         self.stripe_api_key = api_key
         self.stripe_webhook_secret = webhook_secret
         self.stripe_account_id = None
-        self.stripe_livemode = livemode
+        self.stripe_livemode = is_live_key(api_key) if livemode is None else livemode
         self.stripe_status = StripeConnectionStatus.CONNECTED
         self.stripe_connected_at = utcnow()
 

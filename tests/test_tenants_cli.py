@@ -41,3 +41,20 @@ def test_bad_input_is_one_line_and_nonzero(db_session, app):
         assert "Traceback" not in result.output
     db.session.rollback()
     assert db.session.query(Tenant).count() == 1
+
+
+def test_stripe_mode_follows_the_key(db_session, app, monkeypatch):
+    """A live key makes a live tenant (whose live events count); a test key a test tenant."""
+    assert run(app, "create", "acme", "--name", "Acme Inc").exit_code == 0
+    result = run(app, "set", "acme", "--stripe-api-key", "rk_live_abc",
+                 "--stripe-webhook-secret", "whsec_live")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert Tenant.by_subdomain("acme").stripe_livemode is True
+    assert run(app, "set", "acme", "--stripe-api-key", "rk_test_abc").exit_code == 0
+    assert Tenant.by_subdomain("acme").stripe_livemode is False
+    # A Connect account's events come in the platform's mode: its key decides.
+    assert run(app, "set", "acme", "--stripe-account", "acct_1TEST").exit_code == 0
+    assert Tenant.by_subdomain("acme").stripe_livemode is False
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_platform")
+    assert run(app, "set", "acme", "--stripe-account", "acct_1LIVE").exit_code == 0
+    assert Tenant.by_subdomain("acme").stripe_livemode is True

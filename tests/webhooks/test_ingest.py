@@ -134,6 +134,22 @@ def test_wrong_mode_is_stored_and_ignored(platform, connected):
     assert "wrong mode" in event.note
 
 
+def test_live_events_of_a_live_key_tenant_are_processed(platform, db_session, make_tenant):
+    tenant = make_tenant("livekey")
+    tenant.connect_api_key("rk_live_tenant", "whsec_live_tenant")
+    db.session.commit()
+    path = f"/webhooks/stripe/{tenant.webhook_endpoint_id}"
+    for livemode in (True, False):
+        body = encode(make_event(livemode=livemode))
+        assert (
+            post(platform, path, body, signature_header(body, "whsec_live_tenant")).status_code
+            == 200
+        )
+    live, test = stored_events()
+    assert live.status == EventStatus.PROCESSED
+    assert test.status == EventStatus.IGNORED and "wrong mode" in test.note
+
+
 def test_deauthorization_disconnects_the_tenant(platform, connected):
     event = make_event(
         "account.application.deauthorized",
