@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask import g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
@@ -21,6 +22,17 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-just-timing")
 
 def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def canonical_email(raw: str) -> str:
+    """The address mail really goes to, as the login form stores it: email_validator folds
+    look-alike spellings (fullwidth letters, IDNA forms of the domain) into one, so rate limits
+    keyed on it cannot be dodged by spelling one address many ways. Invalid input stays as typed.
+    """
+    try:
+        return normalize_email(validate_email(raw or "", check_deliverability=False).normalized)
+    except EmailNotValidError:
+        return normalize_email(raw)
 
 
 def user_for_email(email: str) -> PortalUser:

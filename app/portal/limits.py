@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, request, session
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
-from app.portal.accounts import normalize_email
+from app.portal.accounts import canonical_email
 
 
 def _email_key() -> str:
-    return f"email:{g.tenant.id}:{normalize_email(request.form.get('email', ''))[:254]}"
+    return f"email:{g.tenant.id}:{canonical_email(request.form.get('email', '')[:320])[:254]}"
+
+
+def _code_email_key() -> str:
+    """The address whose code is being tried (the one the session asked a link for)."""
+    return f"code-email:{g.tenant.id}:{session.get('login_email', '')}"
 
 
 def _tenant_key() -> str:
@@ -29,7 +34,10 @@ def login_link_limits(view):
 
 
 def code_limits(view):
-    # Each code allows 5 tries; this bounds guessing across many requested codes.
+    # Each code allows 5 tries. Across the many codes one address can be sent, guesses are
+    # bounded per address (whatever the number of IPs) and per IP (whatever the addresses).
+    # A person locked out here still has the link in the email, which this limit does not touch.
+    view = limiter.limit("10 per hour;30 per day", key_func=_code_email_key, methods=["POST"])(view)
     return limiter.limit("30 per 10 minutes", key_func=_ip_key, methods=["POST"])(view)
 
 

@@ -55,17 +55,11 @@ def login_with_code():
     result = spend_code(email, form.code.data)
     if not result.ok:
         db.session.commit()  # keep the counted attempt
-        if result.locked or result.expired:
-            form.code.errors.append(
-                "That code can no longer be used. Ask for a new email below."
-                if result.locked
-                else "That code has expired. Ask for a new email below."
-            )
-        else:
-            form.code.errors.append(
-                f"That code is not right. {result.attempts_left} "
-                f"{'try' if result.attempts_left == 1 else 'tries'} left."
-            )
+        # One message whatever the reason (wrong, expired, used up, or no code was ever sent):
+        # a different answer would tell a stranger which addresses have a billing account.
+        form.code.errors.append(
+            "That code did not work. Check it against the newest email, or ask for a new one below."
+        )
         return render_template(
             "portal/check_email.html", email=email, form=form, tenant=g.tenant
         ), 400

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -119,7 +120,7 @@ def spend_code(email: str, code: str) -> CodeCheck:
         return CodeCheck(expired=True)
     if token.code_attempts >= MAX_CODE_ATTEMPTS:
         return CodeCheck(locked=True)
-    given = (code or "").strip().replace(" ", "")
+    given = re.sub(r"\s", "", code or "")  # "123 456", pasted with any kind of space
     if hmac.compare_digest(token.code_hash, hash_code(email, given)) and _spend(token.id):
         return CodeCheck(email=email)
     token.code_attempts += 1

@@ -139,25 +139,64 @@ def test_code_login_and_attempt_limit(portal, merchant, smtp_sink):
     _, code = link_and_code(smtp_sink.wait_for("ada@example.com"))
     page = portal.get("/login/check")
     wrong = "000000" if code != "000000" else "111111"
-    for left in (4, 3, 2, 1):
+    for _ in range(5):
         response = portal.post(
             "/login/code", data={"code": wrong, "csrf_token": csrf_from(page.text)}
         )
         assert response.status_code == 400
-        assert f"{left} tr" in response.text
-    last = portal.post("/login/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
-    assert "can no longer be used" in last.text
+        assert "That code did not work" in response.text
     # Even the right code is refused now: five attempts per emailed code.
     right = portal.post("/login/code", data={"code": code, "csrf_token": csrf_from(page.text)})
     assert right.status_code == 400
+
+
+def test_code_page_does_not_tell_which_addresses_have_an_account(portal, merchant, smtp_sink):
+    """A wrong code for a customer's address and any code for a stranger's read the same."""
+    answers = []
+    for email in ("ada@example.com", "stranger@example.com"):
+        request_link(portal, email)
+        smtp_sink.wait_for(email)
+        page = portal.get("/login/check")
+        response = portal.post(
+            "/login/code", data={"code": "000001", "csrf_token": csrf_from(page.text)}
+        )
+        error = re.search(r'class="error"[^>]*>([^<]*)<', response.text)
+        answers.append((response.status_code, error and error.group(1)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and "did not work" in answers[0][1]
+
+
+def test_code_guesses_are_limited_per_address_whatever_the_ip(portal, merchant, smtp_sink):
+    request_link(portal, "ada@example.com")
+    smtp_sink.wait_for("ada@example.com")
+    statuses = []
+    for n in range(11):  # a new IP for every guess: only the per-address limit can stop it
+        page = portal.get("/login/check")
+        response = portal.post(
+            "/login/code",
+            data={"code": f"{n:06d}", "csrf_token": csrf_from(page.text)},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [400] * 10 + [429]
+
+
+def test_look_alike_spellings_of_one_address_share_its_limit(portal, merchant, smtp_sink):
+    # Fullwidth letters in the domain fold into plain ones: all of these mail ada@example.com.
+    spellings = ["ada@example.com", "ada@\uff45xample.com", "ada@e\uff58ample.com",
+                 "ada@EXAMPLE.com", "ada@ex\uff41mple.com", "ada@exam\uff50le.com"]  # fmt: skip
+    statuses = [request_link(portal, email).status_code for email in spellings]
+    assert statuses == [302] * 5 + [429]
 
 
 def test_right_code_signs_in(portal, merchant, smtp_sink):
     request_link(portal, "Ada@Example.com ")
     _, code = link_and_code(smtp_sink.wait_for("ada@example.com"))
     page = portal.get("/login/check")
+    # Pasted with a no-break space between the halves, as some mail clients copy it.
     response = portal.post(
-        "/login/code", data={"code": f"{code[:3]} {code[3:]}", "csrf_token": csrf_from(page.text)}
+        "/login/code",
+        data={"code": f"{code[:3]}\u00a0{code[3:]}", "csrf_token": csrf_from(page.text)},
     )
     assert response.status_code == 302 and response.location.endswith("/account")
     assert portal.get("/account").status_code == 200
