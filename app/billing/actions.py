@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import stripe
@@ -113,7 +114,10 @@ def set_cancel_at_period_end(
             options=_key(action, subscription.stripe_id, nonce),
         )
     data = _store(updated)
-    refresh_upcoming_invoice(client, data, datetime.now(UTC))
+    # The change is made at Stripe: a failing preview of the next charge must not undo our
+    # record of it. The subscription's webhook refreshes the preview later.
+    with suppress(stripe.StripeError):
+        refresh_upcoming_invoice(client, data, datetime.now(UTC))
     subscription.cancellation_reason = (reason or None) if cancel else None
     db.session.commit()
     return subscription
@@ -133,20 +137,37 @@ def create_setup_intent(client: stripe.StripeClient, customer: CachedCustomer, n
     return intent.client_secret
 
 
-def use_confirmed_card(client: stripe.StripeClient, customer: CachedCustomer, setup_intent_id: str):
-    """Check the SetupIntent (succeeded, this customer), then make its card the default."""
+def _id_of(value) -> str | None:
+    """An expandable field of a StripeObject: an id, or an expanded object with one."""
+    return value if value is None or isinstance(value, str) else getattr(value, "id", None)
+
+
+@dataclass
+class CardReplaced:
+    method: dict  # the new card, as Stripe has it
+    subscriptions_not_switched: list[str] = field(default_factory=list)
+
+
+def use_confirmed_card(
+    client: stripe.StripeClient, customer: CachedCustomer, setup_intent_id: str
+) -> CardReplaced:
+    """Check the SetupIntent (succeeded, this customer), then make its card the default.
+
+    First the customer's default (what every invoice falls back to), recorded at once; then
+    each live subscription, one at a time, each recorded as it succeeds. One that Stripe refuses
+    (it ended meanwhile) is re-read into the cache; the result says which were not switched.
+    """
     with stripe_call():
         intent = client.v1.setup_intents.retrieve(setup_intent_id)
-    intent_customer = intent.customer if isinstance(intent.customer, str) else intent.customer.id
-    if intent.status != "succeeded" or intent_customer != customer.stripe_id:
+    method_id = _id_of(intent.payment_method)
+    if (
+        intent.status != "succeeded"
+        or _id_of(intent.customer) != customer.stripe_id
+        or not method_id
+    ):
         raise ActionFailed("That card could not be confirmed. Nothing was changed.")
-    method_id = (
-        intent.payment_method
-        if isinstance(intent.payment_method, str)
-        else intent.payment_method.id
-    )
-    subscriptions = db.session.scalars(
-        select(CachedSubscription).where(
+    subscription_ids = db.session.scalars(
+        select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer.stripe_id,
             CachedSubscription.status.in_(("active", "trialing", "past_due")),
         )
@@ -158,17 +179,22 @@ def use_confirmed_card(client: stripe.StripeClient, customer: CachedCustomer, se
             params={"invoice_settings": {"default_payment_method": method_id}},
             options=_key("default-card", customer.stripe_id, setup_intent_id),
         )
-        changed = [
-            client.v1.subscriptions.update(
-                sub.stripe_id,
-                params={"default_payment_method": method_id},
-                options=_key("sub-card", sub.stripe_id, setup_intent_id),
-            )
-            for sub in subscriptions
-        ]
-    stored_method = _store(method)
+    result = CardReplaced(_store(method))
     _store(updated)
-    for sub in changed:
-        _store(sub)
     db.session.commit()
-    return stored_method
+    for subscription_id in subscription_ids:
+        try:
+            with stripe_call():
+                changed = client.v1.subscriptions.update(
+                    subscription_id,
+                    params={"default_payment_method": method_id},
+                    options=_key("sub-card", subscription_id, setup_intent_id),
+                )
+        except ActionFailed as failure:
+            result.subscriptions_not_switched.append(subscription_id)
+            if isinstance(failure.__cause__, stripe.InvalidRequestError):
+                _refresh_after_conflict(client, "subscription", subscription_id)
+            continue
+        _store(changed)
+        db.session.commit()
+    return result

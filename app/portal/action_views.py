@@ -147,11 +147,20 @@ def card_confirm():
     form = _valid_action_form(CardConfirmForm)
     customer = owned_customer(form.customer.data)
     try:
-        method = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
+        replaced = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
     except ActionFailed as exc:
         flash(str(exc), "error")
         return redirect(url_for("portal.card", customer=customer.stripe_id))
-    brand = (method.get("card") or {}).get("brand", "card").title()
-    last4 = (method.get("card") or {}).get("last4", "")
-    flash(f"Your {brand} ending {last4} is now the card on file.", "success")
+    card = replaced.method.get("card") or {}
+    brand, last4 = card.get("brand", "card").title(), card.get("last4", "")
+    saved = f"Your {brand} ending {last4} is now the card on file."
+    missed = len(replaced.subscriptions_not_switched)
+    if missed:
+        flash(
+            f"{saved} {missed} of your subscriptions could not be moved to it just now and "
+            "keep their previous card. Please try again in a few minutes.",
+            "error",
+        )
+    else:
+        flash(saved, "success")
     return redirect(url_for("portal.account"))

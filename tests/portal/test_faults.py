@@ -2,10 +2,12 @@
 
 from sqlalchemy import select
 
-from app.billing.models import CachedCustomer, CachedInvoice
+from app.billing.backfill import backfill
+from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from tenants.context import tenant_context
+from tenants.stripe_client import stripe_client_for
 from tests.portal.test_account import action
 from tests.support.portal_client import csrf_from, html_part, request_link, sign_in
 from tests.support.smtp_sink import free_port
@@ -98,3 +100,100 @@ def test_password_attempts_are_rate_limited(portal, merchant):
         for n in range(11)
     ]
     assert statuses == [400] * 10 + [429]
+
+
+def card_confirmed_at_stripe(client, customer_id: str | None) -> str:
+    """A SetupIntent confirmed with a new card, as Stripe.js leaves it; returns its id."""
+    params = {"usage": "off_session", "payment_method_types": ["card"]}
+    if customer_id:
+        params["customer"] = customer_id
+    intent = client.v1.setup_intents.create(params=params)
+    card = {"number": "5555555555554444", "exp_month": 4, "exp_year": 2031, "cvc": "123"}
+    client.v1.setup_intents.confirm(
+        intent.id, params={"payment_method_data": {"type": "card", "card": card}}
+    )
+    return intent.id
+
+
+def test_reactivate_is_kept_when_the_next_charge_preview_fails(
+    portal, merchant, smtp_sink, stripe_emulator
+):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    sub_id = merchant.subscription.id
+    confirm = portal.get(f"/subscriptions/{sub_id}/cancel")
+    assert action(portal, f"/subscriptions/{sub_id}/cancel", confirm.text).status_code == 302
+    stripe_emulator.add_fault("preview-429", status=429, path="/v1/invoices/create_preview")
+    try:
+        page = portal.get("/account")
+        response = action(portal, f"/subscriptions/{sub_id}/reactivate", page.text)
+    finally:
+        stripe_emulator.remove_fault("preview-429")
+    assert response.status_code == 302
+    after = portal.get("/account").text
+    assert "Welcome back" in after and "Something went wrong" not in after
+    assert merchant.stripe.v1.subscriptions.retrieve(sub_id).cancel_at_period_end is False
+    db.session.expire_all()
+    with tenant_context(merchant.tenant.id):
+        row = db.session.scalars(
+            select(CachedSubscription).where(CachedSubscription.stripe_id == sub_id)
+        ).one()
+    assert row.cancel_at_period_end is False  # the cache records what Stripe did
+
+
+def test_new_card_is_kept_when_one_subscription_ended_at_stripe_meanwhile(
+    portal, merchant, smtp_sink
+):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    customer_id = merchant.ada_first.id
+    ended = merchant.stripe.v1.subscriptions.create(
+        params={"customer": customer_id, "items": [{"price": merchant.price.id}]}
+    )
+    with tenant_context(merchant.tenant.id):
+        backfill(stripe_client_for(merchant.tenant))  # cached as active
+    merchant.stripe.v1.subscriptions.cancel(ended.id)  # at Stripe; no webhook reaches us
+    intent_id = card_confirmed_at_stripe(merchant.stripe, customer_id)
+    page = portal.get(f"/card?customer={customer_id}")
+    response = portal.post(
+        "/card/confirm",
+        data={
+            "setup_intent": intent_id,
+            "customer": customer_id,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert response.status_code == 302 and response.location.endswith("/account")
+    shown = portal.get("/account").text
+    assert "Mastercard ending 4444 is now the card on file" in shown
+    assert "1 of your subscriptions could not be moved" in shown
+    new_card = merchant.stripe.v1.setup_intents.retrieve(intent_id).payment_method
+    remote = merchant.stripe.v1.customers.retrieve(customer_id)
+    assert remote.invoice_settings.default_payment_method == new_card
+    live = merchant.stripe.v1.subscriptions.retrieve(merchant.subscription.id)
+    assert live.default_payment_method == new_card
+    db.session.expire_all()
+    with tenant_context(merchant.tenant.id):
+        cached_customer = db.session.scalars(
+            select(CachedCustomer).where(CachedCustomer.stripe_id == customer_id)
+        ).one()
+        cached_ended = db.session.scalars(
+            select(CachedSubscription).where(CachedSubscription.stripe_id == ended.id)
+        ).one()
+    assert cached_customer.default_payment_method_id == new_card
+    assert cached_ended.status == "canceled"  # re-read, so the next try leaves it alone
+
+
+def test_setup_intent_without_a_customer_is_refused_plainly(portal, merchant, smtp_sink):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    intent_id = card_confirmed_at_stripe(merchant.stripe, None)
+    customer_id = merchant.ada_first.id
+    page = portal.get(f"/card?customer={customer_id}")
+    response = portal.post(
+        "/card/confirm",
+        data={
+            "setup_intent": intent_id,
+            "customer": customer_id,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert response.status_code == 302 and "/card" in response.location
+    assert "could not be confirmed" in portal.get(response.location).text
