@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
+from werkzeug.routing import BaseConverter
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class StripeIdConverter(BaseConverter):
+    """`<stripe_id:name>`: an id shaped like Stripe's (prefix_alnum); anything else is a 404
+    at routing, before a malformed id can reach a query or an API path."""
+
+    regex = r"[a-z]{2,8}_[A-Za-z0-9]{1,250}"
 
 
 def _origin(url: str | None) -> str | None:
@@ -47,7 +57,19 @@ def add_security_headers(response):
     return response
 
 
+def refuse_nul_bytes() -> None:
+    """A NUL byte is never part of a real address, id or sentence, and PostgreSQL text cannot
+    hold one: refuse it plainly (400) rather than fail deep inside a query (500)."""
+    values = list(request.args.values())
+    if request.mimetype in FORM_TYPES:
+        values += request.form.values()
+    if "\x00" in request.path or any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_security(app: Flask) -> None:
+    app.url_map.converters["stripe_id"] = StripeIdConverter
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
@@ -30,7 +32,8 @@ def account():
 @login_required
 def invoices():
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    # ASCII digits only: "²".isdigit() is true, yet int("²") fails.
+    page = int(page) if re.fullmatch(r"[0-9]{1,4}", page) and int(page) > 0 else 1
     customers = my_customers()
     rows, has_next = invoice_page([c.stripe_id for c in customers], page)
     return render_template(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -10,6 +12,8 @@ from app.billing.actions import ActionFailed
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
+
+UNSAFE_NEXT = re.compile(r"^/[/\\]|[\\\x00-\x1f\x7f]")
 
 
 def _require(setting: bool) -> None:
@@ -28,8 +32,10 @@ def _client():
 
 def _back(default: str = "portal.account"):
     target = request.form.get("next", "")
-    # Only our own paths: never an open redirect.
-    if target.startswith("/") and not target.startswith("//"):
+    # Only a path of our own: never an open redirect. Browsers read "//host", "/\\host" and
+    # "/<tab>/host" as another site, so slashes after the first, backslashes and control
+    # characters all send the customer to the default page instead.
+    if target.startswith("/") and not UNSAFE_NEXT.search(target):
         return redirect(target)
     return redirect(url_for(default))
 
@@ -51,7 +57,7 @@ def _valid_action_form(form_class=ActionForm):
     return form
 
 
-@bp.post("/invoices/<invoice_id>/pay")
+@bp.post("/invoices/<stripe_id:invoice_id>/pay")
 @login_required
 def pay_invoice(invoice_id: str):
     _require(g.tenant.allow_invoice_payment)
@@ -64,7 +70,7 @@ def pay_invoice(invoice_id: str):
     return _back("portal.invoices")
 
 
-@bp.route("/subscriptions/<subscription_id>/cancel", methods=["GET", "POST"])
+@bp.route("/subscriptions/<stripe_id:subscription_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_subscription(subscription_id: str):
     _require(g.tenant.allow_cancel)
@@ -90,7 +96,7 @@ def cancel_subscription(subscription_id: str):
     )
 
 
-@bp.post("/subscriptions/<subscription_id>/reactivate")
+@bp.post("/subscriptions/<stripe_id:subscription_id>/reactivate")
 @login_required
 def reactivate_subscription(subscription_id: str):
     _require(g.tenant.allow_reactivate)

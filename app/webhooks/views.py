@@ -57,7 +57,7 @@ def connect_endpoint():
     return _accept(tenant, event)
 
 
-@bp.post("/<endpoint_id>")
+@bp.post("/<stripe_id:endpoint_id>")
 def account_endpoint(endpoint_id: str):
     """Events of one tenant connected by API key, signed with that tenant's own secret."""
     tenant = db.session.scalars(

@@ -197,3 +197,33 @@ def test_setup_intent_without_a_customer_is_refused_plainly(portal, merchant, sm
     )
     assert response.status_code == 302 and "/card" in response.location
     assert "could not be confirmed" in portal.get(response.location).text
+
+
+def test_malformed_ids_and_parameters_get_plain_answers_not_500(portal, merchant, smtp_sink, app):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    for page in ("\u00b2", "9" * 5000, "-1", "0", "abc"):
+        assert portal.get("/invoices", query_string={"page": page}).status_code == 200
+    sub_id = merchant.subscription.id
+    assert portal.get("/subscriptions/sub_%00x/cancel").status_code in (400, 404)
+    assert portal.get("/subscriptions/../cancel").status_code == 404
+    assert portal.get(f"/subscriptions/{sub_id}%00/cancel").status_code in (400, 404)
+    page = portal.get(f"/subscriptions/{sub_id}/cancel")
+    with_nul = action(portal, f"/subscriptions/{sub_id}/cancel", page.text, reason="why\x00not")
+    assert with_nul.status_code == 400
+    assert merchant.stripe.v1.subscriptions.retrieve(sub_id).cancel_at_period_end is False
+    platform = app.test_client()
+    for path in ("/webhooks/stripe/%00", "/webhooks/stripe/whep_%00", "/webhooks/stripe/x" * 3):
+        response = platform.post(path, data=b"{}", headers={"Host": "localhost"})
+        assert response.status_code in (400, 404), path
+
+
+def test_next_after_an_action_never_leaves_the_site(portal, merchant, smtp_sink):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    page = portal.get("/invoices")
+    invoice = merchant.open_invoice.id
+    for target in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example"):
+        response = action(portal, f"/invoices/{invoice}/pay", page.text, next=target)
+        assert response.status_code == 302
+        assert response.location == "/invoices", (target, response.location)
+    ok = action(portal, f"/invoices/{invoice}/pay", page.text, next="/account")
+    assert ok.location == "/account"
