@@ -20,7 +20,7 @@ from functools import partial
 import stripe
 from sqlalchemy import select
 
-from app.billing.fetch import PATHS, list_page, object_path
+from app.billing.fetch import PATHS, list_page, object_path, with_all_items
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
 from app.billing.models.sync_state import BackfillStatus
@@ -153,6 +153,8 @@ def _finish(state, phase: str, done: int) -> None:
 def _run_list_phase(reader, client, state, kind: str, on_progress: Progress | None) -> None:
     done = 0
     for objects, listed_at in _pages(reader, client, PATHS[kind], LIST_PARAMS.get(kind, {})):
+        if kind == "subscription":
+            objects = [with_rate_limit_backoff(partial(with_all_items, client, o)) for o in objects]
         _store_listed(objects, listed_at)
         done += len(objects)
         _checkpoint(state, kind, done, on_progress)  # one transaction per page

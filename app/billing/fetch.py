@@ -88,4 +88,26 @@ def fetch_object(client: stripe.StripeClient, kind: str, stripe_id: str) -> dict
         if exc.http_status == 404:
             return GONE
         raise
-    return GONE if data.get("deleted") else data
+    if data.get("deleted"):
+        return GONE
+    return with_all_items(client, data) if kind == "subscription" else data
+
+
+def with_all_items(client: stripe.StripeClient, subscription: dict) -> dict:
+    """A subscription embeds only its first 10 items (`items.has_more`): read the rest.
+
+    Rare (most subscriptions have one item), so it costs a read only when needed.
+    """
+    items = subscription.get("items") or {}
+    if not items.get("has_more"):
+        return subscription
+    data = list(items.get("data") or [])
+    more = True
+    while more:
+        params = {"subscription": subscription["id"], "limit": 100}
+        if data:
+            params["starting_after"] = data[-1]["id"]
+        page, more = list_page(client, "/v1/subscription_items", params)
+        data += page
+        more = more and bool(page)
+    return {**subscription, "items": {**items, "data": data, "has_more": False}}

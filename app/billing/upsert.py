@@ -108,6 +108,8 @@ def _write_items(subscription: dict, synced_at: datetime) -> None:
             synced_at,
             existing.get(item["id"]),
         )
+    if (subscription.get("items") or {}).get("has_more"):
+        return  # a partial list (see fetch.with_all_items): absent items are not gone
     # Items removed from the subscription at Stripe are removed here too.
     db.session.execute(
         delete(CachedSubscriptionItem)

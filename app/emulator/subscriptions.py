@@ -272,8 +272,22 @@ def _trial_aware_line_init(original):
     return init
 
 
+def _list_items(cls, url, subscription=None, limit=None, starting_after=None, **params):
+    """GET /v1/subscription_items?subscription=sub_...: one subscription's items, paged."""
+    reject_unknown(params, set())
+    if not isinstance(subscription, str) or not subscription.startswith("sub_"):
+        raise bad_request("subscription is required")
+    items = List(url, limit=limit, starting_after=starting_after)
+    items._list = list(Subscription._api_retrieve(subscription).items._list)
+    return items
+
+
 def install_subscriptions() -> None:
-    """Gaps 7, 10, 11: several items, `current_period_*` on items, trials.
+    """Gaps 7, 10, 11, 15: several items, `current_period_*` on items, trials, item lists.
+
+    Gap 15: a subscription embeds only its first 10 items (`items.has_more`, as at Stripe), but
+    localstripe could not list the rest: `GET /v1/subscription_items?subscription=` now pages
+    through one subscription's items.
 
     localstripe refuses subscriptions with more than one item ("Not implemented"), leaves a
     trial `incomplete` with no invoice, and has no `current_period_*` on items (nor honours
@@ -284,6 +298,7 @@ def install_subscriptions() -> None:
     billing cycle anchor.
     """
     Subscription.__init__ = _init_subscription
+    SubscriptionItem._api_list_all = classmethod(_list_items)
     Subscription._api_delete = classmethod(_api_delete_now)
     Subscription._on_initial_payment_success = _on_initial_payment_success
     SubscriptionItem._current_period = _item_current_period

@@ -1,4 +1,4 @@
-"""Gaps 7, 8, 10, 11: item periods, update events, several items, trials."""
+"""Gaps 7, 8, 10, 11, 15: item periods, update events, several items, trials, item lists."""
 
 from __future__ import annotations
 
@@ -247,3 +247,25 @@ def test_cancellation_details_are_kept(stripe_client, paying_customer, monthly_p
     )
     assert updated.cancel_at_period_end is True
     assert updated.cancellation_details.comment == "Too pricey"
+
+
+def test_items_beyond_the_first_ten_are_listed_by_subscription(
+    stripe_client, paying_customer, monthly_price
+):
+    customer, _ = paying_customer(stripe_client)
+    prices = [monthly_price(stripe_client, 100 + n) for n in range(12)]
+    subscription = _subscribe(stripe_client, customer, *prices)
+    embedded = stripe_client.v1.subscriptions.retrieve(subscription.id)["items"]
+    assert embedded.has_more is True and len(embedded.data) == 10  # as Stripe embeds them
+
+    first = stripe_client.v1.subscription_items.list(
+        params={"subscription": subscription.id, "limit": 5}
+    )
+    rest = stripe_client.v1.subscription_items.list(
+        params={"subscription": subscription.id, "limit": 100, "starting_after": first.data[-1].id}
+    )
+    assert first.has_more is True and rest.has_more is False
+    listed = [item.price.id for item in first.data + rest.data]
+    assert listed == [price.id for price in prices]
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.subscription_items.list(params={"limit": 5})  # Stripe requires it
