@@ -201,6 +201,16 @@ class ProductionConfig(Config):
             raise ConfigError("BILLFOLD_ENCRYPTION_KEYS must not contain the development key")
         if self.REDIS_URL is None:
             raise ConfigError("REDIS_URL is required in production")
+        if not _str("PLATFORM_DOMAIN"):
+            raise ConfigError(
+                "PLATFORM_DOMAIN is required in production (e.g. billing.example.com)"
+            )
+        # Development conveniences that would be holes in production: captured emails (login
+        # links kept for a mailbox page), tasks run inside the request (a login's answer would
+        # take longer for a known address), emails silently not sent.
+        for name in ("MAIL_CAPTURE", "CELERY_EAGER", "MAIL_SUPPRESS_SEND"):
+            if getattr(self, name):
+                raise ConfigError(f"{name} must be off in production")
         super().validate()
 
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def env(monkeypatch):
     for key in list(os.environ):
         if key in {"BILLFOLD_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PLATFORM_DOMAIN",
-                   "BILLFOLD_ENCRYPTION_KEYS", "MAIL_PORT", "STRIPE_API_BASE"}:  # fmt: skip
+                   "BILLFOLD_ENCRYPTION_KEYS", "MAIL_PORT", "STRIPE_API_BASE", "MAIL_CAPTURE",
+                   "CELERY_EAGER", "MAIL_SUPPRESS_SEND"}:  # fmt: skip
             monkeypatch.delenv(key)
     return monkeypatch
 
@@ -66,6 +67,41 @@ def test_production_with_real_settings_is_secure(env):
     assert settings["HSTS"] is True
     assert settings["PREFERRED_URL_SCHEME"] == "https"
     assert settings["TRUSTED_HOSTS"][:2] == ["billfold.example.com", ".billfold.example.com"]
+
+
+@pytest.fixture
+def production(env):
+    for name, value in {
+        "BILLFOLD_ENV": "production",
+        "DATABASE_URL": "postgresql://u@h/db",
+        "REDIS_URL": "redis://h",
+        "SECRET_KEY": "x" * 40,
+        "PLATFORM_DOMAIN": "billfold.example.com",
+        "BILLFOLD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }.items():
+        env.setenv(name, value)
+    return env
+
+
+@pytest.mark.parametrize("name", ["MAIL_CAPTURE", "CELERY_EAGER", "MAIL_SUPPRESS_SEND"])
+def test_production_refuses_development_conveniences(production, name):
+    production.setenv(name, "true")
+    with pytest.raises(ConfigError, match=f"{name} must be off in production"):
+        load_config()
+
+
+def test_production_requires_the_platform_domain(production):
+    production.delenv("PLATFORM_DOMAIN")
+    with pytest.raises(ConfigError, match="PLATFORM_DOMAIN is required"):
+        load_config()
+
+
+def test_the_demo_mailbox_does_not_exist_in_production(production):
+    from app import create_app
+
+    app = create_app()
+    assert "mailbox" not in app.blueprints
+    assert not any(rule.rule.startswith("/dev/") for rule in app.url_map.iter_rules())
 
 
 @pytest.mark.parametrize(
