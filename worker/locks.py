@@ -1,4 +1,4 @@
-"""A Redis lock so a periodic or bulk task never runs twice at once for the same thing."""
+"""Redis locks so a periodic or bulk task never runs twice at once for the same thing."""
 
 from __future__ import annotations
 
@@ -9,19 +9,47 @@ import redis
 from flask import current_app
 
 
+def _locks_apply() -> bool:
+    """Without Redis (the demo: eager tasks in one process) nothing can run twice at once."""
+    return bool(current_app.config.get("REDIS_URL")) and not current_app.config.get("CELERY_EAGER")
+
+
 @contextmanager
 def single_run(name: str, ttl: int) -> Iterator[bool]:
     """Yield True if this run holds the lock (always True without Redis: eager, one process)."""
-    url = current_app.config.get("REDIS_URL")
-    if not url or current_app.config.get("CELERY_EAGER"):
-        yield True
+    with held_lock(name, ttl) as lock:
+        yield lock is not None
+
+
+class HeldLock:
+    """A lock this run holds; `renew()` gives it `ttl` seconds more from now."""
+
+    def __init__(self, lock: redis.lock.Lock | None, ttl: int) -> None:
+        self._lock = lock
+        self.ttl = ttl
+
+    def renew(self) -> None:
+        if self._lock is not None:
+            self._lock.reacquire()
+
+
+@contextmanager
+def held_lock(name: str, ttl: int) -> Iterator[HeldLock | None]:
+    """Yield a HeldLock, or None when another run holds it.
+
+    Keep `ttl` short and renew it while making progress: a run killed without a chance to
+    release (SIGKILL, a lost machine) then blocks the next one for `ttl` at most, not hours.
+    """
+    if not _locks_apply():
+        yield HeldLock(None, ttl)
         return
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(current_app.config["REDIS_URL"])
     lock = client.lock(f"billfold:lock:{name}", timeout=ttl, blocking=False)
-    acquired = lock.acquire()
+    if not lock.acquire():
+        yield None
+        return
     try:
-        yield acquired
+        yield HeldLock(lock, ttl)
     finally:
-        if acquired:
-            with suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release
-                lock.release()
+        with suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release
+            lock.release()

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+import redis
 import stripe
 from sqlalchemy import func, select
 
@@ -29,7 +30,8 @@ from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
 from tests.support.stripe_helpers import create_paying_customer, create_price
-from worker.tasks.backfill import backfill_tenant
+from worker.locks import held_lock
+from worker.tasks.backfill import BackfillBusy, backfill_tenant
 
 BULK_CUSTOMERS = 100  # with the named ones, more than one page (Stripe's maximum is 100)
 CACHED_MODELS = (
@@ -228,3 +230,38 @@ def test_the_backfill_task_of_a_disconnected_tenant_records_why(db_session, make
     with tenant_context(tenant.id):
         state = db.session.scalars(select(SyncState)).one()
         assert state.backfill_error == "tenant gone is not connected to Stripe"
+
+
+@pytest.fixture
+def real_locks(app, monkeypatch):
+    """Locks as a worker takes them (eager tests skip them: one process, nothing concurrent)."""
+    monkeypatch.setitem(app.config, "CELERY_EAGER", False)
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    yield client
+    for key in client.scan_iter("billfold:lock:*"):
+        client.delete(key)
+
+
+def test_a_held_lock_is_exclusive_and_renewed_by_progress(db_session, real_locks):
+    with held_lock("renew-test", ttl=30) as lock:
+        assert lock is not None
+        with held_lock("renew-test", ttl=30) as second:
+            assert second is None
+        real_locks.pexpire("billfold:lock:renew-test", 1000)  # as if 29 s had passed
+        lock.renew()
+        assert real_locks.pttl("billfold:lock:renew-test") > 25_000
+    with held_lock("renew-test", ttl=30) as again:
+        assert again is not None  # released on exit
+
+
+def test_a_backfill_blocked_by_a_dead_runs_lock_waits_and_is_not_reported_done(
+    db_session, connect_shop, real_locks
+):
+    shop = connect_shop("acme")
+    # A worker killed mid-backfill left its lock; its message comes back to another worker.
+    real_locks.set(f"billfold:lock:backfill:{shop.tenant_id}", "dead-run", ex=600)
+    result = backfill_tenant.apply(args=[shop.tenant_id])
+    # Eager, the retries run at once and all find the lock: a worker would wait for it to expire.
+    assert isinstance(result.result, BackfillBusy)
+    with tenant_context(shop.tenant_id):
+        assert db.session.scalars(select(SyncState)).one_or_none() is None  # nothing ran
