@@ -87,5 +87,7 @@ def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
     event.attempts += 1
     event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     event.status = EventStatus.FAILED if final_attempt else EventStatus.PENDING
+    if not final_attempt:
+        event.queued_at = datetime.now(UTC)  # its retry is on the way: not stuck
     db.session.commit()
     log.warning("stripe event %s attempt %s failed: %s", event.stripe_id, event.attempts, exc)

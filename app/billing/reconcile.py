@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.billing.backfill import sync_state, with_rate_limit_backoff
 from app.billing.fetch import list_page
@@ -25,14 +25,28 @@ OVERLAP_SECONDS = 300
 
 
 def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
-    """(tenant_id, event_id) of events still pending long after they were stored (unscoped)."""
-    cutoff = (now or datetime.now(UTC)) - STUCK_AFTER
+    """(tenant_id, event_id) of events pending long after they were last queued (unscoped).
+
+    An event waiting between retries was queued again by its failure (see events.py), so it
+    is not stuck; one whose task was lost is. Those returned are stamped as queued now, so the
+    next sweep leaves them alone while their new task runs.
+    """
+    now = now or datetime.now(UTC)
+    last_queued = func.coalesce(StripeEvent.queued_at, StripeEvent.received_at)
     rows = db.session.execute(
         select(StripeEvent.tenant_id, StripeEvent.id)
-        .where(StripeEvent.status == EventStatus.PENDING, StripeEvent.received_at < cutoff)
-        .order_by(StripeEvent.received_at)
+        .where(StripeEvent.status == EventStatus.PENDING, last_queued < now - STUCK_AFTER)
+        .order_by(last_queued)
         .limit(1000)
+        .with_for_update(skip_locked=True)  # one being processed right now is not stuck
     ).all()
+    if rows:
+        db.session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id.in_([event_id for _, event_id in rows]))
+            .values(queued_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return [(tenant_id, event_id) for tenant_id, event_id in rows]
 
 

@@ -25,9 +25,11 @@ from tenants.scoping import TenantScoped
 class EventStatus:
     PENDING = "pending"  # stored, waiting for (or between) processing attempts
     PROCESSED = "processed"
-    FAILED = "failed"  # out of retries; visible to operators and replayable
+    FAILED = "failed"  # out of retries; visible to operators and replayable (back to pending)
     IGNORED = "ignored"  # stored for the record, deliberately not processed (wrong mode, ...)
-    OPEN = (PENDING, FAILED)
+    # What a processing task works on. Not FAILED: a stray older retry chain must not take up
+    # an event that ran out of retries; an operator's replay makes it pending first.
+    OPEN = (PENDING,)
 
 
 class StripeEvent(TenantScoped, db.Model):
@@ -54,6 +56,10 @@ class StripeEvent(TenantScoped, db.Model):
 
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=EventStatus.PENDING)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When a task for it was last queued (a retry after a failure, the stuck-event sweep, a
+    # replay); None: only when it was stored. The sweep looks at whichever is later, so an
+    # event waiting between retries is not queued a second time.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processing_ms: Mapped[float | None] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -8,15 +8,21 @@ from sqlalchemy import select, update
 
 from app.billing.backfill import sync_state
 from app.billing.models import CachedCustomer
-from app.billing.reconcile import missed_events
+from app.billing.reconcile import missed_events, stuck_event_ids
+from app.clock import utcnow
 from app.extensions import db
 from app.webhooks.models import EventStatus, StripeEvent
-from tenants.context import tenant_context
+from tenants.context import tenant_context, unscoped
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for
 from tests.support.cache_helpers import one
 from tests.support.stripe_helpers import wait_for
-from worker.tasks.events import reconcile_tenant, reconcile_tenants, requeue_stuck_events
+from worker.tasks.events import (
+    process_stripe_event,
+    reconcile_tenant,
+    reconcile_tenants,
+    requeue_stuck_events,
+)
 
 
 def cached_name(shop, customer_id, name):
@@ -92,3 +98,43 @@ def test_each_run_looks_again_a_little_before_its_cursor(db_session, connect_sho
         [event] = db.session.scalars(select(StripeEvent).where(StripeEvent.id.in_(fresh))).all()
         assert (event.object_id, event.source) == (late.id, "reconcile")
         assert missed_events(client, tenant) == []  # seen again next time: stored once
+
+
+def test_the_sweep_skips_events_waiting_between_retries_and_does_not_queue_twice(
+    db_session, connect_shop
+):
+    shop = connect_shop("acme")
+    lost = shop.merchant.v1.customers.create(params={"email": "l@x.io", "name": "Lost"})
+    retrying = shop.merchant.v1.customers.create(params={"email": "r@x.io", "name": "Retry"})
+    lost_id = shop.store(shop.stripe_events(lost.id)[0])
+    retrying_id = shop.store(shop.stripe_events(retrying.id)[0])
+    now = utcnow()
+    with tenant_context(shop.tenant_id):
+        db.session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id.in_([lost_id, retrying_id]))
+            .values(received_at=now - timedelta(minutes=40))
+        )
+        # Its last attempt failed 2 minutes ago and queued a retry: not stuck.
+        db.session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id == retrying_id)
+            .values(queued_at=now - timedelta(minutes=2))
+        )
+    with unscoped():
+        assert stuck_event_ids(now) == [(shop.tenant_id, lost_id)]
+        assert stuck_event_ids(now) == []  # stamped as queued: the next sweep leaves it alone
+        later = stuck_event_ids(now + timedelta(minutes=16))  # both quiet for 15 minutes now
+        assert sorted(later) == [(shop.tenant_id, lost_id), (shop.tenant_id, retrying_id)]
+
+
+def test_a_failed_event_is_not_taken_up_by_a_stray_older_task(db_session, connect_shop):
+    shop = connect_shop("acme")
+    customer = shop.merchant.v1.customers.create(params={"email": "f@x.io", "name": "F"})
+    event_id = shop.store(shop.stripe_events(customer.id)[0])
+    with tenant_context(shop.tenant_id):
+        db.session.execute(
+            update(StripeEvent).where(StripeEvent.id == event_id).values(status=EventStatus.FAILED)
+        )
+    assert process_stripe_event.apply(args=[shop.tenant_id, event_id]).result == "already-failed"
+    assert shop.event(event_id).status == EventStatus.FAILED

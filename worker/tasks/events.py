@@ -9,6 +9,7 @@ from flask import current_app
 
 from app.billing.events import process_event
 from app.billing.reconcile import missed_events, stuck_event_ids
+from app.clock import utcnow
 from app.extensions import db
 from tenants.context import tenant_context, unscoped
 from tenants.models import StripeConnectionStatus, Tenant
@@ -46,6 +47,7 @@ def requeue_stuck_events() -> int:
             return 0
         with unscoped():
             stuck = stuck_event_ids()
+            db.session.commit()  # stamped as queued before the tasks go out
         for tenant_id, event_id in stuck:
             process_stripe_event.apply_async(args=[tenant_id, event_id])
         return len(stuck)
@@ -86,5 +88,6 @@ def replay_event(tenant_id: int, event_id: int) -> None:
         event = db.session.get(StripeEvent, event_id)
         event.status = EventStatus.PENDING
         event.last_error = None
+        event.queued_at = utcnow()
         db.session.commit()
     process_stripe_event.apply_async(args=[tenant_id, event_id])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -36,5 +36,5 @@ class SyncState(TenantScoped, db.Model):
     backfill_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     backfill_error: Mapped[str | None] = mapped_column(String(1000))
     # Created-timestamp cursor of the newest Stripe event seen by reconciliation.
-    reconciled_until: Mapped[int | None] = mapped_column(Integer)
+    reconciled_until: Mapped[int | None] = mapped_column(BigInteger)  # Unix time: past 2038
     last_reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
