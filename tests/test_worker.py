@@ -49,3 +49,30 @@ def test_enqueue_after_commit_sends_only_on_commit(db_session, make_tenant, app)
     enqueue_after_commit(Recorder(), tenant.id)
     db.session.commit()
     assert sent == [(tenant.id,)]
+
+
+def test_a_broker_failure_after_commit_loses_no_other_task_and_raises_nothing(
+    db_session, make_tenant, caplog
+):
+    from app.extensions import db
+    from worker.dispatch import enqueue_after_commit
+
+    tenant = make_tenant("disp")
+    sent = []
+
+    class Task:
+        app = SimpleNamespace(conf=SimpleNamespace(task_always_eager=False))
+
+        def __init__(self, broker_up: bool) -> None:
+            self.broker_up, self.name = broker_up, f"task-{broker_up}"
+
+        def apply_async(self, args, kwargs):
+            if not self.broker_up:
+                raise ConnectionError("Redis is restarting")
+            sent.append(args)
+
+    enqueue_after_commit(Task(broker_up=False), tenant.id)
+    enqueue_after_commit(Task(broker_up=True), tenant.id)
+    db.session.commit()  # committed: the request goes on as if nothing happened
+    assert sent == [(tenant.id,)]
+    assert "could not queue task-False" in caplog.text

@@ -19,12 +19,18 @@ def enqueue_after_commit(task, *args, **kwargs) -> None:
 
 
 def _send_pending(session: Session) -> None:
+    """After the commit: send each task. The data is committed whatever happens here, so a
+    broker failure is logged (the sweeps and the person's retry heal it), never raised into
+    the request that committed, and never stops the tasks after it."""
     pending = session.info.pop(_PENDING, [])
     for task, args, kwargs in pending:
         if task.app.conf.task_always_eager:
             _run_in_process(task, args, kwargs)
-        else:
+            continue
+        try:
             task.apply_async(args=args, kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("could not queue %s%r after commit", getattr(task, "name", task), args)
 
 
 def _run_in_process(task, args, kwargs) -> None:

@@ -11,6 +11,7 @@ from tenants.stripe_client import stripe_client_for
 from tests.portal.test_account import action
 from tests.support.portal_client import csrf_from, html_part, request_link, sign_in
 from tests.support.smtp_sink import free_port
+from tests.support.stripe_helpers import create_paying_customer
 
 
 def test_smtp_down_login_email_is_retried_and_the_customer_sees_no_error(
@@ -61,6 +62,30 @@ def test_customer_not_cached_yet_is_found_at_stripe(portal, merchant, smtp_sink)
             select(CachedCustomer).where(CachedCustomer.stripe_id == fresh.id)
         ).one()
     assert cached.email_normalized == "newbie@example.com"
+
+
+def test_stripe_failing_midway_through_the_lookup_retries_and_never_says_no_account(
+    portal, merchant, smtp_sink, stripe_emulator
+):
+    fresh, _ = create_paying_customer(merchant.stripe, "late@example.com")
+    merchant.stripe.v1.subscriptions.create(
+        params={"customer": fresh.id, "items": [{"price": merchant.price.id}]}
+    )
+    # The search finds the customer; listing its subscriptions then fails once.
+    stripe_emulator.add_fault("subs-503", status=503, path="/v1/subscriptions", method="GET",
+                              times=1)  # fmt: skip
+    try:
+        request_link(portal, "late@example.com")
+        message = smtp_sink.wait_for("late@example.com")
+    finally:
+        stripe_emulator.remove_fault("subs-503")
+    assert "Sign in to Acme Rockets" in html_part(message)  # not the "no account" note
+    assert len(smtp_sink.messages) == 1
+    with tenant_context(merchant.tenant.id):
+        subscriptions = db.session.scalars(
+            select(CachedSubscription).where(CachedSubscription.customer_id == fresh.id)
+        ).all()
+    assert len(subscriptions) == 1  # the retry copied the whole customer, not half of it
 
 
 def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(portal, merchant):

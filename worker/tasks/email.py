@@ -22,7 +22,13 @@ from worker.base import tenant_task
 log = logging.getLogger(__name__)
 
 SMTP_FAILURES = (smtplib.SMTPException, OSError)
+# Stripe down or rate-limiting: the answer is unknown, not "no account". Try again later.
+STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 MAX_EMAIL_RETRIES = 6
+
+
+def _retry_in(retries: int) -> int:
+    return min(600, 5 * 2**retries)
 
 
 def _has_billing_account(tenant: Tenant, email: str) -> bool:
@@ -34,6 +40,10 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
     try:
         return bool(fetch_customers_by_email(stripe_client_for(tenant), email))
     except stripe.StripeError as exc:
+        db.session.rollback()  # nothing half-copied (a customer without its invoices) stays
+        if isinstance(exc, STRIPE_UNAVAILABLE):
+            raise
+        # Refused for good (a revoked key, say): the tenant cannot tell; say what we know.
         log.warning("customer search failed for tenant %s: %s", tenant.subdomain, exc)
         return False
 
@@ -42,7 +52,11 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
 def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None = None) -> str:
     """Send the login link and code to `email`, or a note that it has no billing account."""
     tenant = db.session.get(Tenant, tenant_id)
-    if _has_billing_account(tenant, email):
+    try:
+        has_account = _has_billing_account(tenant, email)
+    except STRIPE_UNAVAILABLE as exc:
+        raise self.retry(exc=exc, countdown=_retry_in(self.request.retries)) from exc
+    if has_account:
         link, code = issue_login_token(email)
         rendered = render_email(
             tenant,
@@ -65,11 +79,10 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
             tenant, delivery, rendered, final_attempt=self.request.retries >= self.max_retries
         )
     except SMTP_FAILURES as exc:
-        countdown = min(600, 5 * 2**self.request.retries)
         raise self.retry(
             args=[tenant_id, email],
             kwargs={"delivery_id": delivery.id},
             exc=exc,
-            countdown=countdown,
+            countdown=_retry_in(self.request.retries),
         ) from exc
     return rendered.kind
