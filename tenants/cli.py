@@ -8,7 +8,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from tenants.crypto import CredentialError
-from tenants.models import Tenant, TenantStatus, validate_color, validate_subdomain
+from tenants.models import (
+    Tenant,
+    TenantStatus,
+    validate_color,
+    validate_subdomain,
+    validate_text_setting,
+)
 
 
 class FriendlyGroup(AppGroup):
@@ -42,8 +48,12 @@ def _get_tenant(subdomain: str) -> Tenant:
 @click.option("--support-email", default=None)
 def create_tenant(subdomain: str, name: str, support_email: str | None) -> None:
     """Create a tenant served at SUBDOMAIN.<PLATFORM_DOMAIN>."""
-    tenant = Tenant(subdomain=validate_subdomain(subdomain), name=name.strip())
-    tenant.support_email = support_email
+    tenant = Tenant(
+        subdomain=validate_subdomain(subdomain), name=validate_text_setting("name", name)
+    )
+    if not tenant.name:
+        raise click.ClickException("a tenant needs a name")
+    tenant.support_email = validate_text_setting("support email", support_email)
     db.session.add(tenant)
     try:
         db.session.commit()
@@ -100,7 +110,7 @@ def set_tenant(subdomain: str, **values) -> None:
     tenant = _get_tenant(subdomain)
     for field in TEXT_SETTINGS:
         if values.get(field) is not None:
-            setattr(tenant, field, values[field].strip() or None)
+            setattr(tenant, field, validate_text_setting(field.replace("_", " "), values[field]))
     for field in COLOR_SETTINGS:
         if values.get(field) is not None:
             setattr(tenant, field, validate_color(values[field]))
@@ -113,7 +123,15 @@ def set_tenant(subdomain: str, **values) -> None:
     if values.get("stripe_account"):
         tenant.connect_account(values["stripe_account"])
     if values.get("stripe_api_key"):
-        tenant.connect_api_key(values["stripe_api_key"], values.get("stripe_webhook_secret"))
+        # A new key for the same endpoint keeps the signing secret unless a new one is given.
+        secret = values.get("stripe_webhook_secret") or tenant.stripe_webhook_secret
+        tenant.connect_api_key(values["stripe_api_key"], secret)
+    elif values.get("stripe_webhook_secret"):
+        if not tenant.stripe_api_key:
+            raise click.ClickException(
+                "--stripe-webhook-secret is for a tenant connected by API key (--stripe-api-key)"
+            )
+        tenant.stripe_webhook_secret = values["stripe_webhook_secret"]
     if connecting:
         from worker.tasks.backfill import queue_backfill
 

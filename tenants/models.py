@@ -49,9 +49,20 @@ def validate_subdomain(subdomain: str) -> str:
 
 
 def validate_color(value: str) -> str:
-    if not COLOR_RE.match(value or ""):
+    if not COLOR_RE.fullmatch(value or ""):
         raise ValueError("A colour is written as #RRGGBB, for example #4f46e5.")
     return value.lower()
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def validate_text_setting(label: str, value: str) -> str | None:
+    """A one-line setting (name, sender, addresses): it goes into email headers and pages."""
+    value = (value or "").strip()
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError(f"{label} must be one line of text, without control characters.")
+    return value or None
 
 
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")

@@ -58,3 +58,30 @@ def test_stripe_mode_follows_the_key(db_session, app, monkeypatch):
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_platform")
     assert run(app, "set", "acme", "--stripe-account", "acct_1LIVE").exit_code == 0
     assert Tenant.by_subdomain("acme").stripe_livemode is True
+
+
+def test_api_key_tenants_keep_their_webhook_secret_unless_told(db_session, app):
+    assert run(app, "create", "keyed", "--name", "Keyed").exit_code == 0
+    assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_1",
+               "--stripe-webhook-secret", "whsec_first").exit_code == 0  # fmt: skip
+    assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_2").exit_code == 0
+    tenant = Tenant.by_subdomain("keyed")
+    assert (tenant.stripe_api_key, tenant.stripe_webhook_secret) == ("rk_test_2", "whsec_first")
+    assert run(app, "set", "keyed", "--stripe-webhook-secret", "whsec_second").exit_code == 0
+    assert Tenant.by_subdomain("keyed").stripe_webhook_secret == "whsec_second"
+    assert run(app, "create", "conn", "--name", "Conn").exit_code == 0
+    assert run(app, "set", "conn", "--stripe-account", "acct_1CONN").exit_code == 0
+    refused = run(app, "set", "conn", "--stripe-webhook-secret", "whsec_x")
+    assert refused.exit_code != 0 and "connected by API key" in refused.output
+
+
+def test_settings_that_reach_email_headers_are_one_line(db_session, app):
+    assert run(app, "create", "acme", "--name", "Acme").exit_code == 0
+    for args in (("--sender-name", "Acme\nBcc: all@example.com"), ("--primary-color", "#ffffff\n"),
+                 ("--support-email", "help@acme.test\r\nX-Injected: 1")):  # fmt: skip
+        result = run(app, "set", "acme", *args)
+        assert result.exit_code != 0, args
+        assert "Traceback" not in result.output
+    assert run(app, "create", "beta", "--name", "Beta\nInc").exit_code != 0
+    tenant = Tenant.by_subdomain("acme")
+    assert tenant.sender_name is None and tenant.support_email is None

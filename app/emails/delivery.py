@@ -20,9 +20,18 @@ def record_delivery(email: RenderedEmail) -> EmailDelivery:
 
 
 def send_recorded(
-    tenant: Tenant, delivery: EmailDelivery, email: RenderedEmail, *, final_attempt: bool
+    tenant: Tenant,
+    delivery: EmailDelivery,
+    email: RenderedEmail,
+    *,
+    final_attempt: bool,
+    retried_on: tuple[type[BaseException], ...] = (),
 ) -> None:
-    """Send now; on failure record the error (failed only after the last try) and re-raise."""
+    """Send now; on failure record the error and re-raise.
+
+    The record stays `queued` only while a retry is coming: after the last try, or on an error
+    not in `retried_on` (a header the mail library refuses, say), it is `failed`.
+    """
     delivery.attempts += 1
     try:
         if current_app.config.get("MAIL_CAPTURE"):
@@ -31,7 +40,8 @@ def send_recorded(
         else:
             mail.send(build_message(tenant, email))
     except Exception as exc:
-        delivery.status = DeliveryStatus.FAILED if final_attempt else DeliveryStatus.QUEUED
+        retrying = not final_attempt and isinstance(exc, retried_on)
+        delivery.status = DeliveryStatus.QUEUED if retrying else DeliveryStatus.FAILED
         delivery.error = f"{type(exc).__name__}: {exc}"[:1000]
         db.session.commit()
         raise

@@ -34,6 +34,19 @@ def test_smtp_down_login_email_is_retried_and_the_customer_sees_no_error(
     assert smtp_sink.messages == []
 
 
+def test_an_email_the_mail_library_refuses_is_recorded_failed_at_once(portal, merchant, smtp_sink):
+    # A sender name saved before names were checked, with a line break the headers refuse.
+    merchant.tenant.sender_name = "Acme\nBcc: everyone@example.com"
+    db.session.commit()
+    response = request_link(portal, "ada@example.com")
+    assert response.status_code == 302  # the customer sees the usual page
+    with tenant_context(merchant.tenant.id):
+        delivery = db.session.scalars(select(EmailDelivery)).one()
+    assert delivery.status == DeliveryStatus.FAILED  # not "queued" forever: no retry comes
+    assert delivery.attempts == 1
+    assert smtp_sink.messages == []
+
+
 def test_paying_an_invoice_paid_elsewhere_says_so_and_heals_the_cache(portal, merchant, smtp_sink):
     sign_in(portal, smtp_sink, "ada@example.com")
     page = portal.get("/invoices")

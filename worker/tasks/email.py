@@ -6,6 +6,7 @@ import logging
 import smtplib
 
 import stripe
+from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.emails.delivery import record_delivery, send_recorded
@@ -21,7 +22,10 @@ from worker.base import tenant_task
 
 log = logging.getLogger(__name__)
 
-SMTP_FAILURES = (smtplib.SMTPException, OSError)
+# A mail server that accepts the connection and then stalls must not hold a worker forever:
+# past the soft limit the send is abandoned and retried like any other SMTP failure.
+SEND_SOFT_LIMIT_SECONDS = 60
+SMTP_FAILURES = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded)
 # Stripe down or rate-limiting: the answer is unknown, not "no account". Try again later.
 STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 MAX_EMAIL_RETRIES = 6
@@ -48,7 +52,11 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
         return False
 
 
-@tenant_task(max_retries=MAX_EMAIL_RETRIES)
+@tenant_task(
+    max_retries=MAX_EMAIL_RETRIES,
+    soft_time_limit=SEND_SOFT_LIMIT_SECONDS,
+    time_limit=SEND_SOFT_LIMIT_SECONDS + 30,
+)
 def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None = None) -> str:
     """Send the login link and code to `email`, or a note that it has no billing account."""
     tenant = db.session.get(Tenant, tenant_id)
@@ -76,7 +84,11 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
     db.session.commit()  # the token exists before anyone can click the link
     try:
         send_recorded(
-            tenant, delivery, rendered, final_attempt=self.request.retries >= self.max_retries
+            tenant,
+            delivery,
+            rendered,
+            final_attempt=self.request.retries >= self.max_retries,
+            retried_on=SMTP_FAILURES,
         )
     except SMTP_FAILURES as exc:
         raise self.retry(
