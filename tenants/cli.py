@@ -120,6 +120,12 @@ def set_tenant(subdomain: str, **values) -> None:
     if values.get("status"):
         tenant.status = values["status"]
     connecting = bool(values.get("stripe_account") or values.get("stripe_api_key"))
+    if connecting and _another_account(tenant, values):
+        from app.billing.forget import forget_cached_account
+        from tenants.context import tenant_context
+
+        with tenant_context(tenant.id):
+            forget_cached_account()
     if values.get("stripe_account"):
         tenant.connect_account(values["stripe_account"])
     if values.get("stripe_api_key"):
@@ -140,6 +146,19 @@ def set_tenant(subdomain: str, **values) -> None:
     click.echo(f"updated tenant {tenant.subdomain}")
     if connecting:
         click.echo("backfill of its Stripe account queued (see `flask tenants sync` to run it now)")
+
+
+def _another_account(tenant: Tenant, values: dict) -> bool:
+    """Does this change connect a different Stripe account than the cached one?
+
+    A new Connect account id, or a switch between Connect and an API key, is another account.
+    A new API key replacing an API key is taken as a rotation of the same account's key.
+    """
+    if tenant.stripe_account_id is None and tenant.stripe_api_key is None:
+        return False  # nothing connected before: nothing cached to forget
+    if values.get("stripe_account"):
+        return values["stripe_account"] != tenant.stripe_account_id
+    return tenant.stripe_api_key is None  # from Connect to an API key
 
 
 @tenants_cli.command("sync")

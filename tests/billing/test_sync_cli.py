@@ -123,3 +123,23 @@ def test_connecting_by_api_key_also_queues_a_backfill(db_session, app, make_tena
                  "--stripe-webhook-secret", "whsec_k")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert backfill_status(tenant_id) == BackfillStatus.DONE
+
+
+def test_connecting_another_account_forgets_the_old_accounts_customers(
+    db_session, app, make_tenant, stripe_emulator
+):
+    old, new = new_account_id(), new_account_id()
+    seed(merchant_client(stripe_emulator.url, PLATFORM_STRIPE_KEY, old))
+    merchant_client(stripe_emulator.url, PLATFORM_STRIPE_KEY, new).v1.customers.create(
+        params={"email": "only@new.example", "name": "New account's customer"}
+    )
+    tenant_id = make_tenant("acme").id
+    assert run(app, "set", "acme", "--stripe-account", old).exit_code == 0
+    assert cached_count(tenant_id, CachedCustomer) == 2
+    assert run(app, "set", "acme", "--stripe-account", new).exit_code == 0
+    with tenant_context(tenant_id):
+        names = db.session.scalars(select(CachedCustomer.name)).all()
+    assert names == ["New account's customer"]  # none of the old account's customers remain
+    # The same account again (a repeated command) keeps the cache as it is.
+    assert run(app, "set", "acme", "--stripe-account", new).exit_code == 0
+    assert cached_count(tenant_id, CachedCustomer) == 1

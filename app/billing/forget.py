@@ -1,0 +1,39 @@
+"""Forget a Stripe account's cached data: for a tenant that now connects a different account."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from app.billing.models import (
+    CachedCustomer,
+    CachedInvoice,
+    CachedPaymentMethod,
+    CachedPrice,
+    CachedProduct,
+    CachedSubscription,
+    CachedSubscriptionItem,
+    SyncState,
+    UpcomingInvoice,
+)
+from app.extensions import db
+
+# Dependents first. Every delete is scoped to the current tenant by tenants.scoping.
+CACHE_MODELS = (
+    UpcomingInvoice,
+    CachedSubscriptionItem,
+    CachedSubscription,
+    CachedInvoice,
+    CachedPaymentMethod,
+    CachedCustomer,
+    CachedPrice,
+    CachedProduct,
+    SyncState,
+)
+
+
+def forget_cached_account() -> None:
+    """Delete the current tenant's cached Stripe objects and sync cursor, in the caller's
+    transaction. The old account's customers must not stay visible in the portal once another
+    account is connected; the backfill of the new one fills the cache again."""
+    for model in CACHE_MODELS:
+        db.session.execute(delete(model).execution_options(synchronize_session=False))
