@@ -40,7 +40,7 @@ RATE_LIMIT_RETRIES = 6
 # Reads of independent objects (each customer's cards, each subscription's next charge) kept in
 # flight while the cache is written: two hides Stripe's latency and stays far below its limits.
 READ_AHEAD = 2
-COMMIT_EVERY = 50  # customers (payment methods) or subscriptions (upcoming) per transaction
+COMMIT_EVERY = 50  # customers (payment methods) or subscriptions (upcoming) per progress update
 
 Progress = Callable[[str, int], None]
 
@@ -172,6 +172,8 @@ def _run_payment_methods(reader, client, state, on_progress: Progress | None) ->
         done += len(objects)
         if n % COMMIT_EVERY == 0:
             _checkpoint(state, "payment_method", done, on_progress)
+        else:
+            db.session.commit()  # release the cards' locks before waiting on the next read
     _checkpoint(state, "payment_method", done, on_progress)
     _finish(state, "payment_method", done)
 
@@ -201,6 +203,8 @@ def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
             store_preview(subscription, preview, read_at)
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
             _checkpoint(state, "upcoming", done, on_progress)
+        else:
+            db.session.commit()  # release its lock before waiting on the next read
     _finish(state, "upcoming", len(subscriptions))
 
 
