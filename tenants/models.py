@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Boolean, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
 from app.clock import utcnow
@@ -184,10 +184,18 @@ class Tenant(db.Model):
         self.stripe_account_id = self.stripe_account_id  # also refreshes the lookup hash
 
     @classmethod
+    def credentials_deferred(cls) -> list:
+        """Load options that leave the encrypted credentials unread (and undecrypted) until
+        something asks for them: pages and webhook ingest never do; Stripe calls do."""
+        return [defer(getattr(cls, name)) for name in ENCRYPTED_ATTRIBUTES]
+
+    @classmethod
     def by_stripe_account(cls, account_id: str) -> Tenant | None:
         lookup = keyring().lookup_hash(account_id)
         return db.session.execute(
-            db.select(cls).where(cls.stripe_account_lookup == lookup)
+            db.select(cls)
+            .where(cls.stripe_account_lookup == lookup)
+            .options(*cls.credentials_deferred())
         ).scalar_one_or_none()
 
     @classmethod
