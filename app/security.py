@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from werkzeug.routing import BaseConverter
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -24,16 +24,17 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def content_security_policy(stripe_js_url: str | None) -> str:
+def content_security_policy(stripe_js_url: str | None, image_origin: str | None = None) -> str:
     stripe = _origin(stripe_js_url)
     extra = f" {stripe}" if stripe else ""
+    images = f" {image_origin}" if image_origin else ""
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self'{extra}",
             f"frame-src 'self'{extra}",
             f"connect-src 'self'{extra}",
-            "img-src 'self' data:",
+            f"img-src 'self' data:{images}",
             "style-src 'self'",
             "font-src 'self'",
             "form-action 'self'",
@@ -44,10 +45,30 @@ def content_security_policy(stripe_js_url: str | None) -> str:
     )
 
 
+def first_party_only() -> None:
+    """Mark this page as loading nothing from elsewhere (a page whose URL carries a login
+    token): no merchant-hosted logo, and a CSP that would refuse one."""
+    g.first_party_only = True
+
+
+def brand_logo_url() -> str | None:
+    """The tenant's logo as this page may show it: ours always, the merchant's https one only
+    where third-party assets are allowed."""
+    tenant = g.get("tenant")
+    url = tenant.logo_url if tenant is not None else None
+    if not url or (url.startswith("https://") and g.get("first_party_only")):
+        return None
+    return url
+
+
 def add_security_headers(response):
     config = current_app.config
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(config["STRIPE_JS_URL"]))
+    logo = brand_logo_url()
+    image_origin = _origin(logo) if logo and logo.startswith("https://") else None
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(config["STRIPE_JS_URL"], image_origin)
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -69,6 +90,7 @@ def refuse_nul_bytes() -> None:
 
 def init_security(app: Flask) -> None:
     app.url_map.converters["stripe_id"] = StripeIdConverter
+    app.jinja_env.globals["brand_logo_url"] = brand_logo_url
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config.get("PROXY_FIX_HOPS"):

@@ -12,6 +12,7 @@ from tenants.models import (
     Tenant,
     TenantStatus,
     validate_color,
+    validate_logo_url,
     validate_subdomain,
     validate_text_setting,
 )
@@ -111,6 +112,8 @@ def set_tenant(subdomain: str, **values) -> None:
     for field in TEXT_SETTINGS:
         if values.get(field) is not None:
             setattr(tenant, field, validate_text_setting(field.replace("_", " "), values[field]))
+    if values.get("logo_url") is not None:
+        tenant.logo_url = validate_logo_url(values["logo_url"])
     for field in COLOR_SETTINGS:
         if values.get(field) is not None:
             setattr(tenant, field, validate_color(values[field]))

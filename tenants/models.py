@@ -65,6 +65,17 @@ def validate_text_setting(label: str, value: str) -> str | None:
     return value or None
 
 
+LOGO_URL_RE = re.compile(r"(/[^\s\"'<>\\]*|https://[A-Za-z0-9.-]+(:\d+)?/[^\s\"'<>\\]*)")
+
+
+def validate_logo_url(value: str) -> str | None:
+    """A logo on our own origin ("/static/...") or on the merchant's site over https."""
+    value = (value or "").strip()
+    if value and (value.startswith("//") or not LOGO_URL_RE.fullmatch(value)):
+        raise ValueError("A logo is a path on this site (/static/...) or an https:// address.")
+    return value or None
+
+
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
 

@@ -11,6 +11,7 @@ from app.portal.blueprint import bp
 from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
 from app.portal.limits import code_limits, login_link_limits, password_limits
 from app.portal.tokens import find_usable_token, spend_code, spend_link_token
+from app.security import first_party_only
 from worker.dispatch import enqueue_after_commit
 
 
@@ -69,6 +70,7 @@ def login_with_code():
 @bp.get("/login/verify/<token>")
 def confirm_link(token: str):
     """Opening the link only shows a button: mail scanners that fetch links spend nothing."""
+    first_party_only()  # the token is in this URL: nothing from another site loads here
     found = find_usable_token(token)
     if found is None:
         response = make_response(render_template("portal/link_invalid.html", tenant=g.tenant), 410)
@@ -86,6 +88,7 @@ def confirm_link(token: str):
 
 @bp.post("/login/verify/<token>")
 def spend_link(token: str):
+    first_party_only()
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("portal.confirm_link", token=token))

@@ -315,3 +315,32 @@ def test_request_only_enqueues_and_takes_similar_time(portal, merchant, app):
 
         Redis.from_url(app.config["REDIS_URL"]).delete("email")  # drop the queued tasks
     assert max(timings.values()) < 0.5
+
+
+def test_a_merchant_hosted_logo_shows_except_where_a_token_is_in_the_url(
+    portal, merchant, smtp_sink
+):
+    merchant.tenant.logo_url = "https://cdn.acme.test/logo.svg"
+    db.session.commit()
+    page = portal.get("/")
+    assert '<img class="brand__logo" src="https://cdn.acme.test/logo.svg"' in page.text
+    assert "img-src 'self' data: https://cdn.acme.test;" in page.headers["Content-Security-Policy"]
+    request_link(portal, "ada@example.com")
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    assert "https://cdn.acme.test/logo.svg" in html_part(smtp_sink.messages[-1])  # emails too
+    confirm = portal.get(path)
+    assert "cdn.acme.test" not in confirm.text  # the name stands in for the logo
+    assert "Acme Rockets" in confirm.text
+    assert "img-src 'self' data:;" in confirm.headers["Content-Security-Policy"]
+
+
+def test_logo_addresses_are_ours_or_https(db_session, app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tenants", "create", "acme", "--name", "Acme"]).exit_code == 0
+    for bad in ("javascript:alert(1)", "http://cdn.acme.test/logo.png", "//evil.test/x.png",
+                "https://cdn.acme.test/a b.png", 'https://cdn.acme.test/"onerror=x'):  # fmt: skip
+        result = runner.invoke(args=["tenants", "set", "acme", "--logo-url", bad])
+        assert result.exit_code != 0, bad
+        assert "https://" in result.output
+    for good in ("/static/brand/acme.svg", "https://cdn.acme.test/logo.png"):
+        assert runner.invoke(args=["tenants", "set", "acme", "--logo-url", good]).exit_code == 0
