@@ -153,6 +153,19 @@ def card_confirmed_at_stripe(client, customer_id: str | None) -> str:
     return intent.id
 
 
+def confirm_card(portal, intent_id: str, customer_id: str):
+    """What the card page posts once Stripe.js has confirmed the SetupIntent."""
+    page = portal.get(f"/card?customer={customer_id}")
+    return portal.post(
+        "/card/confirm",
+        data={
+            "setup_intent": intent_id,
+            "customer": customer_id,
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+
+
 def test_reactivate_is_kept_when_the_next_charge_preview_fails(
     portal, merchant, smtp_sink, stripe_emulator
 ):
@@ -190,15 +203,7 @@ def test_new_card_is_kept_when_one_subscription_ended_at_stripe_meanwhile(
         backfill(stripe_client_for(merchant.tenant))  # cached as active
     merchant.stripe.v1.subscriptions.cancel(ended.id)  # at Stripe; no webhook reaches us
     intent_id = card_confirmed_at_stripe(merchant.stripe, customer_id)
-    page = portal.get(f"/card?customer={customer_id}")
-    response = portal.post(
-        "/card/confirm",
-        data={
-            "setup_intent": intent_id,
-            "customer": customer_id,
-            "csrf_token": csrf_from(page.text),
-        },
-    )
+    response = confirm_card(portal, intent_id, customer_id)
     assert response.status_code == 302 and response.location.endswith("/account")
     shown = portal.get("/account").text
     assert "Mastercard ending 4444 is now the card on file" in shown
@@ -224,15 +229,7 @@ def test_setup_intent_without_a_customer_is_refused_plainly(portal, merchant, sm
     sign_in(portal, smtp_sink, "ada@example.com")
     intent_id = card_confirmed_at_stripe(merchant.stripe, None)
     customer_id = merchant.ada_first.id
-    page = portal.get(f"/card?customer={customer_id}")
-    response = portal.post(
-        "/card/confirm",
-        data={
-            "setup_intent": intent_id,
-            "customer": customer_id,
-            "csrf_token": csrf_from(page.text),
-        },
-    )
+    response = confirm_card(portal, intent_id, customer_id)
     assert response.status_code == 302 and "/card" in response.location
     assert "could not be confirmed" in portal.get(response.location).text
 
