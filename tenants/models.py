@@ -210,6 +210,17 @@ class Tenant(db.Model):
         ).scalar_one_or_none()
 
     @classmethod
+    def ingest_facts_by_account(cls, account_id: str):
+        """What storing a delivered event needs of the tenant behind a Connect account (id,
+        mode, connection status), as one narrow row: a webhook never loads the whole tenant."""
+        lookup = keyring().lookup_hash(account_id)
+        return db.session.execute(
+            db.select(cls.id, cls.subdomain, cls.stripe_livemode, cls.stripe_status).where(
+                cls.stripe_account_lookup == lookup
+            )
+        ).one_or_none()
+
+    @classmethod
     def by_subdomain(cls, subdomain: str) -> Tenant | None:
         return db.session.execute(
             db.select(cls).where(cls.subdomain == subdomain)

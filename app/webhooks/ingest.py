@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import stripe
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.webhooks.models import EventStatus, StripeEvent
-from tenants.models import StripeConnectionStatus, Tenant
+from tenants.models import StripeConnectionStatus
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -50,7 +51,7 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
     return event
 
 
-def _initial_status(tenant: Tenant, event: dict) -> tuple[str, str | None]:
+def _initial_status(tenant, event: dict) -> tuple[str, str | None]:
     if bool(event.get("livemode")) != tenant.stripe_livemode:
         return EventStatus.IGNORED, "ignored: wrong mode (test vs live)"
     if (
@@ -68,8 +69,24 @@ class StoredEvent:
     inserted: bool  # False: a duplicate of an event stored before (nothing was written)
 
 
-def store_event(tenant: Tenant, event: dict, *, source: str = "webhook") -> StoredEvent:
+@cache
+def _insert_once(dialect: str, columns: tuple[str, ...]):
+    """INSERT .. ON CONFLICT (tenant_id, stripe_id) DO NOTHING RETURNING id, built once per
+    dialect (PostgreSQL; SQLite in the demo): every delivery only binds its values."""
+    table = StripeEvent.__table__
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=["tenant_id", "stripe_id"])
+        .returning(table.c.id)
+    )
+
+
+def store_event(tenant, event: dict, *, source: str = "webhook") -> StoredEvent:
     """Insert the event unless its id is already stored, in one statement.
+
+    `tenant`: a Tenant, or a row with its id, stripe_livemode and stripe_status.
 
     INSERT .. ON CONFLICT DO NOTHING RETURNING makes concurrent duplicate deliveries safe
     without a race, and costs a second query only for a duplicate.
@@ -96,18 +113,11 @@ def store_event(tenant: Tenant, event: dict, *, source: str = "webhook") -> Stor
         "received_at": datetime.now(UTC),
         "attempts": 0,
     }
-    table = StripeEvent.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "stripe_id"])
-        .returning(table.c.id)
-    )
-    new_id = db.session.execute(statement).scalar()
+    statement = _insert_once(db.session.get_bind().dialect.name, tuple(values))
+    new_id = db.session.execute(statement, values).scalar()
     if new_id is not None:
         return StoredEvent(new_id, status, inserted=True)
+    table = StripeEvent.__table__
     stored = db.session.execute(
         select(table.c.id, table.c.status).where(
             table.c.tenant_id == tenant.id, table.c.stripe_id == event["id"]

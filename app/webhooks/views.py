@@ -49,7 +49,7 @@ def connect_endpoint():
     account = event.get("account")
     if not account:
         raise RejectedDelivery(400, "Connect event without an account")
-    tenant = Tenant.by_stripe_account(account)
+    tenant = Tenant.ingest_facts_by_account(account)
     if tenant is None:
         # Not stored: it has no tenant to belong to. Stripe retries for days, so an event that
         # arrives just before its account's connection is saved is delivered again, not lost.
@@ -73,7 +73,8 @@ def account_endpoint(endpoint_id: str):
     return _accept(tenant, event)
 
 
-def _accept(tenant: Tenant, event: dict):
+def _accept(tenant, event: dict):
+    """Store and queue. `tenant`: a Tenant, or a row with its id, mode and connection status."""
     tenant_id = tenant.id  # read before the commit expires it: no query after the commit
     with tenant_context(tenant_id):
         stored = store_event(tenant, event)
