@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import redis
 from flask import current_app
+
+log = logging.getLogger(__name__)
 
 
 def _locks_apply() -> bool:
@@ -29,8 +32,17 @@ class HeldLock:
         self.ttl = ttl
 
     def renew(self) -> None:
-        if self._lock is not None:
+        """Extend the lock; if it lapsed meanwhile (a page slower than `ttl`), take it again
+        when free. Never raises: the guarded work is safe to run twice, so losing the lock
+        costs duplicate work at worst, while raising would abandon a run halfway."""
+        if self._lock is None:
+            return
+        try:
             self._lock.reacquire()
+        except redis.exceptions.LockError:
+            log.warning("lock %s lapsed; taking it again if it is free", self._lock.name)
+            with suppress(redis.exceptions.LockError):
+                self._lock.acquire(blocking=False)
 
 
 @contextmanager

@@ -265,3 +265,13 @@ def test_a_backfill_blocked_by_a_dead_runs_lock_waits_and_is_not_reported_done(
     assert isinstance(result.result, BackfillBusy)
     with tenant_context(shop.tenant_id):
         assert db.session.scalars(select(SyncState)).one_or_none() is None  # nothing ran
+
+
+def test_renewing_a_lapsed_lock_takes_it_again_and_never_raises(db_session, real_locks):
+    with held_lock("lapse-test", ttl=30) as lock:
+        real_locks.delete("billfold:lock:lapse-test")  # lapsed: a page slower than the ttl
+        lock.renew()
+        assert real_locks.pttl("billfold:lock:lapse-test") > 25_000  # held again
+        real_locks.set("billfold:lock:lapse-test", "another-run", ex=30)  # and taken meanwhile
+        lock.renew()  # duplicate work at worst (a backfill is safe twice), never a crash
+        assert real_locks.get("billfold:lock:lapse-test") == b"another-run"
