@@ -41,8 +41,10 @@ class HeldLock:
             self._lock.reacquire()
         except redis.exceptions.LockError:
             log.warning("lock %s lapsed; taking it again if it is free", self._lock.name)
-            with suppress(redis.exceptions.LockError):
+            with suppress(redis.exceptions.RedisError):
                 self._lock.acquire(blocking=False)
+        except redis.exceptions.RedisError as exc:  # Redis unreachable for a moment
+            log.warning("could not renew lock %s: %s", self._lock.name, exc)
 
 
 @contextmanager
@@ -63,5 +65,6 @@ def held_lock(name: str, ttl: int) -> Iterator[HeldLock | None]:
     try:
         yield HeldLock(lock, ttl)
     finally:
-        with suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release
+        # Expired meanwhile, or Redis unreachable: the lock lapses by itself within its ttl.
+        with suppress(redis.exceptions.RedisError):
             lock.release()

@@ -2,13 +2,14 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import redis
 import stripe
 from sqlalchemy import func, select
 
-from app.billing.backfill import backfill, with_rate_limit_backoff
+from app.billing.backfill import backfill, sync_state, with_rate_limit_backoff
 from app.billing.events import process_event
 from app.billing.locks import lock_stripe_object
 from app.billing.models import (
@@ -23,15 +24,16 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.sync_state import BackfillStatus
+from app.clock import utcnow
 from app.extensions import db
 from app.webhooks.ingest import store_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
-from tests.support.stripe_helpers import create_paying_customer, create_price
+from tests.support.stripe_helpers import create_paying_customer, create_price, new_account_id
 from worker.locks import held_lock
-from worker.tasks.backfill import BackfillBusy, backfill_tenant
+from worker.tasks.backfill import BUSY, backfill_tenant
 
 BULK_CUSTOMERS = 100  # with the named ones, more than one page (Stripe's maximum is 100)
 CACHED_MODELS = (
@@ -254,17 +256,23 @@ def test_a_held_lock_is_exclusive_and_renewed_by_progress(db_session, real_locks
         assert again is not None  # released on exit
 
 
-def test_a_backfill_blocked_by_a_dead_runs_lock_waits_and_is_not_reported_done(
+def test_a_backfill_that_finds_the_lock_held_waits_for_it_then_runs(
     db_session, connect_shop, real_locks
 ):
     shop = connect_shop("acme")
+    key = f"billfold:lock:backfill:{shop.tenant_id}"
     # A worker killed mid-backfill left its lock; its message comes back to another worker.
-    real_locks.set(f"billfold:lock:backfill:{shop.tenant_id}", "dead-run", ex=600)
-    result = backfill_tenant.apply(args=[shop.tenant_id])
-    # Eager, the retries run at once and all find the lock: a worker would wait for it to expire.
-    assert isinstance(result.result, BackfillBusy)
+    real_locks.set(key, "dead-run", ex=600)
+    first = backfill_tenant.apply(args=[shop.tenant_id]).result
+    # Queued again for after the lock's lifetime (a worker waits; eager here, the re-queued
+    # copies ran at once, found the lock still held, and gave up after the allowed waits).
+    assert first == "waiting for the running backfill (wait 1)"
+    assert backfill_tenant.apply(args=[shop.tenant_id], kwargs={"busy_waits": 2}).result == BUSY
     with tenant_context(shop.tenant_id):
         assert db.session.scalars(select(SyncState)).one_or_none() is None  # nothing ran
+    real_locks.delete(key)  # the dead run's lock expired
+    later = backfill_tenant.apply(args=[shop.tenant_id], kwargs={"busy_waits": 1}).result
+    assert later == BackfillStatus.DONE
 
 
 def test_renewing_a_lapsed_lock_takes_it_again_and_never_raises(db_session, real_locks):
@@ -275,3 +283,21 @@ def test_renewing_a_lapsed_lock_takes_it_again_and_never_raises(db_session, real
         real_locks.set("billfold:lock:lapse-test", "another-run", ex=30)  # and taken meanwhile
         lock.renew()  # duplicate work at worst (a backfill is safe twice), never a crash
         assert real_locks.get("billfold:lock:lapse-test") == b"another-run"
+
+
+def test_a_backfill_for_a_newer_connection_keeps_waiting_for_the_old_run(
+    db_session, connect_shop, real_locks
+):
+    shop = connect_shop("acme")
+    key = f"billfold:lock:backfill:{shop.tenant_id}"
+    with tenant_context(shop.tenant_id):
+        sync_state().backfill_started_at = utcnow() - timedelta(hours=2)  # the old run
+        tenant = db.session.get(Tenant, shop.tenant_id)
+        tenant.connect_account(new_account_id())  # reconnected an hour after it started
+        tenant.stripe_connected_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    real_locks.set(key, "old-run", ex=600)
+    # Past the usual number of waits it still waits: the new account must be copied after.
+    waiting = backfill_tenant.apply(args=[shop.tenant_id], kwargs={"busy_waits": 2})
+    real_locks.delete(key)
+    assert waiting.result.startswith("waiting for the running backfill")

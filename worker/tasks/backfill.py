@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import stripe
+from sqlalchemy import select
 
 from app.billing.backfill import backfill, sync_state
-from app.billing.models.sync_state import BackfillStatus
+from app.billing.models.sync_state import BackfillStatus, SyncState
+from app.clock import as_utc
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -21,21 +23,19 @@ RETRY_ON = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
 LOCK_TTL_SECONDS = 600
 
 
-class BackfillBusy(Exception):
-    """Another run of this tenant's backfill holds the lock (or did, until its lock expires)."""
+# Finding the lock held, wait this many times (a lock's lifetime each) before concluding that
+# a live run holds it (it keeps renewing it) rather than a dead one (it would have expired).
+BUSY_WAITS = 2
+# A request for a newer connection waits for the old run up to this many times (6 hours).
+NEWER_CONNECTION_WAITS = 36
+BUSY = "already running"
 
 
 @tenant_task(retry_on=RETRY_ON, max_retries=3)
-def backfill_tenant(self, tenant_id: int) -> str:
+def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
     with held_lock(f"backfill:{tenant_id}", ttl=LOCK_TTL_SECONDS) as lock:
         if lock is None:
-            # Not "done": this message may be the redelivery of a run whose worker died. Wait
-            # for the lock to be released or to expire, then run (a backfill is safe twice).
-            raise self.retry(
-                exc=BackfillBusy(f"backfill of tenant {tenant_id} is running"),
-                countdown=LOCK_TTL_SECONDS,
-                max_retries=12,
-            )
+            return _wait_for_lock(tenant_id, busy_waits)
         tenant = db.session.get(Tenant, tenant_id)
         try:
             client = stripe_client_for(tenant)
@@ -46,6 +46,34 @@ def backfill_tenant(self, tenant_id: int) -> str:
             db.session.commit()
             return BackfillStatus.FAILED
         return backfill(client, on_progress=lambda _phase, _done: lock.renew()).backfill_status
+
+
+def _wait_for_lock(tenant_id: int, busy_waits: int) -> str:
+    """Another run holds the lock. This message may be the redelivery of a run whose worker
+    died (its lock expires within LOCK_TTL_SECONDS), or a second copy while the first still
+    works (Redis redelivers unacknowledged messages after its visibility timeout): come back
+    after the lock's lifetime, and after BUSY_WAITS such waits leave it to the live run.
+
+    A request made for a newer connection than the running backfill's (the tenant connected
+    another account meanwhile) waits as long as it takes: it must run after the old one.
+    Queued anew rather than retried, so the waits never use up the retries for Stripe errors.
+    """
+    if busy_waits >= NEWER_CONNECTION_WAITS:
+        return BUSY
+    if busy_waits >= BUSY_WAITS and not _connected_since_running_backfill(tenant_id):
+        return BUSY
+    backfill_tenant.apply_async(
+        args=[tenant_id], kwargs={"busy_waits": busy_waits + 1}, countdown=LOCK_TTL_SECONDS + 30
+    )
+    return f"waiting for the running backfill (wait {busy_waits + 1})"
+
+
+def _connected_since_running_backfill(tenant_id: int) -> bool:
+    connected_at = db.session.scalar(
+        select(Tenant.stripe_connected_at).where(Tenant.id == tenant_id)
+    )
+    started_at = db.session.scalar(select(SyncState.backfill_started_at))
+    return bool(connected_at and started_at and as_utc(connected_at) > as_utc(started_at))
 
 
 def queue_backfill(tenant_id: int) -> None:
