@@ -79,7 +79,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _database_url(self.default_database_url)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = _str("REDIS_URL")
-        self.PLATFORM_DOMAIN = (_str("PLATFORM_DOMAIN", "localhost:5000") or "").lower()
+        self.PLATFORM_DOMAIN = (
+            _str("PLATFORM_DOMAIN", self.default_platform_domain()) or ""
+        ).lower()
         self.PREFERRED_URL_SCHEME = _str("PREFERRED_URL_SCHEME", self.default_scheme())
 
         self.STRIPE_SECRET_KEY = _str("STRIPE_SECRET_KEY")
@@ -126,6 +128,9 @@ class Config:
         self.TRUSTED_HOSTS = self.trusted_hosts()
 
     # Defaults that differ between environments.
+    def default_platform_domain(self) -> str | None:
+        return "localhost:5000"
+
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'billfold.db'}"
 
@@ -188,6 +193,9 @@ class ProductionConfig(Config):
     def default_secure_cookies(self) -> bool:
         return True
 
+    def default_platform_domain(self) -> str | None:
+        return None  # no guess: cookies, links and trusted hosts all depend on it
+
     def default_database_url(self) -> str:
         raise ConfigError("DATABASE_URL is required in production")
 
@@ -201,7 +209,7 @@ class ProductionConfig(Config):
             raise ConfigError("BILLFOLD_ENCRYPTION_KEYS must not contain the development key")
         if self.REDIS_URL is None:
             raise ConfigError("REDIS_URL is required in production")
-        if not _str("PLATFORM_DOMAIN"):
+        if not self.PLATFORM_DOMAIN:
             raise ConfigError(
                 "PLATFORM_DOMAIN is required in production (e.g. billing.example.com)"
             )
@@ -231,6 +239,11 @@ def load_config(overrides: dict | None = None) -> dict:
         setattr(config, key, value)
     if overrides and "PLATFORM_DOMAIN" in overrides and "TRUSTED_HOSTS" not in overrides:
         config.TRUSTED_HOSTS = config.trusted_hosts()
+    if overrides and "REDIS_URL" in overrides:  # what depends on it follows the override
+        if "CELERY_EAGER" not in overrides:
+            config.CELERY_EAGER = _bool("CELERY_EAGER", config.REDIS_URL is None)
+        if "RATELIMIT_STORAGE_URI" not in overrides:
+            config.RATELIMIT_STORAGE_URI = config.REDIS_URL or "memory://"
     config.validate()
     settings = config.as_dict()
     settings["ENV_NAME"] = config.ENV_NAME

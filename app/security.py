@@ -81,9 +81,9 @@ def add_security_headers(response):
 def refuse_nul_bytes() -> None:
     """A NUL byte is never part of a real address, id or sentence, and PostgreSQL text cannot
     hold one: refuse it plainly (400) rather than fail deep inside a query (500)."""
-    values = list(request.args.values())
+    values = [value for _, value in request.args.items(multi=True)]
     if request.mimetype in FORM_TYPES:
-        values += request.form.values()
+        values += [value for _, value in request.form.items(multi=True)]
     if "\x00" in request.path or any("\x00" in value for value in values):
         abort(400)
 

@@ -96,6 +96,15 @@ def test_production_requires_the_platform_domain(production):
         load_config()
 
 
+def test_production_settings_may_come_as_overrides(production):
+    production.delenv("PLATFORM_DOMAIN")
+    production.delenv("REDIS_URL")
+    settings = load_config({"PLATFORM_DOMAIN": "billfold.example.com", "REDIS_URL": "redis://h"})
+    assert settings["CELERY_EAGER"] is False  # follows the REDIS_URL given as an override
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://h"
+    assert settings["TRUSTED_HOSTS"][:2] == ["billfold.example.com", ".billfold.example.com"]
+
+
 def test_the_demo_mailbox_does_not_exist_in_production(production):
     # In a process of its own: create_app() sets process-wide state (keyring, default Celery app).
     probe = (
