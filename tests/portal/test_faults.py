@@ -101,6 +101,22 @@ def test_stripe_failing_midway_through_the_lookup_retries_and_never_says_no_acco
     assert len(subscriptions) == 1  # the retry copied the whole customer, not half of it
 
 
+def test_stripe_down_past_every_retry_records_a_failed_delivery_and_sends_nothing(
+    portal, merchant, smtp_sink, stripe_emulator
+):
+    stripe_emulator.add_fault("search-down", status=503, path="/v1/customers/search")
+    try:
+        response = request_link(portal, "unknown-yet@example.com")  # not cached: Stripe asked
+    finally:
+        stripe_emulator.remove_fault("search-down")
+    assert response.status_code == 302  # the customer sees the usual page
+    with tenant_context(merchant.tenant.id):
+        delivery = db.session.scalars(select(EmailDelivery)).one()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "Stripe unreachable" in delivery.error
+    assert smtp_sink.messages == []  # neither a link nor a wrong "no account" note
+
+
 def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(portal, merchant):
     for email in ("ada@example.com", "nobody@example.com"):
         statuses = []

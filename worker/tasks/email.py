@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.emails.delivery import record_delivery, send_recorded
-from app.emails.models import EmailDelivery
+from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import render_email
 from app.extensions import db
 from app.portal.customers import customers_for_email
@@ -52,6 +52,21 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
         return False
 
 
+def _record_unanswered(tenant: Tenant, email: str, delivery_id: int | None, exc) -> None:
+    """Out of retries with Stripe still unreachable: nothing could be sent, and merchants and
+    operators must see that (a delivery recorded as failed, with the reason)."""
+    delivery = db.session.get(EmailDelivery, delivery_id) if delivery_id else None
+    if delivery is None:
+        delivery = EmailDelivery(
+            kind="login_link", to_email=email, subject=f"Your {tenant.name} billing sign-in link"
+        )
+        db.session.add(delivery)
+    delivery.attempts = (delivery.attempts or 0) + 1
+    delivery.status = DeliveryStatus.FAILED
+    delivery.error = f"Stripe unreachable, customer lookup failed: {exc}"[:1000]
+    db.session.commit()
+
+
 @tenant_task(
     max_retries=MAX_EMAIL_RETRIES,
     soft_time_limit=SEND_SOFT_LIMIT_SECONDS,
@@ -63,6 +78,9 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
     try:
         has_account = _has_billing_account(tenant, email)
     except STRIPE_UNAVAILABLE as exc:
+        if self.request.retries >= self.max_retries:
+            _record_unanswered(tenant, email, delivery_id, exc)
+            raise
         raise self.retry(exc=exc, countdown=_retry_in(self.request.retries)) from exc
     if has_account:
         link, code = issue_login_token(email)
