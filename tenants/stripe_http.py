@@ -14,7 +14,7 @@ from __future__ import annotations
 import textwrap
 import threading
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NoReturn
 
 import stripe
@@ -39,9 +39,11 @@ class StripeHTTPClient(stripe.HTTPClient):
 
     name = "urllib3"
 
-    def __init__(self, timeout: float, verify_ssl_certs: bool = True) -> None:
+    def __init__(self, timeout: float | Callable[[], float], verify_ssl_certs: bool = True) -> None:
+        """`timeout`: seconds per try, connecting and reading together (or a function giving
+        them at each call: a web request can afford less than a background task)."""
         super().__init__(verify_ssl_certs=verify_ssl_certs)
-        self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
+        self._timeout_seconds = timeout if callable(timeout) else (lambda: timeout)
         self._lock = threading.Lock()
         self.requests_sent = 0
         options = {
@@ -75,7 +77,7 @@ class StripeHTTPClient(stripe.HTTPClient):
                 url,
                 headers=dict(headers or {}),
                 body=body,
-                timeout=self._timeout,
+                timeout=_timeout(self._timeout_seconds()),
                 preload_content=not stream,
                 redirect=False,
             )
@@ -94,6 +96,13 @@ class StripeHTTPClient(stripe.HTTPClient):
     def close(self) -> None:
         for pool in (self._direct, *self._proxied.values()):
             pool.clear()
+
+
+def _timeout(seconds: float) -> urllib3.Timeout:
+    # `total` bounds connecting and waiting for the answer together (the read timeout is what
+    # connecting left of it). Each read waits at most that long; a server trickling bytes could
+    # stretch a try further, which is not how Stripe fails.
+    return urllib3.Timeout(total=seconds, connect=min(seconds / 2, 10.0))
 
 
 def _raise_connection_error(exc: Exception) -> NoReturn:

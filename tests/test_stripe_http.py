@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import pytest
 import stripe
@@ -65,3 +67,31 @@ def test_rate_limit_answers_are_passed_through_for_stripe_to_judge(stripe_emulat
             client.v1.customers.list()
     finally:
         stripe_emulator.remove_fault("transport-429")
+
+
+def test_a_stalled_answer_ends_the_try_at_its_timeout():
+    """A server that takes the request and never answers: the try gives up at its timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def stall() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            stop.wait(10)
+
+    thread = threading.Thread(target=stall, daemon=True)
+    thread.start()
+    client = _client(f"http://127.0.0.1:{server.getsockname()[1]}", StripeHTTPClient(timeout=1))
+    started = time.monotonic()
+    try:
+        with pytest.raises(stripe.APIConnectionError) as raised:
+            client.v1.customers.retrieve("cus_slow")
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert time.monotonic() - started < 3
+    assert "ReadTimeoutError" in str(raised.value)
