@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -97,6 +98,16 @@ ENCRYPTED_ATTRIBUTES = (
     "stripe_api_key",
     "stripe_webhook_secret",
 )
+
+
+@dataclass(frozen=True)
+class IngestFacts:
+    """A tenant as webhook ingest sees it (see Tenant.ingest_facts_by_account)."""
+
+    id: int
+    subdomain: str
+    stripe_status: str
+    expected_livemode: bool
 
 
 class Tenant(db.Model):
@@ -209,16 +220,25 @@ class Tenant(db.Model):
             .options(*cls.credentials_deferred())
         ).scalar_one_or_none()
 
+    @property
+    def expected_livemode(self) -> bool:
+        """The mode of the events this tenant's Stripe sends: its own key's, or, for a Connect
+        account, the platform's as configured now (going live moves every Connect tenant)."""
+        return platform_livemode() if self.stripe_account_lookup else self.stripe_livemode
+
     @classmethod
-    def ingest_facts_by_account(cls, account_id: str):
-        """What storing a delivered event needs of the tenant behind a Connect account (id,
-        mode, connection status), as one narrow row: a webhook never loads the whole tenant."""
+    def ingest_facts_by_account(cls, account_id: str) -> IngestFacts | None:
+        """What storing a delivered event needs of the tenant behind a Connect account, from one
+        narrow row: a webhook never loads the whole tenant or its encrypted credentials."""
         lookup = keyring().lookup_hash(account_id)
-        return db.session.execute(
-            db.select(cls.id, cls.subdomain, cls.stripe_livemode, cls.stripe_status).where(
+        row = db.session.execute(
+            db.select(cls.id, cls.subdomain, cls.stripe_status).where(
                 cls.stripe_account_lookup == lookup
             )
         ).one_or_none()
+        if row is None:
+            return None
+        return IngestFacts(row.id, row.subdomain, row.stripe_status, platform_livemode())
 
     @classmethod
     def by_subdomain(cls, subdomain: str) -> Tenant | None:

@@ -52,7 +52,7 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
 
 
 def _initial_status(tenant, event: dict) -> tuple[str, str | None]:
-    if bool(event.get("livemode")) != tenant.stripe_livemode:
+    if bool(event.get("livemode")) != tenant.expected_livemode:
         return EventStatus.IGNORED, "ignored: wrong mode (test vs live)"
     if (
         tenant.stripe_status != StripeConnectionStatus.CONNECTED
@@ -86,7 +86,7 @@ def _insert_once(dialect: str, columns: tuple[str, ...]):
 def store_event(tenant, event: dict, *, source: str = "webhook") -> StoredEvent:
     """Insert the event unless its id is already stored, in one statement.
 
-    `tenant`: a Tenant, or a row with its id, stripe_livemode and stripe_status.
+    `tenant`: a Tenant, or its IngestFacts (id, stripe_status, expected_livemode).
 
     INSERT .. ON CONFLICT DO NOTHING RETURNING makes concurrent duplicate deliveries safe
     without a race, and costs a second query only for a duplicate.

@@ -74,7 +74,7 @@ def account_endpoint(endpoint_id: str):
 
 
 def _accept(tenant, event: dict):
-    """Store and queue. `tenant`: a Tenant, or a row with its id, mode and connection status."""
+    """Store and queue. `tenant`: a Tenant, or its IngestFacts."""
     tenant_id = tenant.id  # read before the commit expires it: no query after the commit
     with tenant_context(tenant_id):
         stored = store_event(tenant, event)

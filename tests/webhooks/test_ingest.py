@@ -150,6 +150,18 @@ def test_live_events_of_a_live_key_tenant_are_processed(platform, db_session, ma
     assert test.status == EventStatus.IGNORED and "wrong mode" in test.note
 
 
+def test_connect_tenants_follow_the_platform_going_live(platform, connected, app, monkeypatch):
+    """Connected while the platform ran on test keys; the platform then goes live."""
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_platform")
+    for livemode in (True, False):
+        body = encode(make_event(account="acct_acme1", livemode=livemode))
+        response = post(platform, CONNECT, body, signature_header(body, CONNECT_WEBHOOK_SECRET))
+        assert response.status_code == 200
+    live, test = stored_events()
+    assert live.status != EventStatus.IGNORED
+    assert test.status == EventStatus.IGNORED and "wrong mode" in test.note
+
+
 def test_deauthorization_disconnects_the_tenant(platform, connected):
     event = make_event(
         "account.application.deauthorized",
