@@ -169,20 +169,15 @@ class Tenant(db.Model):
     def display_sender(self) -> str:
         return self.sender_name or self.name
 
-    def connect_account(self, account_id: str, *, livemode: bool | None = None) -> None:
-        """Record a Stripe Connect account as this tenant's Stripe.
-
-        Its events come in the platform's mode, so by default the platform key decides.
-        """
+    def connect_account(self, account_id: str) -> None:
+        """Record a Stripe Connect account as this tenant's Stripe (its mode: the platform's)."""
         self.stripe_account_id = account_id
         self.stripe_api_key = None
-        self.stripe_livemode = platform_livemode() if livemode is None else livemode
+        self.stripe_livemode = platform_livemode()
         self.stripe_status = StripeConnectionStatus.CONNECTED
         self.stripe_connected_at = utcnow()
 
-    def connect_api_key(
-        self, api_key: str, webhook_secret: str | None, *, livemode: bool | None = None
-    ) -> None:
+    def connect_api_key(self, api_key: str, webhook_secret: str | None) -> None:
         """Record a restricted API key (and its webhook signing secret) as this tenant's Stripe.
 
         The key says its mode (rk_live_... or rk_test_...); events of the other mode are ignored.
@@ -190,7 +185,7 @@ class Tenant(db.Model):
         self.stripe_api_key = api_key
         self.stripe_webhook_secret = webhook_secret
         self.stripe_account_id = None
-        self.stripe_livemode = is_live_key(api_key) if livemode is None else livemode
+        self.stripe_livemode = is_live_key(api_key)
         self.stripe_status = StripeConnectionStatus.CONNECTED
         self.stripe_connected_at = utcnow()
 
@@ -222,9 +217,12 @@ class Tenant(db.Model):
 
     @property
     def expected_livemode(self) -> bool:
-        """The mode of the events this tenant's Stripe sends: its own key's, or, for a Connect
-        account, the platform's as configured now (going live moves every Connect tenant)."""
-        return platform_livemode() if self.stripe_account_lookup else self.stripe_livemode
+        """The mode of the events this tenant's Stripe sends, derived now, never stored: its own
+        key's, or for a Connect account the platform's (going live moves every Connect tenant).
+        `stripe_livemode` keeps what it was at connection time, for display."""
+        if self.stripe_api_key:
+            return is_live_key(self.stripe_api_key)
+        return platform_livemode()
 
     @classmethod
     def ingest_facts_by_account(cls, account_id: str) -> IngestFacts | None:

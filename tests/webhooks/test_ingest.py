@@ -150,6 +150,21 @@ def test_live_events_of_a_live_key_tenant_are_processed(platform, db_session, ma
     assert test.status == EventStatus.IGNORED and "wrong mode" in test.note
 
 
+def test_a_live_key_tenant_recorded_as_test_still_takes_live_events(
+    platform, db_session, make_tenant
+):
+    """Connected before modes were derived from keys: its stored flag says test; its key wins."""
+    tenant = make_tenant("oldlive")
+    tenant.connect_api_key("rk_live_old", "whsec_old")
+    tenant.stripe_livemode = False  # as such tenants were stored
+    db.session.commit()
+    body = encode(make_event(livemode=True))
+    path = f"/webhooks/stripe/{tenant.webhook_endpoint_id}"
+    assert post(platform, path, body, signature_header(body, "whsec_old")).status_code == 200
+    [event] = stored_events()
+    assert event.status != EventStatus.IGNORED
+
+
 def test_connect_tenants_follow_the_platform_going_live(platform, connected, app, monkeypatch):
     """Connected while the platform ran on test keys; the platform then goes live."""
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_platform")
