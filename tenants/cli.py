@@ -123,12 +123,7 @@ def set_tenant(subdomain: str, **values) -> None:
     if values.get("status"):
         tenant.status = values["status"]
     connecting = bool(values.get("stripe_account") or values.get("stripe_api_key"))
-    if connecting and _another_account(tenant, values):
-        from app.billing.forget import forget_cached_account
-        from tenants.context import tenant_context
-
-        with tenant_context(tenant.id):
-            forget_cached_account()
+    another_account = connecting and _another_account(tenant, values)
     if values.get("stripe_account"):
         tenant.connect_account(values["stripe_account"])
     if values.get("stripe_api_key"):
@@ -141,6 +136,15 @@ def set_tenant(subdomain: str, **values) -> None:
                 "--stripe-webhook-secret is for a tenant connected by API key (--stripe-api-key)"
             )
         tenant.stripe_webhook_secret = values["stripe_webhook_secret"]
+    if another_account:
+        # The tenant's row first: a backfill of the old account commits the page it is writing
+        # and stops at the next one (app/billing/backfill.py), so forgetting below is complete.
+        db.session.flush()
+        from app.billing.forget import forget_cached_account
+        from tenants.context import tenant_context
+
+        with tenant_context(tenant.id):
+            forget_cached_account()
     if connecting:
         from worker.tasks.backfill import queue_backfill
 
@@ -181,7 +185,7 @@ def sync_tenant(subdomain: str) -> None:
         try:
             client = stripe_client_for(tenant)
             click.echo(f"backfilling {tenant.subdomain} from Stripe")
-            state = backfill(client, on_progress=printer)
+            state = backfill(client, on_progress=printer, connection_at=tenant.stripe_connected_at)
         except StripeNotConnected as exc:
             raise click.ClickException(str(exc)) from None
         except stripe.APIConnectionError:

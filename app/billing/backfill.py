@@ -14,6 +14,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
 
@@ -29,6 +30,7 @@ from app.billing.upsert import MODELS, apply_stripe_object, cached_rows
 from app.clock import as_utc
 from app.extensions import db
 from tenants.context import current_tenant_id
+from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +142,14 @@ def _set_progress(state: SyncState, phase: str, done: int, finished: bool) -> No
 
 def _checkpoint(state, phase: str, done: int, on_progress: Progress | None) -> None:
     _set_progress(state, phase, done, finished=False)
-    db.session.commit()
+    _commit()
     if on_progress:
         on_progress(phase, done)
 
 
 def _finish(state, phase: str, done: int) -> None:
     _set_progress(state, phase, done, finished=True)
-    db.session.commit()
+    _commit()
 
 
 def _run_list_phase(reader, client, state, kind: str, on_progress: Progress | None) -> None:
@@ -173,7 +175,7 @@ def _run_payment_methods(reader, client, state, on_progress: Progress | None) ->
         if n % COMMIT_EVERY == 0:
             _checkpoint(state, "payment_method", done, on_progress)
         else:
-            db.session.commit()  # release the cards' locks before waiting on the next read
+            _commit()  # release the cards' locks before waiting on the next read
     _checkpoint(state, "payment_method", done, on_progress)
     _finish(state, "payment_method", done)
 
@@ -204,19 +206,66 @@ def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
             _checkpoint(state, "upcoming", done, on_progress)
         else:
-            db.session.commit()  # release its lock before waiting on the next read
+            _commit()  # release its lock before waiting on the next read
     _finish(state, "upcoming", len(subscriptions))
 
 
-def backfill(client: stripe.StripeClient, on_progress: Progress | None = None) -> SyncState:
-    """Copy every cached kind of object of the current tenant's account; returns the state."""
+class BackfillSuperseded(RuntimeError):
+    """The tenant connected another Stripe account while this backfill ran: it stops."""
+
+
+# The connection (Tenant.stripe_connected_at) the running backfill copies, if it was given one.
+_copying_connection: ContextVar[datetime | None] = ContextVar("copying_connection", default=None)
+
+
+def _hold_connection() -> None:
+    """Open the next transaction by taking the tenant's row FOR SHARE and checking that the
+    connection is still the one being copied. Connecting another account updates that row:
+    it waits for the page in flight to commit (then forgets it with the rest of the old cache),
+    and the next page sees the change and stops, so no row of the old account lands after."""
+    copying = _copying_connection.get()
+    if copying is None:
+        return
+    connected_at = db.session.execute(
+        select(Tenant.stripe_connected_at)
+        .where(Tenant.id == current_tenant_id())
+        .with_for_update(read=True)
+    ).scalar()
+    if connected_at is None or as_utc(connected_at) != as_utc(copying):
+        raise BackfillSuperseded("the tenant connected another Stripe account meanwhile")
+
+
+def _commit() -> None:
+    db.session.commit()
+    _hold_connection()
+
+
+def backfill(
+    client: stripe.StripeClient,
+    on_progress: Progress | None = None,
+    connection_at: datetime | None = None,
+) -> SyncState:
+    """Copy every cached kind of object of the current tenant's account; returns the state.
+
+    `connection_at`: the tenant's stripe_connected_at when the copy was asked for; given, the
+    copy stops (BackfillSuperseded) as soon as the tenant connects another account.
+    """
+    token = _copying_connection.set(connection_at)
+    try:
+        return _backfill(client, on_progress)
+    finally:
+        _copying_connection.reset(token)
+
+
+def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> SyncState:
+    _hold_connection()
     state = sync_state()
     state.backfill_status = BackfillStatus.RUNNING
     state.backfill_started_at = datetime.now(UTC)
     state.backfill_finished_at = None
     state.backfill_error = None
     state.backfill_progress = {}
-    db.session.commit()
+    _commit()
     try:
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="stripe-read") as reader:
             for phase in PHASES:

@@ -9,7 +9,7 @@ import redis
 import stripe
 from sqlalchemy import func, select
 
-from app.billing.backfill import backfill, sync_state, with_rate_limit_backoff
+from app.billing.backfill import BackfillSuperseded, backfill, sync_state, with_rate_limit_backoff
 from app.billing.events import process_event
 from app.billing.locks import lock_stripe_object
 from app.billing.models import (
@@ -301,3 +301,21 @@ def test_a_backfill_for_a_newer_connection_keeps_waiting_for_the_old_run(
     waiting = backfill_tenant.apply(args=[shop.tenant_id], kwargs={"busy_waits": 2})
     real_locks.delete(key)
     assert waiting.result.startswith("waiting for the running backfill")
+
+
+def test_a_backfill_of_a_replaced_connection_stops_before_writing(db_session, connect_shop):
+    shop = connect_shop("acme")
+    seed_account(shop.merchant)
+    with tenant_context(shop.tenant_id):
+        tenant = db.session.get(Tenant, shop.tenant_id)
+        copying = tenant.stripe_connected_at
+        client = stripe_client_for(tenant)
+        tenant.stripe_connected_at = copying + timedelta(seconds=5)  # another account since
+        db.session.commit()
+        with pytest.raises(BackfillSuperseded):
+            backfill(client, connection_at=copying)
+        assert db.session.scalar(select(func.count()).select_from(CachedCustomer)) == 0
+        # Copying the current connection works as ever.
+        done = backfill(client, connection_at=tenant.stripe_connected_at)
+        assert done.backfill_status == BackfillStatus.DONE
+        assert db.session.scalar(select(func.count()).select_from(CachedCustomer)) > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stripe
 from sqlalchemy import select
 
-from app.billing.backfill import backfill, sync_state
+from app.billing.backfill import BackfillSuperseded, backfill, sync_state
 from app.billing.models.sync_state import BackfillStatus, SyncState
 from app.clock import as_utc
 from app.extensions import db
@@ -45,7 +45,14 @@ def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
             state.backfill_error = str(exc)
             db.session.commit()
             return BackfillStatus.FAILED
-        return backfill(client, on_progress=lambda _phase, _done: lock.renew()).backfill_status
+        try:
+            return backfill(
+                client,
+                on_progress=lambda _phase, _done: lock.renew(),
+                connection_at=tenant.stripe_connected_at,
+            ).backfill_status
+        except BackfillSuperseded:
+            return "superseded"  # the new connection's backfill is queued and will run next
 
 
 def _wait_for_lock(tenant_id: int, busy_waits: int) -> str:
