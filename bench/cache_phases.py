@@ -236,7 +236,9 @@ def bench_backfill(tenant_id: int) -> tuple[float, float, int, dict]:
     from tenants.stripe_client import stripe_client_for
 
     with tenant_context(tenant_id):
-        client = stripe_client_for(db.session.get(Tenant, tenant_id))
+        tenant = db.session.get(Tenant, tenant_id)
+        client = stripe_client_for(tenant)
+        connection_at = tenant.stripe_connected_at  # as the backfill task passes it
         backfill_reads(client)  # warm up
         started = time.perf_counter()
         objects = backfill_reads(client)
@@ -250,7 +252,7 @@ def bench_backfill(tenant_id: int) -> tuple[float, float, int, dict]:
                 )
             )
         started = time.perf_counter()
-        state = backfill(client)
+        state = backfill(client, connection_at=connection_at)
         backfill_seconds = time.perf_counter() - started
         progress = state.backfill_progress
     return objects / raw_seconds, objects / backfill_seconds, objects, progress
