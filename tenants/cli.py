@@ -174,7 +174,7 @@ def sync_tenant(subdomain: str) -> None:
     """Copy the tenant's Stripe account into the cache now (the backfill), showing progress."""
     import stripe
 
-    from app.billing.backfill import backfill
+    from app.billing.backfill import BackfillSuperseded, backfill
     from app.billing.progress import ProgressPrinter
     from tenants.context import tenant_context
     from tenants.stripe_client import StripeNotConnected, stripe_client_for
@@ -188,6 +188,11 @@ def sync_tenant(subdomain: str) -> None:
             state = backfill(client, on_progress=printer, connection_at=tenant.stripe_connected_at)
         except StripeNotConnected as exc:
             raise click.ClickException(str(exc)) from None
+        except BackfillSuperseded:
+            printer.interrupted()
+            raise click.ClickException(
+                "the tenant connected another Stripe account meanwhile; its backfill is queued"
+            ) from None
         except stripe.APIConnectionError:
             printer.interrupted()
             raise click.ClickException("Stripe unreachable; nothing more was copied") from None

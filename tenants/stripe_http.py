@@ -81,7 +81,8 @@ class StripeHTTPClient(stripe.HTTPClient):
                 preload_content=not stream,
                 redirect=False,
             )
-        except Exception as exc:  # noqa: BLE001 - every failure becomes stripe's error type
+        except (HTTPError, OSError, ValueError) as exc:  # the network's failures: Stripe's type
+            # Anything else (a task's soft time limit, say) is not a network error: let it be.
             _raise_connection_error(exc)
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:

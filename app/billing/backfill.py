@@ -120,6 +120,7 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
     """Write one page of listed objects, unless the cache holds a newer read of one."""
     if not objects:
         return
+    _fence()
     lock_stripe_objects(current_tenant_id(), [obj["id"] for obj in objects])
     ids_by_model = defaultdict(list)
     for obj in objects:
@@ -135,6 +136,7 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
 
 
 def _set_progress(state: SyncState, phase: str, done: int, finished: bool) -> None:
+    _fence()
     progress = dict(state.backfill_progress or {})
     progress[phase] = {"done": done, "total": done if finished else None, "finished": finished}
     state.backfill_progress = progress  # a new dict, so the JSON column is marked changed
@@ -196,6 +198,7 @@ def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
     previews = zip(subscriptions, _read_ahead(reader, reads), strict=True)
     for done, (subscription, (preview, read_at)) in enumerate(previews, start=1):
         subscription_id = subscription["id"]
+        _fence()
         lock_stripe_object(current_tenant_id(), subscription_id)  # as a webhook-driven sync
         # A sync of the subscription after this read already refreshed its next charge.
         if not (
@@ -218,13 +221,17 @@ class BackfillSuperseded(RuntimeError):
 _copying_connection: ContextVar[datetime | None] = ContextVar("copying_connection", default=None)
 
 
-def _hold_connection() -> None:
-    """Open the next transaction by taking the tenant's row FOR SHARE and checking that the
-    connection is still the one being copied. Connecting another account updates that row:
-    it waits for the page in flight to commit (then forgets it with the rest of the old cache),
-    and the next page sees the change and stops, so no row of the old account lands after."""
+_FENCED = "billfold_backfill_fenced"
+
+
+def _fence() -> None:
+    """Before the first write of each transaction: take the tenant's row FOR SHARE and check
+    that the connection is still the one being copied. Connecting another account updates that
+    row: it waits for the page being written to commit (then forgets it with the rest of the
+    old cache), and the next page sees the change and stops, so no row of the old account lands
+    after. Taken before writing, never while waiting on Stripe, so the row is held briefly."""
     copying = _copying_connection.get()
-    if copying is None:
+    if copying is None or db.session.info.get(_FENCED):
         return
     connected_at = db.session.execute(
         select(Tenant.stripe_connected_at)
@@ -233,11 +240,12 @@ def _hold_connection() -> None:
     ).scalar()
     if connected_at is None or as_utc(connected_at) != as_utc(copying):
         raise BackfillSuperseded("the tenant connected another Stripe account meanwhile")
+    db.session.info[_FENCED] = True
 
 
 def _commit() -> None:
     db.session.commit()
-    _hold_connection()
+    db.session.info.pop(_FENCED, None)  # the next transaction takes it again
 
 
 def backfill(
@@ -258,7 +266,8 @@ def backfill(
 
 
 def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> SyncState:
-    _hold_connection()
+    db.session.info.pop(_FENCED, None)
+    _fence()
     state = sync_state()
     state.backfill_status = BackfillStatus.RUNNING
     state.backfill_started_at = datetime.now(UTC)
@@ -275,14 +284,28 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
                     _run_upcoming(reader, client, state, on_progress)
                 else:
                     _run_list_phase(reader, client, state, phase, on_progress)
+    except BackfillSuperseded:
+        _rollback()
+        raise  # the new connection's state is not this run's to write
     except Exception as exc:
-        db.session.rollback()
+        _rollback()
+        try:
+            _fence()
+        except BackfillSuperseded:
+            _rollback()
+            raise exc from None
         state = sync_state()
         state.backfill_status = BackfillStatus.FAILED
         state.backfill_error = f"{type(exc).__name__}: {exc}"[:1000]
-        db.session.commit()
+        _commit()
         raise
+    _fence()
     state.backfill_status = BackfillStatus.DONE
     state.backfill_finished_at = datetime.now(UTC)
-    db.session.commit()
+    _commit()
     return state
+
+
+def _rollback() -> None:
+    db.session.rollback()
+    db.session.info.pop(_FENCED, None)

@@ -9,7 +9,7 @@ import redis
 import stripe
 from sqlalchemy import func, select
 
-from app.billing.backfill import BackfillSuperseded, backfill, sync_state, with_rate_limit_backoff
+from app.billing.backfill import BackfillSuperseded, backfill, with_rate_limit_backoff
 from app.billing.events import process_event
 from app.billing.locks import lock_stripe_object
 from app.billing.models import (
@@ -24,14 +24,13 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.sync_state import BackfillStatus
-from app.clock import utcnow
 from app.extensions import db
 from app.webhooks.ingest import store_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
-from tests.support.stripe_helpers import create_paying_customer, create_price, new_account_id
+from tests.support.stripe_helpers import create_paying_customer, create_price
 from worker.locks import held_lock
 from worker.tasks.backfill import BUSY, backfill_tenant
 
@@ -285,24 +284,6 @@ def test_renewing_a_lapsed_lock_takes_it_again_and_never_raises(db_session, real
         assert real_locks.get("billfold:lock:lapse-test") == b"another-run"
 
 
-def test_a_backfill_for_a_newer_connection_keeps_waiting_for_the_old_run(
-    db_session, connect_shop, real_locks
-):
-    shop = connect_shop("acme")
-    key = f"billfold:lock:backfill:{shop.tenant_id}"
-    with tenant_context(shop.tenant_id):
-        sync_state().backfill_started_at = utcnow() - timedelta(hours=2)  # the old run
-        tenant = db.session.get(Tenant, shop.tenant_id)
-        tenant.connect_account(new_account_id())  # reconnected an hour after it started
-        tenant.stripe_connected_at = utcnow() - timedelta(hours=1)
-        db.session.commit()
-    real_locks.set(key, "old-run", ex=600)
-    # Past the usual number of waits it still waits: the new account must be copied after.
-    waiting = backfill_tenant.apply(args=[shop.tenant_id], kwargs={"busy_waits": 2})
-    real_locks.delete(key)
-    assert waiting.result.startswith("waiting for the running backfill")
-
-
 def test_a_backfill_of_a_replaced_connection_stops_before_writing(db_session, connect_shop):
     shop = connect_shop("acme")
     seed_account(shop.merchant)
@@ -315,6 +296,8 @@ def test_a_backfill_of_a_replaced_connection_stops_before_writing(db_session, co
         with pytest.raises(BackfillSuperseded):
             backfill(client, connection_at=copying)
         assert db.session.scalar(select(func.count()).select_from(CachedCustomer)) == 0
+        # It leaves the state alone: that belongs to the new connection's backfill.
+        assert db.session.scalars(select(SyncState)).one_or_none() is None
         # Copying the current connection works as ever.
         done = backfill(client, connection_at=tenant.stripe_connected_at)
         assert done.backfill_status == BackfillStatus.DONE

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import stripe
-from sqlalchemy import select
 
 from app.billing.backfill import BackfillSuperseded, backfill, sync_state
-from app.billing.models.sync_state import BackfillStatus, SyncState
-from app.clock import as_utc
+from app.billing.models.sync_state import BackfillStatus
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -26,9 +24,8 @@ LOCK_TTL_SECONDS = 600
 # Finding the lock held, wait this many times (a lock's lifetime each) before concluding that
 # a live run holds it (it keeps renewing it) rather than a dead one (it would have expired).
 BUSY_WAITS = 2
-# A request for a newer connection waits for the old run up to this many times (6 hours).
-NEWER_CONNECTION_WAITS = 36
 BUSY = "already running"
+SUPERSEDED = "superseded"
 
 
 @tenant_task(retry_on=RETRY_ON, max_retries=3)
@@ -52,35 +49,28 @@ def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
                 connection_at=tenant.stripe_connected_at,
             ).backfill_status
         except BackfillSuperseded:
-            return "superseded"  # the new connection's backfill is queued and will run next
+            pass  # the tenant connected another account: copy that one, once the lock is free
+    # The lock is released: the new connection's copy starts now, not a lock's lifetime later
+    # (its own queued task may then find nothing left to do but a second, harmless pass).
+    backfill_tenant.apply_async(args=[tenant_id])
+    return SUPERSEDED
 
 
 def _wait_for_lock(tenant_id: int, busy_waits: int) -> str:
     """Another run holds the lock. This message may be the redelivery of a run whose worker
     died (its lock expires within LOCK_TTL_SECONDS), or a second copy while the first still
     works (Redis redelivers unacknowledged messages after its visibility timeout): come back
-    after the lock's lifetime, and after BUSY_WAITS such waits leave it to the live run.
+    after the lock's lifetime, and after BUSY_WAITS such waits leave it to the live run. (A run
+    superseded by a new connection queues the new copy itself when it stops.)
 
-    A request made for a newer connection than the running backfill's (the tenant connected
-    another account meanwhile) waits as long as it takes: it must run after the old one.
     Queued anew rather than retried, so the waits never use up the retries for Stripe errors.
     """
-    if busy_waits >= NEWER_CONNECTION_WAITS:
-        return BUSY
-    if busy_waits >= BUSY_WAITS and not _connected_since_running_backfill(tenant_id):
+    if busy_waits >= BUSY_WAITS:
         return BUSY
     backfill_tenant.apply_async(
         args=[tenant_id], kwargs={"busy_waits": busy_waits + 1}, countdown=LOCK_TTL_SECONDS + 30
     )
     return f"waiting for the running backfill (wait {busy_waits + 1})"
-
-
-def _connected_since_running_backfill(tenant_id: int) -> bool:
-    connected_at = db.session.scalar(
-        select(Tenant.stripe_connected_at).where(Tenant.id == tenant_id)
-    )
-    started_at = db.session.scalar(select(SyncState.backfill_started_at))
-    return bool(connected_at and started_at and as_utc(connected_at) > as_utc(started_at))
 
 
 def queue_backfill(tenant_id: int) -> None:

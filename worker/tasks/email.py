@@ -23,11 +23,17 @@ from worker.base import tenant_task
 log = logging.getLogger(__name__)
 
 # A mail server that accepts the connection and then stalls must not hold a worker forever:
-# past the soft limit the send is abandoned and retried like any other SMTP failure.
-SEND_SOFT_LIMIT_SECONDS = 60
+# past the soft limit the send is abandoned and retried like any other SMTP failure. It leaves
+# room for a customer lookup at a slow Stripe (three tries of 30 s, tenants/stripe_client.py).
+SEND_SOFT_LIMIT_SECONDS = 120
 SMTP_FAILURES = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded)
-# Stripe down or rate-limiting: the answer is unknown, not "no account". Try again later.
-STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+# Stripe down, rate-limiting or too slow: the answer is unknown, not "no account". Try later.
+STRIPE_UNAVAILABLE = (
+    stripe.APIConnectionError,
+    stripe.RateLimitError,
+    stripe.APIError,
+    SoftTimeLimitExceeded,
+)
 MAX_EMAIL_RETRIES = 6
 
 
@@ -43,7 +49,7 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
     # The cache may not have this customer yet (new account, backfill running): ask Stripe.
     try:
         return bool(fetch_customers_by_email(stripe_client_for(tenant), email))
-    except stripe.StripeError as exc:
+    except (stripe.StripeError, SoftTimeLimitExceeded) as exc:
         db.session.rollback()  # nothing half-copied (a customer without its invoices) stays
         if isinstance(exc, STRIPE_UNAVAILABLE):
             raise
