@@ -28,6 +28,7 @@ class ActionFailed(Exception):
     """The action did not happen; the message says so in words for the customer."""
 
 
+LIVE_STATUSES = ("active", "trialing", "past_due")  # subscriptions that will charge a card
 UNREACHABLE = (
     "We could not reach our payment processor, so nothing was changed. "
     "Please try again in a few minutes."
@@ -137,6 +138,13 @@ def create_setup_intent(client: stripe.StripeClient, customer: CachedCustomer, n
     return intent.client_secret
 
 
+def _still_live(subscription_id: str) -> bool:
+    status = db.session.scalar(
+        select(CachedSubscription.status).where(CachedSubscription.stripe_id == subscription_id)
+    )
+    return status in LIVE_STATUSES
+
+
 def _id_of(value) -> str | None:
     """An expandable field of a StripeObject: an id, or an expanded object with one."""
     return value if value is None or isinstance(value, str) else getattr(value, "id", None)
@@ -169,7 +177,7 @@ def use_confirmed_card(
     subscription_ids = db.session.scalars(
         select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer.stripe_id,
-            CachedSubscription.status.in_(("active", "trialing", "past_due")),
+            CachedSubscription.status.in_(LIVE_STATUSES),
         )
     ).all()
     with stripe_call():
@@ -191,9 +199,11 @@ def use_confirmed_card(
                     options=_key("sub-card", subscription_id, setup_intent_id),
                 )
         except ActionFailed as failure:
-            result.subscriptions_not_switched.append(subscription_id)
             if isinstance(failure.__cause__, stripe.InvalidRequestError):
                 _refresh_after_conflict(client, "subscription", subscription_id)
+                if not _still_live(subscription_id):
+                    continue  # it ended at Stripe meanwhile: nothing left to charge, or to move
+            result.subscriptions_not_switched.append(subscription_id)
             continue
         _store(changed)
         db.session.commit()

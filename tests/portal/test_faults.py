@@ -207,7 +207,7 @@ def test_reactivate_is_kept_when_the_next_charge_preview_fails(
     assert row.cancel_at_period_end is False  # the cache records what Stripe did
 
 
-def test_new_card_is_kept_when_one_subscription_ended_at_stripe_meanwhile(
+def test_new_card_is_used_even_when_one_subscription_ended_at_stripe_meanwhile(
     portal, merchant, smtp_sink
 ):
     sign_in(portal, smtp_sink, "ada@example.com")
@@ -223,7 +223,7 @@ def test_new_card_is_kept_when_one_subscription_ended_at_stripe_meanwhile(
     assert response.status_code == 302 and response.location.endswith("/account")
     shown = portal.get("/account").text
     assert "Mastercard ending 4444 is now the card on file" in shown
-    assert "1 of your subscriptions could not be moved" in shown
+    assert "could not be moved" not in shown  # the ended one has nothing left to charge
     new_card = merchant.stripe.v1.setup_intents.retrieve(intent_id).payment_method
     remote = merchant.stripe.v1.customers.retrieve(customer_id)
     assert remote.invoice_settings.default_payment_method == new_card
@@ -239,6 +239,27 @@ def test_new_card_is_kept_when_one_subscription_ended_at_stripe_meanwhile(
         ).one()
     assert cached_customer.default_payment_method_id == new_card
     assert cached_ended.status == "canceled"  # re-read, so the next try leaves it alone
+
+
+def test_a_subscription_stripe_fails_to_switch_is_named_and_the_card_is_still_saved(
+    portal, merchant, smtp_sink, stripe_emulator
+):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    customer_id, sub_id = merchant.ada_first.id, merchant.subscription.id
+    intent_id = card_confirmed_at_stripe(merchant.stripe, customer_id)
+    stripe_emulator.add_fault("sub-503", status=503, path=f"/v1/subscriptions/{sub_id}",
+                              method="POST", times=1)  # fmt: skip
+    try:
+        response = confirm_card(portal, intent_id, customer_id)
+    finally:
+        stripe_emulator.remove_fault("sub-503")
+    assert response.status_code == 302 and response.location.endswith("/account")
+    shown = portal.get("/account").text
+    assert "Mastercard ending 4444 is now the card on file" in shown
+    assert "1 of your subscriptions could not be moved" in shown
+    new_card = merchant.stripe.v1.setup_intents.retrieve(intent_id).payment_method
+    remote = merchant.stripe.v1.customers.retrieve(customer_id)
+    assert remote.invoice_settings.default_payment_method == new_card  # saved all the same
 
 
 def test_setup_intent_without_a_customer_is_refused_plainly(portal, merchant, smtp_sink):
