@@ -54,11 +54,12 @@ def first_party_only() -> None:
 def brand_logo_url() -> str | None:
     """The tenant's logo as this page may show it: ours always, the merchant's https one only
     where third-party assets are allowed."""
-    tenant = g.get("tenant")
-    url = tenant.logo_url if tenant is not None else None
-    if not url or (url.startswith("https://") and g.get("first_party_only")):
-        return None
-    return url
+    if "brand_logo_url" not in g:
+        tenant = g.get("tenant")
+        url = tenant.logo_url if tenant is not None else None
+        hidden = url and url.startswith("https://") and g.get("first_party_only")
+        g.brand_logo_url = None if hidden else url
+    return g.brand_logo_url
 
 
 def add_security_headers(response):

@@ -84,7 +84,7 @@ BOOL_SETTINGS = (
     "allow_invoice_payment",
     "ask_cancel_reason",
 )
-TEXT_SETTINGS = ("name", "logo_url", "sender_name", "support_email", "support_url")
+TEXT_SETTINGS = ("name", "sender_name", "support_email", "support_url")  # and logo_url, apart
 COLOR_SETTINGS = ("primary_color", "accent_color")
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Boolean, DateTime, Integer, String
-from sqlalchemy.orm import Mapped, defer, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
 from app.clock import utcnow
@@ -105,7 +105,6 @@ class IngestFacts:
     """A tenant as webhook ingest sees it (see Tenant.ingest_facts_by_account)."""
 
     id: int
-    subdomain: str
     stripe_status: str
     expected_livemode: bool
 
@@ -201,18 +200,10 @@ class Tenant(db.Model):
         self.stripe_account_id = self.stripe_account_id  # also refreshes the lookup hash
 
     @classmethod
-    def credentials_deferred(cls) -> list:
-        """Load options that leave the encrypted credentials unread (and undecrypted) until
-        something asks for them: pages and webhook ingest never do; Stripe calls do."""
-        return [defer(getattr(cls, name)) for name in ENCRYPTED_ATTRIBUTES]
-
-    @classmethod
     def by_stripe_account(cls, account_id: str) -> Tenant | None:
         lookup = keyring().lookup_hash(account_id)
         return db.session.execute(
-            db.select(cls)
-            .where(cls.stripe_account_lookup == lookup)
-            .options(*cls.credentials_deferred())
+            db.select(cls).where(cls.stripe_account_lookup == lookup)
         ).scalar_one_or_none()
 
     @property
@@ -230,13 +221,11 @@ class Tenant(db.Model):
         narrow row: a webhook never loads the whole tenant or its encrypted credentials."""
         lookup = keyring().lookup_hash(account_id)
         row = db.session.execute(
-            db.select(cls.id, cls.subdomain, cls.stripe_status).where(
-                cls.stripe_account_lookup == lookup
-            )
+            db.select(cls.id, cls.stripe_status).where(cls.stripe_account_lookup == lookup)
         ).one_or_none()
         if row is None:
             return None
-        return IngestFacts(row.id, row.subdomain, row.stripe_status, platform_livemode())
+        return IngestFacts(row.id, row.stripe_status, platform_livemode())
 
     @classmethod
     def by_subdomain(cls, subdomain: str) -> Tenant | None:

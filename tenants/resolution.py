@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from tenants.context import reset_tenant_id, set_tenant_id
-from tenants.models import SUBDOMAIN_RE, Tenant
+from tenants.models import ENCRYPTED_ATTRIBUTES, SUBDOMAIN_RE, Tenant
 
 
 class HostKind:
@@ -54,7 +55,7 @@ def resolve_tenant() -> None:
 
 # Pages need the tenant's name, brand and settings; its encrypted Stripe credentials are
 # loaded (and decrypted) only by the requests that call Stripe.
-_CREDENTIALS_DEFERRED = Tenant.credentials_deferred()
+_CREDENTIALS_DEFERRED = [defer(getattr(Tenant, name)) for name in ENCRYPTED_ATTRIBUTES]
 
 
 def _tenant_for_host(subdomain: str) -> Tenant | None:

@@ -25,11 +25,10 @@ def single_run(name: str, ttl: int) -> Iterator[bool]:
 
 
 class HeldLock:
-    """A lock this run holds; `renew()` gives it `ttl` seconds more from now."""
+    """A lock this run holds; `renew()` gives it its full ttl again from now."""
 
-    def __init__(self, lock: redis.lock.Lock | None, ttl: int) -> None:
+    def __init__(self, lock: redis.lock.Lock | None) -> None:
         self._lock = lock
-        self.ttl = ttl
 
     def renew(self) -> None:
         """Extend the lock; if it lapsed meanwhile (a page slower than `ttl`), take it again
@@ -55,7 +54,7 @@ def held_lock(name: str, ttl: int) -> Iterator[HeldLock | None]:
     release (SIGKILL, a lost machine) then blocks the next one for `ttl` at most, not hours.
     """
     if not _locks_apply():
-        yield HeldLock(None, ttl)
+        yield HeldLock(None)
         return
     client = redis.Redis.from_url(current_app.config["REDIS_URL"])
     lock = client.lock(f"billfold:lock:{name}", timeout=ttl, blocking=False)
@@ -63,7 +62,7 @@ def held_lock(name: str, ttl: int) -> Iterator[HeldLock | None]:
         yield None
         return
     try:
-        yield HeldLock(lock, ttl)
+        yield HeldLock(lock)
     finally:
         # Expired meanwhile, or Redis unreachable: the lock lapses by itself within its ttl.
         with suppress(redis.exceptions.RedisError):

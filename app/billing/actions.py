@@ -15,10 +15,11 @@ import stripe
 from sqlalchemy import select
 
 from app.billing.fetch import plain_dict
+from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.outage import clear_stripe_outage, record_stripe_outage
 from app.billing.sync import sync_object
-from app.billing.upcoming import refresh_upcoming_invoice
+from app.billing.upcoming import RENEWING_STATUSES, refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object
 from app.extensions import db
 from tenants.context import current_tenant_id
@@ -28,7 +29,6 @@ class ActionFailed(Exception):
     """The action did not happen; the message says so in words for the customer."""
 
 
-LIVE_STATUSES = ("active", "trialing", "past_due")  # subscriptions that will charge a card
 UNREACHABLE = (
     "We could not reach our payment processor, so nothing was changed. "
     "Please try again in a few minutes."
@@ -100,7 +100,7 @@ def set_cancel_at_period_end(
     nonce: str,
     reason: str | None = None,
 ) -> CachedSubscription:
-    if subscription.status not in ("active", "trialing", "past_due"):
+    if subscription.status not in RENEWING_STATUSES:
         raise ActionFailed("This subscription has already ended.")
     if subscription.cancel_at_period_end == cancel:
         return subscription  # already as asked (double submit, or changed meanwhile)
@@ -142,12 +142,7 @@ def _still_live(subscription_id: str) -> bool:
     status = db.session.scalar(
         select(CachedSubscription.status).where(CachedSubscription.stripe_id == subscription_id)
     )
-    return status in LIVE_STATUSES
-
-
-def _id_of(value) -> str | None:
-    """An expandable field of a StripeObject: an id, or an expanded object with one."""
-    return value if value is None or isinstance(value, str) else getattr(value, "id", None)
+    return status in RENEWING_STATUSES
 
 
 @dataclass
@@ -167,17 +162,17 @@ def use_confirmed_card(
     """
     with stripe_call():
         intent = client.v1.setup_intents.retrieve(setup_intent_id)
-    method_id = _id_of(intent.payment_method)
+    method_id = stripe_id_of(intent.payment_method)
     if (
         intent.status != "succeeded"
-        or _id_of(intent.customer) != customer.stripe_id
+        or stripe_id_of(intent.customer) != customer.stripe_id
         or not method_id
     ):
         raise ActionFailed("That card could not be confirmed. Nothing was changed.")
     subscription_ids = db.session.scalars(
         select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer.stripe_id,
-            CachedSubscription.status.in_(LIVE_STATUSES),
+            CachedSubscription.status.in_(RENEWING_STATUSES),
         )
     ).all()
     with stripe_call():

@@ -6,10 +6,13 @@ from app.clock import from_timestamp
 
 
 def stripe_id_of(value) -> str | None:
-    """An expandable field: either an id string or an expanded object with an id."""
+    """An expandable field: an id string, or an expanded object with an id (a plain dict, or a
+    StripeObject as stripe-python returns it)."""
     if isinstance(value, dict):
         return value.get("id")
-    return value
+    if value is None or isinstance(value, str):
+        return value
+    return getattr(value, "id", None)
 
 
 def customer_columns(obj: dict) -> dict:
