@@ -5,6 +5,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -12,7 +14,9 @@ if config.config_file_name and not logging.getLogger().handlers:
 logger = logging.getLogger("alembic.env")
 
 migrate_ext = current_app.extensions["migrate"]
-engine = migrate_ext.db.engine
+# Migrations run as the tables' owner when one is configured; the app's own role owns nothing.
+owner_url = current_app.config.get("DATABASE_OWNER_URL")
+engine = create_engine(owner_url, poolclass=NullPool) if owner_url else migrate_ext.db.engine
 config.set_main_option(
     "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )

@@ -5,11 +5,13 @@ from flask import Flask
 from tenants.cli import tenants_cli
 from tenants.crypto import configure_keyring
 from tenants.resolution import init_resolution
+from tenants.rls import install_rls_hooks
 from tenants.scoping import install_scoping_hooks
 
 
 def init_app(app: Flask) -> None:
     configure_keyring(app.config["BILLFOLD_ENCRYPTION_KEYS"], app.config["SECRET_KEY"])
     install_scoping_hooks()
+    install_rls_hooks()
     init_resolution(app)
     app.cli.add_command(tenants_cli)

@@ -1,10 +1,14 @@
-"""`flask tenants ...`: create, list, configure, sync tenants and rotate encryption keys."""
+"""`flask tenants ...`: create, list, configure, sync tenants, rotate encryption keys, and give
+the app its database role."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import create_engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from tenants.crypto import CredentialError
@@ -16,6 +20,7 @@ from tenants.models import (
     validate_subdomain,
     validate_text_setting,
 )
+from tenants.rls import grant_app_role, role_escapes_rls
 
 
 class FriendlyGroup(AppGroup):
@@ -212,3 +217,31 @@ def rotate_keys() -> None:
         tenant.reencrypt_credentials()
     db.session.commit()
     click.echo(f"re-encrypted credentials of {len(tenants)} tenants")
+
+
+@tenants_cli.command("grant-app-role")
+@click.argument("role")
+def grant_app_role_command(role: str) -> None:
+    """Let ROLE (the app's database role) use every table without owning any; run as the owner
+    (DATABASE_OWNER_URL), after `flask db upgrade`."""
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    engine = create_engine(owner_url, poolclass=NullPool) if owner_url else db.engine
+    with engine.begin() as connection:
+        if connection.dialect.name != "postgresql":
+            raise click.ClickException("row-level security needs PostgreSQL")
+        grant_app_role(connection, role)
+    click.echo(f"granted {role} read/write on every table (owning none, so policies bind it)")
+
+
+@tenants_cli.command("check-isolation")
+def check_isolation() -> None:
+    """Say whether PostgreSQL's row-level security binds the role the app connects as."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            raise click.ClickException("SQLite: only the ORM layer isolates tenants")
+        if role_escapes_rls(connection):
+            raise click.ClickException(
+                "the app connects as a superuser or BYPASSRLS role: row-level security does not "
+                "bind it; connect as an ordinary role (see `flask tenants grant-app-role`)"
+            )
+    click.echo("row-level security binds the app's database role")

@@ -1,8 +1,12 @@
-"""Automatic tenant scoping: every ORM query of a TenantScoped model is filtered by tenant.
+"""Automatic tenant scoping: every ORM statement that touches a tenant-owned table is filtered.
 
-A forgotten filter cannot leak rows: the filter is added by a session hook, not by the caller.
-Querying a scoped model with no tenant in context raises NoTenantContext, unless the code has
-said `with unscoped():` (operators, workers that iterate tenants).
+A forgotten filter cannot leak rows: the filter is added by a session hook, not by the caller, to
+every statement that names a TenantScoped table anywhere — selected entities, `select_from`,
+`exists()`, scalar subqueries, joins, CTEs. Touching such a table with no tenant in context raises
+NoTenantContext, unless the code has said `with unscoped():` (operators, workers that iterate
+tenants). A statement that reaches a tenant-owned table through its Core `Table` (which the ORM
+cannot filter) is refused outright. On PostgreSQL, row-level security enforces the same rule a
+second time (tenants/rls.py), so even raw SQL sees only its tenant's rows.
 """
 
 from __future__ import annotations
@@ -11,8 +15,15 @@ from functools import lru_cache
 
 from sqlalchemy import ForeignKey, Integer, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import Alias, TableClause
 
-from tenants.context import NoTenantContext, current_tenant_id, is_unscoped
+from tenants.context import NoTenantContext, current_tenant_id, is_unscoped, unscoped
+
+
+class UnscopableStatement(NoTenantContext):
+    """A statement names a tenant-owned table in a way the ORM cannot filter (its Core Table)."""
 
 
 class TenantScoped:
@@ -23,22 +34,62 @@ class TenantScoped:
         return mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
-def _touches_scoped_model(state) -> bool:
-    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+def tenant_owned_table_names(metadata) -> list[str]:
+    """Every table with a tenant_id column: the ones row-level security must cover."""
+    return sorted(t.name for t in metadata.sorted_tables if "tenant_id" in t.c)
 
 
-def _add_tenant_filter(state) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
-    if state.is_column_load or not _touches_scoped_model(state):
-        return
-    if is_unscoped():
-        return
+def _scoped_table(element) -> TableClause | None:
+    """The tenant-owned table an element is or belongs to (a table, or one of its columns)."""
+    table = element if isinstance(element, TableClause | Alias) else None
+    if table is None and isinstance(element, ColumnClause):
+        table = element.table
+    while isinstance(table, Alias):  # aliased(Model): the table under the alias
+        table = table.element
+    if not isinstance(table, TableClause) or "tenant_id" not in table.c:
+        return None
+    return table
+
+
+def _tables_touched(statement) -> tuple[set[str], set[str]]:
+    """(tenant-owned tables the statement names, those named only through Core, not the ORM)."""
+    touched: set[str] = set()
+    through_orm: set[str] = set()
+    for element in visitors.iterate(statement):
+        table = _scoped_table(element)
+        if table is None:
+            continue
+        touched.add(table.name)
+        if "parententity" in element._annotations or "parententity" in table._annotations:
+            through_orm.add(table.name)
+    return touched, touched - through_orm
+
+
+def _add_tenant_filter(state):
+    if state.is_column_load:
+        # A refresh, by primary key, of a row this session already loaded through a filtered
+        # query (an attribute read after commit): no tenant choice is made here, so outside any
+        # tenant's context it may read past row-level security.
+        if current_tenant_id() is None and not is_unscoped():
+            with unscoped():
+                return state.invoke_statement()
+        return None
+    touched, core_only = _tables_touched(state.statement)
+    if not touched or is_unscoped():
+        return None
     tenant_id = current_tenant_id()
     if tenant_id is None:
-        names = sorted(m.class_.__name__ for m in state.all_mappers)
-        raise NoTenantContext(f"query on {', '.join(names)} with no tenant in context")
+        names = ", ".join(sorted(touched))
+        raise NoTenantContext(f"statement on {names} with no tenant in context")
+    if state.is_insert:
+        return None  # rows are stamped or checked before the flush; PostgreSQL checks them again
+    if core_only:
+        raise UnscopableStatement(
+            f"{', '.join(sorted(core_only))} reached through its Core table, which cannot be "
+            "filtered by tenant: use the model's attributes"
+        )
     state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    return None
 
 
 @lru_cache(maxsize=4096)

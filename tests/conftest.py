@@ -17,7 +17,7 @@ from tests.support.services import require_postgres, require_redis
 from tests.support.settings import (
     ARTIFACTS_DIR,
     PLATFORM_DOMAIN,
-    TEST_DATABASE_URL,
+    TEST_APP_DATABASE_URL,
     TEST_REDIS_URL,
 )
 from tests.support.smtp_sink import SmtpSink
@@ -47,7 +47,7 @@ def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
     """The environment the app (and a worker subprocess) runs with under test."""
     return {
         "BILLFOLD_ENV": "testing",
-        "DATABASE_URL": TEST_DATABASE_URL,
+        "DATABASE_URL": TEST_APP_DATABASE_URL,
         "REDIS_URL": TEST_REDIS_URL,
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",

@@ -105,3 +105,65 @@ def test_request_on_a_tenant_host_sets_that_tenants_context(two_tenants, app):
         ]
         clear_tenant()
         assert current_tenant_id() is None  # teardown resets it for the next request
+
+
+# Every statement shape that names a tenant-owned table is filtered, not just entity columns.
+def _shapes(b_note_id: int) -> dict:
+    from sqlalchemy import exists, literal
+    from sqlalchemy.orm import aliased
+
+    other = aliased(ProbeNote)
+    return {
+        "count from select_from": select(func.count()).select_from(ProbeNote),
+        "exists": select(exists().where(ProbeNote.id == b_note_id)),
+        "literal from": select(literal(1)).select_from(ProbeNote),
+        "scalar subquery": select(literal(1), select(func.count(ProbeNote.id)).scalar_subquery()),
+        "in subquery": select(literal(1)).where(literal(b_note_id).in_(select(ProbeNote.id))),
+        "aliased": select(other.id).where(other.id == b_note_id),
+        "cte": select(select(ProbeNote.id).where(ProbeNote.id == b_note_id).cte().c.id),
+    }
+
+
+def _b_note_id() -> int:
+    with unscoped():
+        return db.session.scalar(select(ProbeNote.id).where(ProbeNote.text == "b1"))
+
+
+def test_every_statement_shape_sees_only_its_tenants_rows(two_tenants):
+    a_id, _ = two_tenants
+    b_note_id = _b_note_id()
+    with tenant_context(a_id):
+        results = {name: db.session.execute(s).all() for name, s in _shapes(b_note_id).items()}
+    assert results == {
+        "count from select_from": [(2,)],
+        "exists": [(False,)],
+        "literal from": [(1,), (1,)],
+        "scalar subquery": [(1, 2)],
+        "in subquery": [],
+        "aliased": [],
+        "cte": [],
+    }
+
+
+def test_every_statement_shape_needs_a_tenant(two_tenants):
+    b_note_id = _b_note_id()
+    for name, statement in _shapes(b_note_id).items():
+        with pytest.raises(NoTenantContext):
+            db.session.execute(statement)
+            pytest.fail(f"{name} ran with no tenant in context")
+
+
+def test_a_core_table_reference_is_refused_even_with_a_tenant(two_tenants):
+    from tenants.scoping import UnscopableStatement
+
+    a_id, _ = two_tenants
+    table = ProbeNote.__table__
+    with tenant_context(a_id):
+        with pytest.raises(UnscopableStatement):
+            db.session.execute(select(table.c.id))
+        with pytest.raises(UnscopableStatement):
+            db.session.execute(select(func.count()).select_from(table))
+        with pytest.raises(UnscopableStatement):
+            db.session.execute(update(table).values(text="x"))
+    with pytest.raises(NoTenantContext):
+        db.session.execute(select(table.c.id))

@@ -117,10 +117,7 @@ def store_event(tenant, event: dict, *, source: str = "webhook") -> StoredEvent:
     new_id = db.session.execute(statement, values).scalar()
     if new_id is not None:
         return StoredEvent(new_id, status, inserted=True)
-    table = StripeEvent.__table__
     stored = db.session.execute(
-        select(table.c.id, table.c.status).where(
-            table.c.tenant_id == tenant.id, table.c.stripe_id == event["id"]
-        )
+        select(StripeEvent.id, StripeEvent.status).where(StripeEvent.stripe_id == event["id"])
     ).one()
     return StoredEvent(stored.id, stored.status, inserted=False)

@@ -6,20 +6,42 @@ from contextlib import contextmanager
 
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
+from tenants.rls import grant_app_role
+from tests.support.settings import TEST_APP_ROLE, TEST_DATABASE_URL
+
+OWNER_URL = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def owner_engine():
+    """The tables' owner (a superuser here): builds and empties the schema, nothing else."""
+    return create_engine(OWNER_URL, poolclass=NullPool)
 
 
 def rebuild_schema(app) -> None:
-    """Drop everything and run every migration, so the tests also prove the migrations."""
+    """Drop everything and run every migration (as the owner, as in production), so the tests
+    also prove the migrations; then let the app's ordinary role use the tables."""
+    engine = owner_engine()
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        # Roles belong to the whole server: another test database may have made it already.
+        conn.execute(
+            text(
+                f"DO $$ BEGIN CREATE ROLE {TEST_APP_ROLE} LOGIN; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+        )
     with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        app.config["DATABASE_OWNER_URL"] = OWNER_URL
         upgrade(directory="migrations")
         db.engine.dispose()
+    with engine.begin() as conn:
+        grant_app_role(conn, TEST_APP_ROLE)
 
 
 @contextmanager
@@ -48,6 +70,6 @@ def truncate_all(app) -> None:
     """For tests whose data must be committed (worker, webhooks): empty every table after."""
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        if tables:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if tables:
+        with owner_engine().begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -1,6 +1,6 @@
 """A tenant-scoped model that exists only in tests, to prove the scoping hooks on their own."""
 
-from sqlalchemy import String
+from sqlalchemy import String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -15,5 +15,13 @@ class ProbeNote(TenantScoped, db.Model):
 
 
 def create_probe_table(app) -> None:
-    with app.app_context():
-        ProbeNote.__table__.create(db.engine, checkfirst=True)
+    """As the owner, under the same row-level security as every tenant-owned table."""
+    from tenants.rls import enable_rls_statements, grant_app_role
+    from tests.support.database import owner_engine
+    from tests.support.settings import TEST_APP_ROLE
+
+    with owner_engine().begin() as conn:
+        ProbeNote.__table__.create(conn, checkfirst=True)
+        for statement in enable_rls_statements(ProbeNote.__tablename__):
+            conn.execute(text(statement))
+        grant_app_role(conn, TEST_APP_ROLE)

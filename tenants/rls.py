@@ -1,0 +1,123 @@
+"""Row-level security: PostgreSQL enforces tenant isolation a second time, below the ORM.
+
+Every tenant-owned table has RLS enabled and FORCEd (so it binds the table's owner too) with one
+policy: a row is visible and writable only when its tenant_id equals the transaction's
+`billfold.tenant_id` setting, or when the transaction says `billfold.bypass = on`. Both settings
+are transaction-local (`set_config(..., true)`, i.e. SET LOCAL): they end with the transaction and
+never leak to the next user of a pooled connection.
+
+The app never sets them by hand. A cursor hook compares what the code's context asks for — the
+tenant of `tenant_context(...)` or the bypass of `with unscoped():` — with what this transaction
+already has, and sends one `set_config` only when they differ: one round trip per transaction in
+the common case. A query that forgot its filter (raw SQL included) therefore sees its own tenant's
+rows only, and with no tenant in context, none at all.
+
+Only superusers and roles with BYPASSRLS escape the policies, so the app must connect as an
+ordinary role (see `grant_app_role`). SQLite (the demo) has no RLS: there the ORM layer
+(tenants/scoping.py) is the only one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from tenants.context import current_tenant_id, is_unscoped
+
+TENANT_SETTING = "billfold.tenant_id"
+BYPASS_SETTING = "billfold.bypass"
+POLICY_NAME = "tenant_isolation"
+# The migration that enables RLS writes this predicate out literally (migrations never import
+# app code); tests/test_rls.py checks that the database's policies say the same.
+PREDICATE = (
+    f"current_setting('{BYPASS_SETTING}', true) = 'on' "
+    f"OR tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::integer"
+)
+
+_STATE = "billfold_rls_scope"
+_SET_SCOPE = (
+    f"SELECT set_config('{TENANT_SETTING}', %s, true), set_config('{BYPASS_SETTING}', %s, true)"
+)
+_NONE = ("", "")
+# Savepoint statements reach the cursor too; one may follow a failed statement, when the
+# transaction accepts nothing else.
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+def _wanted_scope() -> tuple[str, str]:
+    if is_unscoped():
+        return ("", "on")
+    tenant_id = current_tenant_id()
+    return _NONE if tenant_id is None else (str(tenant_id), "")
+
+
+def _apply_scope(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.dialect.name != "postgresql" or statement.startswith(_TRANSACTION_CONTROL):
+        return
+    wanted = _wanted_scope()
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        if wanted != _NONE:  # each statement is its own transaction: set it every time
+            cursor.execute(_SET_SCOPE, wanted)
+        return
+    if conn.info.get(_STATE, _NONE) == wanted:
+        return
+    cursor.execute(_SET_SCOPE, wanted)
+    conn.info[_STATE] = wanted
+
+
+def _forget_scope(conn, *args) -> None:
+    """The transaction (or the savepoint that may have set it) ended: its settings are gone."""
+    conn.info.pop(_STATE, None)
+
+
+def _forget_scope_of_record(dbapi_connection, connection_record, *args) -> None:
+    connection_record.info.pop(_STATE, None)
+
+
+_installed = False
+
+
+def install_rls_hooks() -> None:
+    """Register the hooks on every engine (idempotent); they act on PostgreSQL only."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Engine, "before_cursor_execute", _apply_scope)
+    for name in ("commit", "rollback", "rollback_savepoint"):
+        event.listen(Engine, name, _forget_scope)
+    # A connection handed out by the pool starts a fresh transaction.
+    event.listen(Engine, "checkout", _forget_scope_of_record)
+    _installed = True
+
+
+def enable_rls_statements(table: str) -> list[str]:
+    """The statements that put one tenant-owned table under the policy (new tables too)."""
+    return [
+        f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+        f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+        f'CREATE POLICY {POLICY_NAME} ON "{table}" USING ({PREDICATE}) WITH CHECK ({PREDICATE})',
+    ]
+
+
+def grant_app_role(connection, role: str) -> None:
+    """Let `role` read and write every table (now and later) without owning any: run as the
+    owner. The app connecting as such a role is bound by every policy."""
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    for statement in (
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {quoted}",
+    ):
+        connection.execute(text(statement))
+
+
+def role_escapes_rls(connection) -> bool:
+    """True when the connected role is a superuser or has BYPASSRLS: no policy binds it."""
+    return bool(
+        connection.execute(
+            text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+    )
