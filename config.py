@@ -118,7 +118,9 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.default_secure_cookies())
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.SESSION_COOKIE_HTTPONLY = True
+        # A session ends 12 hours after sign-in whatever happens, and after an hour unused.
         self.PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
+        self.SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 3600)
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # Host-only cookies: a session of acme.example.com is never sent to beta.example.com.

@@ -4,6 +4,10 @@ The tests connect as an ordinary role that owns no table (tests/support/settings
 must in production, so every policy binds them.
 """
 
+import os
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
@@ -14,6 +18,7 @@ from tenants.rls import PREDICATE, role_escapes_rls
 from tenants.scoping import tenant_owned_table_names
 from tests.support.database import owner_engine
 from tests.support.probe_model import ProbeNote
+from tests.support.settings import TEST_DATABASE_URL
 
 RAW_TEXTS = text("SELECT text FROM test_probe_notes ORDER BY text")
 
@@ -116,20 +121,22 @@ def test_the_setting_ends_with_its_transaction(app):
         assert tuple(conn.execute(setting).one()) in {(None, None), ("", ""), ("", None)}
 
 
-def test_check_isolation_says_whether_policies_bind_the_apps_role(app):
-    from app import create_app
-    from tests.support.database import OWNER_URL
-
+def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_env):
     result = app.test_cli_runner().invoke(args=["tenants", "check-isolation"])
     assert result.exit_code == 0, result.output
     assert "binds the app's database role" in result.output
 
-    as_superuser = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": OWNER_URL})
-    result = as_superuser.test_cli_runner().invoke(args=["tenants", "check-isolation"])
-    assert result.exit_code != 0
-    assert "superuser or BYPASSRLS" in result.output
-    with as_superuser.app_context():
-        db.engine.dispose()
+    # Another process, connecting as the superuser (a second app in this one would take over
+    # the Celery app the other tests use).
+    as_superuser = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "check-isolation"],
+        env={**os.environ, **service_env, "DATABASE_URL": TEST_DATABASE_URL},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert as_superuser.returncode != 0
+    assert "superuser or BYPASSRLS" in as_superuser.stderr
 
 
 def test_grant_app_role_lets_a_new_role_use_the_tables_without_owning_them(app):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import g, session
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import and_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import register_user_loader
+from app.clock import as_utc
 from app.extensions import db
 from app.portal.customers import user_with_customers
-from app.portal.models import PortalUser
+from app.portal.models import PortalSession, PortalUser
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when the email is unknown, so a miss costs the same time as a wrong password.
@@ -45,19 +48,79 @@ def user_for_email(email: str) -> PortalUser:
     return user
 
 
+def _hash_session_id(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 def start_session(user: PortalUser, method: str) -> None:
-    """A fresh session (no fixation): clear whatever the browser had, then log in."""
+    """A fresh session (no fixation): clear whatever the browser had, then log in. The cookie
+    gets a new random id; only its hash is stored, in the row that keeps the session alive."""
     session.clear()
     session.permanent = True
-    user.last_login_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    user.last_login_at = now
+    raw = secrets.token_urlsafe(32)
+    db.session.add(
+        PortalSession(
+            user_id=user.id,
+            token_hash=_hash_session_id(raw),
+            method=method,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     login_user(user)
+    session["sid"] = raw
     session["tenant_id"] = user.tenant_id
     session["login_method"] = method  # "email" proves the inbox; "password" does not
 
 
+def _end_sessions(*where) -> None:
+    db.session.execute(
+        update(PortalSession)
+        .where(PortalSession.ended_at.is_(None), *where)
+        .values(ended_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def end_session() -> None:
+    """Sign this browser out: its session row ends, so a copy of the cookie opens nothing."""
+    raw = session.get("sid")
+    if raw:
+        _end_sessions(PortalSession.token_hash == _hash_session_id(raw))
     logout_user()
     session.clear()
+
+
+def end_every_session(user: PortalUser) -> None:
+    """ "Sign out everywhere": every browser of this user, this one included."""
+    _end_sessions(PortalSession.user_id == user.id)
+    logout_user()
+    session.clear()
+
+
+def end_other_sessions(user: PortalUser) -> None:
+    """After a password change: every other browser of this user is signed out."""
+    current = _hash_session_id(session.get("sid") or "")
+    _end_sessions(PortalSession.user_id == user.id, PortalSession.token_hash != current)
+
+
+def live_session(raw: str, now: datetime):
+    """The condition on PortalSession of a session still good: this cookie's id, not ended,
+    used within the idle limit and started within the absolute one (neither is renewed by
+    use: a session cannot be kept alive forever)."""
+    config = current_app.config
+    return and_(
+        PortalSession.token_hash == _hash_session_id(raw),
+        PortalSession.ended_at.is_(None),
+        PortalSession.last_seen_at > now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
+        PortalSession.created_at > now - timedelta(seconds=config["PERMANENT_SESSION_LIFETIME"]),
+    )
+
+
+# How often a session's last use is written down: the idle limit needs minutes, not requests.
+_LAST_SEEN_EVERY = timedelta(minutes=1)
 
 
 def check_password_login(email: str, password: str) -> PortalUser | None:
@@ -82,22 +145,31 @@ def change_password(user: PortalUser, new: str, current: str | None) -> None:
     if new.lower() == user.email:
         raise PasswordRejected("Your password must not be your email address.")
     user.password_hash = generate_password_hash(new)
-    user.session_version += 1  # other sessions (other devices) end here
+    end_other_sessions(user)  # other devices are signed out here
 
 
 def load_portal_user(raw: str) -> PortalUser | None:
-    """Flask-Login loader for "portal:<id>:<version>": only on its own tenant's host.
+    """Flask-Login loader for "portal:<id>": only on its own tenant's host, and only
+    while the session's row on the server is live.
 
-    The user's customers come in the same query and are kept for the request (g.my_customers,
-    see blueprint.my_customers): one round trip fewer on every signed-in page.
+    The session row and the user's customers come in the same query, and the customers are kept
+    for the request (g.my_customers, see blueprint.my_customers): one round trip for all three.
     """
     tenant = g.get("tenant")
-    user_id, _, version = raw.partition(":")
-    if tenant is None or session.get("tenant_id") != tenant.id or not user_id.isdigit():
+    user_id = raw
+    sid = session.get("sid")
+    if tenant is None or session.get("tenant_id") != tenant.id or not user_id.isdigit() or not sid:
         return None
-    user, customers = user_with_customers(int(user_id))
-    if user is None or user.tenant_id != tenant.id or str(user.session_version) != version:
+    now = datetime.now(UTC)
+    user, live, customers = user_with_customers(int(user_id), live_session(sid, now))
+    if user is None or user.tenant_id != tenant.id:
         return None
+    session_id, last_seen_at = live
+    if now - as_utc(last_seen_at) > _LAST_SEEN_EVERY:
+        db.session.execute(
+            update(PortalSession).where(PortalSession.id == session_id).values(last_seen_at=now)
+        )
+        db.session.commit()
     g.my_customers = customers
     return user
 

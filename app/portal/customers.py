@@ -7,7 +7,7 @@ from sqlalchemy.orm import defer
 
 from app.billing.models import CachedCustomer
 from app.extensions import db
-from app.portal.models import PortalUser
+from app.portal.models import PortalSession, PortalUser
 
 
 def customers_for_email(email: str) -> list[CachedCustomer]:
@@ -18,14 +18,19 @@ def customers_for_email(email: str) -> list[CachedCustomer]:
     ).all()
 
 
-def user_with_customers(user_id: int) -> tuple[PortalUser | None, list[CachedCustomer]]:
-    """A portal user and the customers they may see, in one query: every page needs both.
+def user_with_customers(
+    user_id: int, live_session
+) -> tuple[PortalUser | None, object | None, list[CachedCustomer]]:
+    """A portal user, their live server-side session, and the customers they may see, in one
+    query: every page needs all three.
 
-    The same customers, in the same order, as customers_for_email(user.email); their raw Stripe
-    JSON is loaded only if something reads it.
+    `live_session` is the condition a PortalSession row must meet (see accounts.live_session);
+    without such a row the user is not found. The customers are the same, in the same order, as
+    customers_for_email(user.email); their raw Stripe JSON is loaded only if something reads it.
     """
     rows = db.session.execute(
-        select(PortalUser, CachedCustomer)
+        select(PortalUser, PortalSession.id, PortalSession.last_seen_at, CachedCustomer)
+        .join(PortalSession, and_(PortalSession.user_id == PortalUser.id, live_session))
         .outerjoin(
             CachedCustomer,
             and_(
@@ -39,5 +44,6 @@ def user_with_customers(user_id: int) -> tuple[PortalUser | None, list[CachedCus
         .options(defer(CachedCustomer.data))
     ).all()
     if not rows:
-        return None, []
-    return rows[0][0], [customer for _, customer in rows if customer is not None]
+        return None, None, []
+    user, session_id, last_seen_at, _ = rows[0]
+    return user, (session_id, last_seen_at), [row[3] for row in rows if row[3] is not None]

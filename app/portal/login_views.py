@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from flask import flash, g, make_response, redirect, render_template, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.portal.accounts import check_password_login, end_session, start_session, user_for_email
+from app.portal.accounts import (
+    check_password_login,
+    end_every_session,
+    end_session,
+    start_session,
+    user_for_email,
+)
 from app.portal.blueprint import bp
 from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
 from app.portal.limits import code_limits, login_link_limits, password_limits
@@ -119,7 +125,19 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         end_session()
+        db.session.commit()
         flash("You are signed out.", "success")
+    return redirect(url_for("portal.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        end_every_session(current_user._get_current_object())
+        db.session.commit()
+        flash("You are signed out on every device.", "success")
     return redirect(url_for("portal.login"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -24,11 +24,9 @@ class PortalUser(UserMixin, TenantScoped, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Bumped on password change and "sign out everywhere": older sessions stop working.
-    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     def get_id(self) -> str:
-        return f"portal:{self.id}:{self.session_version}"
+        return f"portal:{self.id}"
 
     @property
     def has_password(self) -> bool:
@@ -53,3 +51,22 @@ class LoginToken(TenantScoped, db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voided: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     code_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class PortalSession(TenantScoped, db.Model):
+    """One signed-in browser. The cookie carries only a random id; this row decides whether it
+    is still good, so signing out, "sign out everywhere" and a password change end sessions on
+    the server, and a copied cookie dies with its row."""
+
+    __tablename__ = "portal_sessions"
+    __table_args__ = (UniqueConstraint("token_hash"), Index(None, "tenant_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="CASCADE"), nullable=False
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)  # "email" or "password"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
