@@ -29,7 +29,7 @@ def date(value: datetime | None) -> str:
 
 def moment(value: datetime) -> str:
     """A point in time to the minute, in UTC (we do not know the reader's time zone)."""
-    return value.astimezone(UTC).strftime("%b %-d, %Y, %H:%M UTC")
+    return value.astimezone(UTC).strftime("%b %-d, %Y at %H:%M UTC")
 
 
 def time_ago(value: datetime, now: datetime | None = None) -> str:

@@ -151,4 +151,4 @@ def test_the_last_update_reads_as_people_say_it():
     assert time_ago(now - timedelta(minutes=42), now) == "42 minutes ago"
     assert time_ago(now - timedelta(hours=3, minutes=59), now) == "3 hours ago"
     assert time_ago(now - timedelta(days=2, hours=1), now) == "2 days ago"
-    assert moment(now) == "Mar 4, 2025, 14:05 UTC"
+    assert moment(now) == "Mar 4, 2025 at 14:05 UTC"
