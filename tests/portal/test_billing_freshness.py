@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app import create_app
 from app.billing.fetch import plain_dict
+from app.billing.stripe_health import (
+    StripeHealth,
+    forget_stripe_health,
+    note_stripe_answered,
+    note_stripe_unreachable,
+    stripe_health,
+)
 from app.extensions import db
 from app.portal.formatting import moment, time_ago
 from app.webhooks.ingest import store_event
@@ -21,6 +29,7 @@ from tests.support.queries import count_queries
 from worker.tasks.events import process_stripe_event, reconcile_tenant, replay_event
 
 NOTICE = "Billing details may be out of date"
+TENANT_WITHOUT_ROWS = 987_654  # the record alone, no tenant needed
 SHOWN_AT = re.compile(r'last updated\s+<time datetime="([^"]+)">')
 
 
@@ -152,3 +161,37 @@ def test_the_last_update_reads_as_people_say_it():
     assert time_ago(now - timedelta(hours=3, minutes=59), now) == "3 hours ago"
     assert time_ago(now - timedelta(days=2, hours=1), now) == "2 days ago"
     assert moment(now) == "Mar 4, 2025 at 14:05 UTC"
+
+
+def test_while_stripe_answers_its_time_is_written_at_most_once_a_minute(app, db_session):
+    note_stripe_answered(TENANT_WITHOUT_ROWS)
+    first = stripe_health(TENANT_WITHOUT_ROWS).answered_at
+    note_stripe_answered(TENANT_WITHOUT_ROWS)  # seconds later: nothing new to write
+    assert stripe_health(TENANT_WITHOUT_ROWS) == StripeHealth(first, None)
+
+    note_stripe_unreachable(TENANT_WITHOUT_ROWS)
+    failing_since = stripe_health(TENANT_WITHOUT_ROWS).failing_since
+    note_stripe_unreachable(TENANT_WITHOUT_ROWS)  # still failing since the first failure
+    assert stripe_health(TENANT_WITHOUT_ROWS) == StripeHealth(first, failing_since)
+    note_stripe_answered(TENANT_WITHOUT_ROWS)  # a change of state is written at once
+    assert not stripe_health(TENANT_WITHOUT_ROWS).failing
+    assert stripe_health(TENANT_WITHOUT_ROWS).answered_at > first
+    forget_stripe_health(TENANT_WITHOUT_ROWS)
+
+
+def test_without_redis_the_demo_keeps_the_record_in_its_process(app):
+    demo_like = create_app({"CELERY_EAGER": True, "REDIS_URL": None})
+    try:
+        with demo_like.app_context():
+            note_stripe_answered(TENANT_WITHOUT_ROWS)
+            note_stripe_unreachable(TENANT_WITHOUT_ROWS)
+            health = stripe_health(TENANT_WITHOUT_ROWS)
+            assert health.failing and health.answered_at <= health.failing_since
+            note_stripe_answered(TENANT_WITHOUT_ROWS)
+            assert not stripe_health(TENANT_WITHOUT_ROWS).failing
+            forget_stripe_health(TENANT_WITHOUT_ROWS)
+        with app.app_context():  # nothing of it in Redis
+            assert stripe_health(TENANT_WITHOUT_ROWS) == StripeHealth(None, None)
+    finally:
+        app.extensions["celery"].set_current()
+        app.extensions["celery"].set_default()
