@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
-from app.billing.outage import clear_stripe_outage, record_stripe_outage
+from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import RENEWING_STATUSES, refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object
@@ -37,19 +37,18 @@ UNREACHABLE = (
 
 @contextmanager
 def stripe_call() -> Iterator[None]:
-    """Translate Stripe failures into ActionFailed, and note outages for the pages."""
+    """Translate Stripe failures into ActionFailed, and note Stripe's health for the pages."""
     try:
-        yield
+        with stripe_health_noted(current_tenant_id()):
+            yield
     except stripe.CardError as exc:
         raise ActionFailed(exc.user_message or "Your card was declined.") from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        record_stripe_outage(current_tenant_id())
         raise ActionFailed(UNREACHABLE) from exc
     except stripe.StripeError as exc:
         raise ActionFailed(
             "Our payment processor could not do that just now. Nothing was changed."
         ) from exc
-    clear_stripe_outage(current_tenant_id())
 
 
 def _key(action: str, object_id: str, nonce: str) -> dict:

@@ -25,6 +25,7 @@ from app.billing.fetch import PATHS, list_page, object_path, with_all_items
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
 from app.billing.models.sync_state import BackfillStatus
+from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import MODELS, apply_stripe_object, cached_rows
 from app.clock import as_utc
@@ -260,7 +261,8 @@ def backfill(
     """
     token = _copying_connection.set(connection_at)
     try:
-        return _backfill(client, on_progress)
+        with stripe_health_noted(current_tenant_id()):
+            return _backfill(client, on_progress)
     finally:
         _copying_connection.reset(token)
 

@@ -9,6 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 
 from app.billing.models import CachedInvoice
+from app.billing.stripe_health import (
+    STRIPE_UNREACHABLE,
+    note_stripe_answered,
+    note_stripe_unreachable,
+)
 from app.billing.sync import event_target, refresh_subscription_preview, sync_object
 from app.billing.upsert import cached_row
 from app.clock import as_utc
@@ -72,11 +77,17 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         return "ignored: no cached object"
     kind, object_id = target
     client = stripe_client_for(tenant)
-    outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
-    if kind == "invoice" and outcome.fetched and not outcome.gone:
-        invoice = cached_row(CachedInvoice, object_id)
-        if invoice.subscription_id:
-            refresh_subscription_preview(client, invoice.subscription_id)
+    try:
+        outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
+        if kind == "invoice" and outcome.fetched and not outcome.gone:
+            invoice = cached_row(CachedInvoice, object_id)
+            if invoice.subscription_id:
+                refresh_subscription_preview(client, invoice.subscription_id)
+    except STRIPE_UNREACHABLE:
+        note_stripe_unreachable(tenant.id)
+        raise
+    if outcome.fetched:  # a coalesced event asked Stripe nothing
+        note_stripe_answered(tenant.id)
     return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
 
 

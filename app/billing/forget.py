@@ -15,7 +15,9 @@ from app.billing.models import (
     SyncState,
     UpcomingInvoice,
 )
+from app.billing.stripe_health import forget_stripe_health
 from app.extensions import db
+from tenants.context import current_tenant_id
 
 # Dependents first. Every delete is scoped to the current tenant by tenants.scoping.
 CACHE_MODELS = (
@@ -33,7 +35,9 @@ CACHE_MODELS = (
 
 def forget_cached_account() -> None:
     """Delete the current tenant's cached Stripe objects and sync cursor, in the caller's
-    transaction. The old account's customers must not stay visible in the portal once another
-    account is connected; the backfill of the new one fills the cache again."""
+    transaction, and its record of Stripe's health. The old account's customers must not stay
+    visible in the portal once another account is connected; the backfill of the new one fills
+    the cache again."""
     for model in CACHE_MODELS:
         db.session.execute(delete(model).execution_options(synchronize_session=False))
+    forget_stripe_health(current_tenant_id())

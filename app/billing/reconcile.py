@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from app.billing.backfill import sync_state, with_rate_limit_backoff
 from app.billing.fetch import list_page
+from app.billing.stripe_health import stripe_health_noted
 from app.clock import as_utc
 from app.extensions import db
 from app.webhooks.ingest import store_event
@@ -62,9 +63,10 @@ def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
     newest = state.reconciled_until or since
     fresh: list[int] = []
     while True:
-        events, has_more = with_rate_limit_backoff(
-            lambda q=dict(query): list_page(client, "/v1/events", q)
-        )
+        with stripe_health_noted(tenant.id):
+            events, has_more = with_rate_limit_backoff(
+                lambda q=dict(query): list_page(client, "/v1/events", q)
+            )
         for event in events:
             stored = store_event(tenant, event, source="reconcile")
             newest = max(newest, int(event.get("created") or 0))

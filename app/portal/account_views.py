@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user
 from app.extensions import db
 from app.portal.account_data import invoice_page, load_account
 from app.portal.accounts import PasswordRejected, change_password
-from app.portal.blueprint import bp, my_customer_ids, my_customers, outage_notice
+from app.portal.blueprint import bp, my_customer_ids, my_customers
 from app.portal.forms import ActionForm, ConfirmForm, SetPasswordForm
 
 
@@ -24,7 +24,6 @@ def account():
         customers=views,
         action_form=ActionForm(),
         logout_form=ConfirmForm(),
-        outage=outage_notice(),
     )
 
 
@@ -45,7 +44,6 @@ def invoices():
         customer_names={c.stripe_id: c.name or c.email for c in customers},
         action_form=ActionForm(),
         logout_form=ConfirmForm(),
-        outage=outage_notice(),
         several_customers=len(my_customer_ids()) > 1,
     )
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
-from app.billing.outage import stripe_outage
+from app.billing.stripe_health import StripeHealth, stripe_health
 from app.extensions import db
 from app.portal import formatting
 from app.portal.customers import customers_for_email
@@ -35,6 +35,9 @@ def portal_helpers():
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
         "new_action_key": lambda: secrets.token_urlsafe(18),
+        "billing_freshness": billing_freshness,
+        "time_ago": formatting.time_ago,
+        "fmt_moment": formatting.moment,
     }
 
 
@@ -84,5 +87,8 @@ def owned_subscription(subscription_id: str) -> CachedSubscription:
     return subscription
 
 
-def outage_notice() -> bool:
-    return stripe_outage(g.tenant.id)
+def billing_freshness() -> StripeHealth:
+    """Whether Stripe is answering this tenant, for the notice on signed-in pages (one read)."""
+    if "billing_freshness" not in g:
+        g.billing_freshness = stripe_health(g.tenant.id)
+    return g.billing_freshness

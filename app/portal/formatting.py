@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 # Stripe amounts are in the smallest unit; these currencies have none below the unit.
 ZERO_DECIMAL = {
@@ -25,6 +25,23 @@ def money(amount: int | None, currency: str | None) -> str:
 
 def date(value: datetime | None) -> str:
     return value.strftime("%b %-d, %Y") if value else "—"
+
+
+def moment(value: datetime) -> str:
+    """A point in time to the minute, in UTC (we do not know the reader's time zone)."""
+    return value.astimezone(UTC).strftime("%b %-d, %Y at %H:%M UTC")
+
+
+def time_ago(value: datetime, now: datetime | None = None) -> str:
+    seconds = max(0, ((now or datetime.now(UTC)) - value).total_seconds())
+    if seconds < 60:
+        return "less than a minute ago"
+    count, unit = next(
+        (int(seconds // size), unit)
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60))
+        if seconds >= size
+    )
+    return f"{count} {unit}{'s' if count != 1 else ''} ago"
 
 
 def interval_label(interval: str | None, count: int | None) -> str:

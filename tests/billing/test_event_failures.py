@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.billing.models import CachedSubscription, CachedSubscriptionItem, UpcomingInvoice
+from app.billing.stripe_health import stripe_health
 from app.extensions import db
 from app.webhooks.models import EventStatus
 from tenants.context import tenant_context
@@ -65,6 +66,7 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
     assert count(shop, CachedSubscription) == 0
     assert count(shop, CachedSubscriptionItem) == 0
     assert count(shop, UpcomingInvoice) == 0
+    assert stripe_health(shop.tenant_id).failing  # the worker told the portal's pages
 
     stripe_emulator.remove_fault(outage)
     replay_event(shop.tenant_id, event_id)
@@ -78,3 +80,4 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
         cached_sub = db.session.scalars(select(CachedSubscription)).one()
         assert (cached_sub.stripe_id, cached_sub.status) == (sub.id, "active")
         assert db.session.scalars(select(UpcomingInvoice)).one().amount_due == 1500
+    assert not stripe_health(shop.tenant_id).failing  # Stripe answered again

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from app.billing.backfill import sync_state
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState
 from app.billing.models.sync_state import BackfillStatus
+from app.billing.stripe_health import stripe_health
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -83,6 +84,7 @@ def test_sync_with_stripe_unreachable_is_one_line_and_nonzero(
         state = sync_state()
         assert state.backfill_status == BackfillStatus.FAILED
         assert state.backfill_error.startswith("APIConnectionError")
+    assert stripe_health(shop.tenant_id).failing  # the portal's pages say so
 
 
 def test_connecting_a_tenant_queues_its_backfill_after_the_commit(

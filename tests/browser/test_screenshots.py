@@ -6,6 +6,8 @@ Look at them after a change to a template or app.css: they are how the pages are
 import pytest
 from playwright.sync_api import expect
 
+from worker.tasks.events import reconcile_tenant
+
 pytestmark = pytest.mark.browser
 
 
@@ -84,3 +86,17 @@ def test_screenshots_of_the_account_pages(visitor):
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     visitor.check("signed-out")
+
+
+def test_screenshot_of_the_account_page_while_stripe_is_unreachable(visitor, stripe_emulator):
+    page = visitor.page
+    visitor.sign_in("ada@example.com")
+    stripe_emulator.add_fault("outage", status=503, account=visitor.shop.tenant.stripe_account_id)
+    try:  # the worker's reconciliation fails; no customer has tried anything
+        found = reconcile_tenant.apply_async(args=[visitor.shop.tenant.id], ignore_result=False)
+        found.get(timeout=20, propagate=False)
+    finally:
+        stripe_emulator.remove_fault("outage")
+    page.reload()
+    expect(page.get_by_role("status")).to_contain_text("Billing details may be out of date")
+    visitor.check("account-stripe-unreachable")

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from app.billing.backfill import backfill
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.billing.stripe_health import stripe_health
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from tenants.context import tenant_context
@@ -115,6 +116,7 @@ def test_stripe_down_past_every_retry_records_a_failed_delivery_and_sends_nothin
     assert delivery.status == DeliveryStatus.FAILED
     assert "Stripe unreachable" in delivery.error
     assert smtp_sink.messages == []  # neither a link nor a wrong "no account" note
+    assert stripe_health(merchant.tenant.id).failing  # pages say so, from now on
 
 
 def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(portal, merchant):

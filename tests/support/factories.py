@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from app.billing.stripe_health import forget_stripe_health
 from app.extensions import db
 from tenants.models import Tenant
 
@@ -21,6 +22,8 @@ def make_tenant_factory():
             tenant.connect_account(account)
         db.session.add(tenant)
         db.session.commit()
+        # Tenant ids start again after a truncation: the new tenant has no Stripe history.
+        forget_stripe_health(tenant.id)
         return tenant
 
     return make_tenant

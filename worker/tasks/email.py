@@ -9,6 +9,7 @@ import stripe
 from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
+from app.billing.stripe_health import stripe_health_noted
 from app.emails.delivery import record_delivery, send_recorded
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import render_email
@@ -48,7 +49,8 @@ def _has_billing_account(tenant: Tenant, email: str) -> bool:
         return False
     # The cache may not have this customer yet (new account, backfill running): ask Stripe.
     try:
-        return bool(fetch_customers_by_email(stripe_client_for(tenant), email))
+        with stripe_health_noted(tenant.id):
+            return bool(fetch_customers_by_email(stripe_client_for(tenant), email))
     except (stripe.StripeError, SoftTimeLimitExceeded) as exc:
         db.session.rollback()  # nothing half-copied (a customer without its invoices) stays
         if isinstance(exc, STRIPE_UNAVAILABLE):
