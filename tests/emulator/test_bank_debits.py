@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
-from app.emulator.launcher import DEFAULT_SETTLEMENT_SECONDS
+from tests.support.stripe_helpers import pay_by_bank_debit
 
 SUCCEEDS = "AT611904300234573201"
 FAILS = "AT861904300235473202"
 PAYMENT_INTENT = "payments.data.payment.payment_intent"
 
 
-@pytest.fixture
-def settlement(stripe_emulator):
-    """Set how long banks take to answer; the default comes back after the test."""
-    yield stripe_emulator.set_settlement_delay
-    stripe_emulator.set_settlement_delay(DEFAULT_SETTLEMENT_SECONDS)
-
-
 def _open_invoice_paid_by_debit(client, iban: str):
     customer = client.v1.customers.create(params={"email": "debit@example.com"})
-    method = client.v1.payment_methods.create(
-        params={"type": "sepa_debit", "sepa_debit": {"iban": iban}}
-    )
-    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-    client.v1.customers.update(
-        customer.id, params={"invoice_settings": {"default_payment_method": method.id}}
-    )
+    pay_by_bank_debit(client, customer.id, iban)
     client.v1.invoice_items.create(
         params={"customer": customer.id, "amount": 2500, "currency": "eur"}
     )
@@ -41,8 +26,8 @@ def _attempt(invoice):
     return payment.payment.payment_intent
 
 
-def test_a_debit_is_processing_until_the_bank_answers(stripe_client, settlement):
-    settlement(3600)
+def test_a_debit_is_processing_until_the_bank_answers(stripe_client, bank_settlement):
+    bank_settlement(3600)
     invoice = _open_invoice_paid_by_debit(stripe_client, SUCCEEDS)
 
     answered = stripe_client.v1.invoices.pay(invoice.id, params={"expand": [PAYMENT_INTENT]})
@@ -53,8 +38,8 @@ def test_a_debit_is_processing_until_the_bank_answers(stripe_client, settlement)
     assert answered.payments.data[0].status == "open"
 
 
-def test_a_debit_the_bank_answered_at_once(stripe_client, settlement, events_about):
-    settlement(0)
+def test_a_debit_the_bank_answered_at_once(stripe_client, bank_settlement, events_about):
+    bank_settlement(0)
     paid = _open_invoice_paid_by_debit(stripe_client, SUCCEEDS)
     failed = _open_invoice_paid_by_debit(stripe_client, FAILS)
 
@@ -71,8 +56,8 @@ def test_a_debit_the_bank_answered_at_once(stripe_client, settlement, events_abo
     assert events_about(stripe_client, "invoice.payment_failed", failed.id)
 
 
-def test_payments_are_listed_only_when_asked_for(stripe_client, settlement):
-    settlement(0)
+def test_payments_are_listed_only_when_asked_for(stripe_client, bank_settlement):
+    bank_settlement(0)
     invoice = _open_invoice_paid_by_debit(stripe_client, SUCCEEDS)
     answered = stripe_client.v1.invoices.pay(invoice.id)
 

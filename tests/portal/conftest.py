@@ -39,12 +39,14 @@ class Merchant:
     price: object
 
 
-def open_invoice_for(client: stripe.StripeClient, customer_id: str, amount: int = 4200):
+def open_invoice_for(
+    client: stripe.StripeClient, customer_id: str, amount: int = 4200, currency: str = "usd"
+):
     client.v1.invoice_items.create(
         params={
             "customer": customer_id,
             "amount": amount,
-            "currency": "usd",
+            "currency": currency,
             "description": "Setup",
         }
     )
