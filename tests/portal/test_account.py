@@ -316,3 +316,17 @@ def test_stripe_unreachable_pages_still_render_and_actions_fail_cleanly(ada, mer
     assert response.status_code == 302
     row = cached(merchant.tenant.id, CachedSubscription, merchant.subscription.id)
     assert row.cancel_at_period_end is False and row.cancellation_reason is None
+
+
+def test_the_password_sentence_follows_whether_one_is_set(ada):
+    before = ada.get("/account").text
+    assert "Set a password</a> to sign in without an email next time" in before
+    form = ada.get("/account/password")
+    data = {"new_password": "correct horse battery", "csrf_token": csrf_from(form.text)}
+    assert ada.post("/account/password", data=data).status_code == 302
+
+    after = ada.get("/account").text
+    assert "without an email next time" not in after
+    assert "Set a password" not in after
+    assert "You can sign in with your password or with an email link." in after
+    assert ">Change your password</a>" in after
