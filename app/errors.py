@@ -6,6 +6,7 @@ import logging
 from contextlib import suppress
 
 from flask import Flask, g, render_template, request
+from flask_login import current_user
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
@@ -37,8 +38,22 @@ def render_error(status: int, description: str | None = None):
     if status == 400 and description and "CSRF" in description:
         text = "This form has expired. Go back, reload the page and try again."
     tenant = g.get("tenant")
+    signed_in = status < 500 and tenant is not None and current_user.is_authenticated
+    # A signed-in customer keeps the portal's navigation; a 5xx may come from the database the
+    # user is read from, so it never asks.
+    extra = {"layout": "base.html"}
+    if signed_in:
+        from app.portal.forms import ConfirmForm
+
+        extra = {"layout": "portal/_signed_in.html", "logout_form": ConfirmForm(), "outage": False}
     return render_template(
-        "errors/error.html", status=status, title=title, text=text, tenant=tenant
+        "errors/error.html",
+        status=status,
+        title=title,
+        text=text,
+        tenant=tenant,
+        signed_in=signed_in,
+        **extra,
     )
 
 

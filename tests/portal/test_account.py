@@ -330,3 +330,21 @@ def test_the_password_sentence_follows_whether_one_is_set(ada):
     assert "Set a password" not in after
     assert "You can sign in with your password or with an email link." in after
     assert ">Change your password</a>" in after
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no-such-page", 404), ("GET", "/invoices/in_123/pay", 405)],
+)
+def test_error_pages_keep_the_portal_navigation_when_signed_in(portal, ada, method, path, status):
+    page = ada.open(path, method=method)
+    assert page.status_code == status
+    assert f"Error {status}" in page.text
+    assert '<nav class="site-nav" aria-label="Main">' in page.text
+    assert 'href="/invoices"' in page.text and ">Sign out</button>" in page.text
+    assert "Back to your account" in page.text
+    ada.post("/logout", data={"csrf_token": csrf_from(ada.get("/account").text)})
+
+    signed_out = portal.open(path, method=method)
+    assert signed_out.status_code == status
+    assert "Sign out" not in signed_out.text and "Go to the start page" in signed_out.text
