@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app.errors import wait_phrase
 
 
 @pytest.fixture
@@ -99,3 +100,19 @@ def test_unknown_portal_page_is_styled_and_has_an_icon(db_session, client_for):
     assert page.status_code == 404
     assert '<link rel="stylesheet" href="/static/css/app.css">' in page.text
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "phrase"),
+    [
+        (1, "in 1 second"),
+        (59, "in 59 seconds"),
+        (60, "in a minute"),
+        (61, "in 2 minutes"),
+        (3599, "in an hour"),
+        (3601, "in 2 hours"),
+        (86400, "in 24 hours"),
+    ],
+)
+def test_the_wait_is_rounded_up_never_sooner_than_true(seconds, phrase):
+    assert wait_phrase(seconds) == phrase
