@@ -6,15 +6,13 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from app.billing.backfill import backfill
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.extensions import db
 from tenants.context import tenant_context
-from tenants.stripe_client import stripe_client_for, stripe_request_count
-from tests.portal.conftest import build_merchant, open_invoice_for
+from tenants.stripe_client import stripe_request_count
+from tests.portal.conftest import build_merchant, euro_invoice_paid_by_debit, open_invoice_for
 from tests.support.portal_client import csrf_from, sign_in
 from tests.support.queries import count_queries
-from tests.support.stripe_helpers import pay_by_bank_debit
 
 
 @pytest.fixture
@@ -105,18 +103,9 @@ def test_pay_open_invoice_once_even_when_submitted_twice(ada, merchant):
     assert "is paid" in ada.get("/account").text or "Paid" in shown.text
 
 
-def _euro_invoice_paid_by_debit(merchant, iban):
-    """Ada's workshop pays by SEPA debit; a new €25.00 invoice of hers is in the cache."""
-    pay_by_bank_debit(merchant.stripe, merchant.ada_second.id, iban)
-    invoice = open_invoice_for(merchant.stripe, merchant.ada_second.id, 2500, currency="eur")
-    with tenant_context(merchant.tenant.id):
-        backfill(stripe_client_for(merchant.tenant))
-    return invoice
-
-
 def test_a_debit_still_processing_is_not_reported_as_paid(ada, merchant, bank_settlement):
     bank_settlement(3600)  # the bank has not answered while the customer looks
-    invoice = _euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
+    invoice = euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
     page = ada.get("/invoices")
 
     answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
@@ -125,13 +114,16 @@ def test_a_debit_still_processing_is_not_reported_as_paid(ada, merchant, bank_se
     assert "is paid" not in shown
     assert f"Your payment of €25.00 for invoice {invoice.number} is being processed" in shown
     assert "email you" not in shown  # Billfold sends no email when a debit settles
+    account = ada.get("/account").text
+    assert '<span class="card-brand">SEPA debit</span> •••• 3201' in account
+    assert "None" not in account  # no "Card •••• None, Expires 00/None" for a bank account
     assert "can take a few days to show as paid" in shown
     assert cached(merchant.tenant.id, CachedInvoice, invoice.id).status == "open"
 
 
 def test_a_refused_debit_says_why_and_what_next(ada, merchant, bank_settlement):
     bank_settlement(0)  # the bank's refusal is in Stripe's 200 answer
-    invoice = _euro_invoice_paid_by_debit(merchant, "AT861904300235473202")
+    invoice = euro_invoice_paid_by_debit(merchant, "AT861904300235473202")
     page = ada.get("/invoices")
 
     answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
@@ -151,7 +143,7 @@ def test_a_refused_debit_says_why_and_what_next(ada, merchant, bank_settlement):
 
 def test_a_settled_debit_is_paid(ada, merchant, bank_settlement):
     bank_settlement(0)
-    invoice = _euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
+    invoice = euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
     page = ada.get("/invoices")
 
     answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
