@@ -53,7 +53,7 @@ def resolve_tenant() -> None:
         return
     tenant = _tenant_for_host(subdomain)
     if tenant is None:
-        abort(404)
+        abort(404, description="There is no billing portal at this address. Check the link.")
     if not tenant.is_active:
         abort(404, description="This billing portal is not available right now.")
     g.tenant = tenant

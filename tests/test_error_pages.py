@@ -98,6 +98,7 @@ def test_static_files_and_the_icon_on_every_host(db_session, client_for, make_te
 def test_unknown_portal_page_is_styled_and_has_an_icon(db_session, client_for):
     page = client_for("no-such-shop").get("/")
     assert page.status_code == 404
+    assert "There is no billing portal at this address." in page.text
     assert '<link rel="stylesheet" href="/static/css/app.css">' in page.text
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
 
