@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from contextlib import suppress
 
 from flask import Flask, g, render_template, request
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ MESSAGES = {
     404: ("Page not found", "There is nothing at this address."),
     405: ("Not allowed", "That action is not available here."),
     413: ("Too large", "That request is larger than we accept."),
-    429: ("Slow down", "Too many attempts in a short time. Please wait a minute and try again."),
+    429: ("Slow down", "Too many attempts in a short time. Please wait a while and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Please try again."),
     503: (
         "Temporarily unavailable",
@@ -30,20 +34,58 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, description: str | None = None):
+def render_error(status: int, description: str | None = None, text: str | None = None):
     title, default_text = MESSAGES.get(status, MESSAGES[500])
-    # Our own messages for 400/403/404; a 429 always gets the friendly text, not limiter jargon.
-    text = description if description and status in (404, 400, 403) else default_text
+    # Our own messages for 400/403/404; a 429 gets friendly text, never limiter jargon.
+    text = text or (description if description and status in (404, 400, 403) else default_text)
     if status == 400 and description and "CSRF" in description:
         text = "This form has expired. Go back, reload the page and try again."
     tenant = g.get("tenant")
+    signed_in = status < 500 and tenant is not None and current_user.is_authenticated
+    # A signed-in customer keeps the portal's navigation; a 5xx may come from the database the
+    # user is read from, so it never asks.
+    extra = {"layout": "base.html"}
+    if signed_in:
+        from app.portal.forms import ConfirmForm
+
+        extra = {"layout": "portal/_signed_in.html", "logout_form": ConfirmForm()}
     return render_template(
-        "errors/error.html", status=status, title=title, text=text, tenant=tenant
+        "errors/error.html",
+        status=status,
+        title=title,
+        text=text,
+        tenant=tenant,
+        signed_in=signed_in,
+        **extra,
     )
+
+
+def wait_phrase(seconds: int) -> str:
+    """'in 40 seconds', 'in 7 minutes', 'in an hour': rounded up, never sooner than true."""
+    if seconds < 60:
+        return f"in {seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return "in a minute" if minutes == 1 else f"in {minutes} minutes"
+    hours = math.ceil(seconds / 3600)
+    return "in an hour" if hours == 1 else f"in {hours} hours"
+
+
+def _too_many_requests():
+    """The 429 page says when to try again, from the limit that was hit; so does Retry-After."""
+    breached = limiter.current_limit
+    if breached is None or not breached.breached:
+        return render_error(429), 429
+    resets_at, _remaining = breached.window
+    seconds = max(1, math.ceil(resets_at - time.time()))
+    text = f"Too many attempts in a short time. You can try again {wait_phrase(seconds)}."
+    return render_error(429, text=text), 429, {"Retry-After": str(seconds)}
 
 
 def _http_error(exc: HTTPException):
     status = exc.code or 500
+    if isinstance(exc, RateLimitExceeded):
+        return _too_many_requests()
     if status >= 500:
         return render_error(status), status
     description = exc.description if _is_custom(exc) else None

@@ -33,10 +33,17 @@ def split_host(host: str, platform_host: str) -> tuple[str, str | None]:
     raise ValueError(f"host {hostname!r} is not served here")
 
 
+# Stylesheets, scripts and the icon are the same for everyone and carry no tenant data: every
+# host gets them, so that even an unknown subdomain's "not found" page is styled.
+HOST_INDEPENDENT_ENDPOINTS = frozenset({"static", "core.favicon"})
+
+
 def resolve_tenant() -> None:
     """before_request: set g.tenant (None on the platform host) and the tenant context."""
     g.tenant = None
     g.host_kind = None
+    if request.endpoint in HOST_INDEPENDENT_ENDPOINTS:
+        return
     try:
         kind, subdomain = split_host(request.host, current_app.config["PLATFORM_HOST"])
     except ValueError:
@@ -46,7 +53,7 @@ def resolve_tenant() -> None:
         return
     tenant = _tenant_for_host(subdomain)
     if tenant is None:
-        abort(404)
+        abort(404, description="There is no billing portal at this address. Check the link.")
     if not tenant.is_active:
         abort(404, description="This billing portal is not available right now.")
     g.tenant = tenant

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from app.emulator.launcher import StripeEmulator
+from app.emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
 from tests.support.live_server import LiveServer
@@ -40,6 +40,13 @@ def stripe_emulator():
     """The patched localstripe (app/emulator), one subprocess for the whole session."""
     with StripeEmulator().start(port=0) as emulator:
         yield emulator
+
+
+@pytest.fixture
+def bank_settlement(stripe_emulator):
+    """Set how many seconds banks take to answer a SEPA debit; the default is back afterwards."""
+    yield stripe_emulator.set_settlement_delay
+    stripe_emulator.set_settlement_delay(DEFAULT_SETTLEMENT_SECONDS)
 
 
 @pytest.fixture(scope="session")

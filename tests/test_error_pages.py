@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app.errors import wait_phrase
 
 
 @pytest.fixture
@@ -77,3 +78,42 @@ def test_session_cookie_is_host_only_and_lax(app):
     assert "Domain=" not in cookie  # host-only: never sent to another tenant's subdomain
     assert "SameSite=Lax" in cookie
     assert "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize("subdomain", [None, "acme", "no-such-shop"])
+def test_static_files_and_the_icon_on_every_host(db_session, client_for, make_tenant, subdomain):
+    make_tenant("acme")
+    client = client_for(subdomain)
+
+    def fetched(path: str) -> tuple[int, str, bytes]:
+        with client.get(path) as response:  # closes the static file it streams
+            return response.status_code, response.mimetype, response.data
+
+    assert fetched("/static/css/app.css")[:2] == (200, "text/css")
+    status, _, icon = fetched("/favicon.ico")
+    assert status == 200 and icon[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert fetched("/static/favicon.svg")[:2] == (200, "image/svg+xml")
+
+
+def test_unknown_portal_page_is_styled_and_has_an_icon(db_session, client_for):
+    page = client_for("no-such-shop").get("/")
+    assert page.status_code == 404
+    assert "There is no billing portal at this address." in page.text
+    assert '<link rel="stylesheet" href="/static/css/app.css">' in page.text
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "phrase"),
+    [
+        (1, "in 1 second"),
+        (59, "in 59 seconds"),
+        (60, "in a minute"),
+        (61, "in 2 minutes"),
+        (3599, "in an hour"),
+        (3601, "in 2 hours"),
+        (86400, "in 24 hours"),
+    ],
+)
+def test_the_wait_is_rounded_up_never_sooner_than_true(seconds, phrase):
+    assert wait_phrase(seconds) == phrase

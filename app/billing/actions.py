@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import RENEWING_STATUSES, refresh_upcoming_invoice
@@ -69,15 +70,18 @@ def _store(obj) -> dict:
     return data
 
 
-def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> CachedInvoice:
+def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> PaymentOutcome:
+    """Pay an open invoice; the outcome is what Stripe's answer says (a 200 is not "paid")."""
     if invoice.status == "paid":
         raise ActionFailed("This invoice is already paid.")
     if invoice.status != "open":
         raise ActionFailed("This invoice can no longer be paid.")
     try:
         with stripe_call():
-            paid = client.v1.invoices.pay(
-                invoice.stripe_id, options=_key("pay", invoice.stripe_id, nonce)
+            answered = client.v1.invoices.pay(
+                invoice.stripe_id,
+                params={"expand": [PAYMENT_INTENTS]},
+                options=_key("pay", invoice.stripe_id, nonce),
             )
     except ActionFailed as failure:
         if isinstance(failure.__cause__, stripe.InvalidRequestError):
@@ -87,9 +91,9 @@ def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str)
                 "The page now shows where it stands."
             ) from failure
         raise
-    _store(paid)
+    data = _store(answered)
     db.session.commit()
-    return invoice
+    return outcome_of(data)
 
 
 def set_cancel_at_period_end(

@@ -110,11 +110,14 @@ def invoice_columns(obj: dict) -> dict:
 
 def payment_method_columns(obj: dict) -> dict:
     card = obj.get("card") or {}
+    kind = obj.get("type") or "card"
+    # A bank debit (sepa_debit, us_bank_account...) keeps its last4 under its own type's key.
+    details = obj.get(kind) or {}
     return {
         "customer_id": stripe_id_of(obj.get("customer")),
-        "type": obj.get("type") or "card",
+        "type": kind,
         "brand": card.get("brand"),
-        "last4": card.get("last4"),
+        "last4": details.get("last4"),
         "exp_month": card.get("exp_month"),
         "exp_year": card.get("exp_year"),
     }

@@ -1,8 +1,8 @@
-"""Routes of the core blueprint: home, health check, per-tenant brand CSS."""
+"""Routes of the core blueprint: home, health check, favicon, per-tenant brand CSS."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from sqlalchemy import text
 
 from app.core.branding import brand_stylesheet
@@ -28,6 +28,12 @@ def healthz():
     """Liveness and database reachability, for load balancers and the benchmarks' baseline."""
     db.session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every host for /favicon.ico, whatever the page's <link rel=icon> says."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/brand.css")

@@ -18,6 +18,7 @@ from localstripe.resources import (
     try_convert_to_bool,
 )
 
+from .bank_debits import is_bank_debit
 from .prices import items_with_plans
 from .routing import Route, json_route, stripe_error
 from .subscriptions import add_interval
@@ -173,7 +174,8 @@ def pay_invoice_route(id, **params):
             code="invoice_payment_intent_requires_action",
         )
     charge = intent.latest_charge
-    if charge is not None and charge.status == "failed":
+    # A card's decline is known at once (402); a bank debit's failure is not this call's error.
+    if charge is not None and charge.status == "failed" and not is_bank_debit(charge):
         _emit("invoice.payment_failed", invoice)
         raise stripe_error(
             402, charge.failure_message, code=charge.failure_code, decline_code="generic_decline"

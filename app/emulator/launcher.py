@@ -25,6 +25,8 @@ What an app needs to know:
   ``DELETE`` on the same path; ``DELETE <url>/_config/data`` wipes all accounts' data.
 * ``api_request_count()`` reads how many API calls the emulator has received (from every
   process), e.g. to prove a page view made none; see ``stats.py``.
+* SEPA debits (Stripe's test IBANs) stay ``processing`` until the bank answers, after
+  ``set_settlement_delay()`` seconds; see ``bank_debits.py``.
 * ``add_fault()`` makes chosen API calls fail (an outage's 503, a 429 rate limit), for a
   number of calls or until ``remove_fault()``; see ``faults.py``.
 """
@@ -50,6 +52,7 @@ from types import TracebackType
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
+DEFAULT_SETTLEMENT_SECONDS = 0.5  # how long a bank takes to answer a SEPA debit
 READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
 MAIN_SCRIPT = Path(__file__).with_name("__main__.py")
 
@@ -200,6 +203,11 @@ class StripeEmulator:
 
     def remove_fault(self, fault_id: str) -> None:
         self._config_request("DELETE", f"/_config/faults/{fault_id}")
+
+    def set_settlement_delay(self, seconds: float) -> None:
+        """How long banks take to answer a SEPA debit (0: before the pay call answers);
+        see bank_debits.py. The emulator starts with DEFAULT_SETTLEMENT_SECONDS."""
+        self._config_request("POST", "/_config/settlement", [("seconds", str(seconds))])
 
     def api_request_count(self, account: str | None = None) -> int:
         """API (/v1/) requests received so far, from any process: all of them, or only those

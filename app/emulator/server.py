@@ -6,8 +6,9 @@ from aiohttp import web
 from localstripe import resources
 from localstripe import server as localstripe_server
 
-from . import accounts, customers, faults, invoices, stats, webhook_delivery
+from . import accounts, bank_debits, customers, faults, invoices, stats, webhook_delivery
 from .accounts import account_middleware, tag_events_with_account
+from .bank_debits import install_bank_debits
 from .customers import install_customers
 from .faults import fault_middleware
 from .invoices import install_invoices
@@ -57,6 +58,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_subscription_updates()
         install_invoices()
         install_customers()
+        install_bank_debits()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -82,6 +84,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
 
     own_routes: list[Route] = [
         *accounts.ROUTES,
+        *bank_debits.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
         *invoices.ROUTES,

@@ -11,6 +11,7 @@ from app.billing import actions
 from app.billing.actions import ActionFailed
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
+from app.portal.payment_notices import payment_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
 
 UNSAFE_NEXT = re.compile(r"^/[/\\]|[\\\x00-\x1f\x7f]")
@@ -63,10 +64,12 @@ def pay_invoice(invoice_id: str):
     _require(g.tenant.allow_invoice_payment)
     invoice = owned_invoice(invoice_id)
     form = _valid_action_form()
-    _attempt(
-        lambda: actions.pay_invoice(_client(), invoice, form.action_key.data),
-        f"Thank you! Invoice {invoice.number or ''} is paid.".replace("  ", " "),
-    )
+    try:
+        outcome = actions.pay_invoice(_client(), invoice, form.action_key.data)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(*payment_notice(invoice, outcome, g.tenant))
     return _back("portal.invoices")
 
 

@@ -34,6 +34,7 @@ def portal_helpers():
         "fmt_date": formatting.date,
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
+        "method_label": formatting.method_label,
         "new_action_key": lambda: secrets.token_urlsafe(18),
         "billing_freshness": billing_freshness,
         "time_ago": formatting.time_ago,

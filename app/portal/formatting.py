@@ -23,6 +23,16 @@ def money(amount: int | None, currency: str | None) -> str:
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
 
 
+METHOD_LABELS = {"sepa_debit": "SEPA debit", "us_bank_account": "Bank account"}
+
+
+def method_label(method) -> str:
+    """'Visa', 'Mastercard', 'SEPA debit': how a payment method is named on the account page."""
+    if method.type and method.type != "card":
+        return METHOD_LABELS.get(method.type, method.type.replace("_", " ").capitalize())
+    return (method.brand or "card").title()
+
+
 def date(value: datetime | None) -> str:
     return value.strftime("%b %-d, %Y") if value else "—"
 

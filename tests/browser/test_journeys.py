@@ -143,6 +143,30 @@ def test_replace_the_card_through_stripe_js(visitor, shop):
     assert subscription.default_payment_method == remote_method.id
 
 
+STRIPE_JS = "**/js.stripe.com/v3/**"
+
+
+def test_card_page_without_stripe_js_says_so_and_offers_a_reload(visitor, shop):
+    page = visitor.page
+    # Stripe.js blocked or unreachable (an aborted load: the `tab` fixture allows those).
+    page.route(STRIPE_JS, lambda route: route.abort("aborted"))
+    visitor.sign_in()
+    page.goto(f"/card?customer={shop.ada_first.id}")
+
+    expect(page.get_by_role("alert")).to_contain_text("The secure card form could not be loaded")
+    expect(page.get_by_role("alert")).to_contain_text("nothing was changed")
+    expect(page.get_by_role("button", name="Save card")).to_be_hidden()
+    expect(page.get_by_text("Card details", exact=True)).to_be_hidden()  # no empty box
+    expect(page.get_by_role("link", name="Back to your account")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    page.unroute(STRIPE_JS)  # reachable again: the reload button brings the form
+    page.get_by_role("button", name="Reload the page").click()
+    expect(page.get_by_role("button", name="Save card")).to_be_visible()
+    expect(page.get_by_placeholder("number")).to_be_visible()
+    expect(page.get_by_role("alert")).to_be_hidden()
+
+
 def test_cancel_with_a_reason_then_reactivate(visitor, shop):
     page = visitor.page
     visitor.sign_in()

@@ -6,6 +6,7 @@ Look at them after a change to a template or app.css: they are how the pages are
 import pytest
 from playwright.sync_api import expect
 
+from tests.portal.conftest import euro_invoice_paid_by_debit
 from worker.tasks.events import reconcile_tenant
 
 pytestmark = pytest.mark.browser
@@ -100,3 +101,44 @@ def test_screenshot_of_the_account_page_while_stripe_is_unreachable(visitor, str
     page.reload()
     expect(page.get_by_role("status")).to_contain_text("Billing details may be out of date")
     visitor.check("account-stripe-unreachable")
+
+
+def test_screenshots_of_payment_outcomes_and_error_pages(
+    visitor, shop, live_server, bank_settlement
+):
+    page = visitor.page
+    for _ in range(6):  # one address asks for links too often: the sixth is refused
+        page.goto("/")
+        page.get_by_label("Email address").fill("nobody@example.com")
+        page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Slow down")
+    visitor.check("error-429")
+
+    page.goto(live_server.tenant_url("no-such-shop") + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    visitor.check("error-404-unknown-host")
+
+    visitor.sign_in("ada@example.com")
+    page.goto("/no-such-page")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    visitor.check("error-404-signed-in")
+
+    page.route("**/js.stripe.com/v3/**", lambda route: route.abort("aborted"))
+    page.goto(f"/card?customer={shop.ada_first.id}")
+    expect(page.get_by_role("alert")).to_be_visible()
+    visitor.check("card-no-stripe-js")
+    page.unroute("**/js.stripe.com/v3/**")
+
+    bank_settlement(3600)  # the bank has not answered yet
+    processing = euro_invoice_paid_by_debit(shop, "AT611904300234573201")
+    page.goto("/invoices")
+    page.get_by_role("button", name=f"Pay €25.00 for invoice {processing.number}").click()
+    expect(page.get_by_role("status")).to_contain_text("is being processed")
+    visitor.check("payment-processing")
+
+    bank_settlement(0)  # the bank's refusal is in Stripe's answer
+    refused = euro_invoice_paid_by_debit(shop, "AT861904300235473202")
+    page.goto("/account")
+    page.get_by_role("button", name=f"Pay €25.00 for invoice {refused.number}").click()
+    expect(page.get_by_role("alert")).to_contain_text("did not go through")
+    visitor.check("payment-failed")

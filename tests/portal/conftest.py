@@ -17,6 +17,7 @@ from tests.support.stripe_helpers import (
     create_price,
     merchant_client,
     new_account_id,
+    pay_by_bank_debit,
 )
 
 
@@ -39,12 +40,14 @@ class Merchant:
     price: object
 
 
-def open_invoice_for(client: stripe.StripeClient, customer_id: str, amount: int = 4200):
+def open_invoice_for(
+    client: stripe.StripeClient, customer_id: str, amount: int = 4200, currency: str = "usd"
+):
     client.v1.invoice_items.create(
         params={
             "customer": customer_id,
             "amount": amount,
-            "currency": "usd",
+            "currency": currency,
             "description": "Setup",
         }
     )
@@ -52,6 +55,15 @@ def open_invoice_for(client: stripe.StripeClient, customer_id: str, amount: int 
         params={"customer": customer_id, "pending_invoice_items_behavior": "include"}
     )
     return client.v1.invoices.finalize_invoice(draft.id)
+
+
+def euro_invoice_paid_by_debit(merchant, iban: str):
+    """Ada's workshop pays by SEPA debit from `iban`; a new €25.00 invoice of hers is cached."""
+    pay_by_bank_debit(merchant.stripe, merchant.ada_second.id, iban)
+    invoice = open_invoice_for(merchant.stripe, merchant.ada_second.id, 2500, currency="eur")
+    with tenant_context(merchant.tenant.id):
+        backfill(stripe_client_for(merchant.tenant))
+    return invoice
 
 
 def build_merchant(make_tenant, stripe_emulator, subdomain: str = "acme", **tenant_fields):

@@ -10,7 +10,7 @@ from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_request_count
-from tests.portal.conftest import build_merchant, open_invoice_for
+from tests.portal.conftest import build_merchant, euro_invoice_paid_by_debit, open_invoice_for
 from tests.support.portal_client import csrf_from, sign_in
 from tests.support.queries import count_queries
 
@@ -101,6 +101,57 @@ def test_pay_open_invoice_once_even_when_submitted_twice(ada, merchant):
     shown = ada.get("/invoices")
     assert "Pay $42.00" not in shown.text
     assert "is paid" in ada.get("/account").text or "Paid" in shown.text
+
+
+def test_a_debit_still_processing_is_not_reported_as_paid(ada, merchant, bank_settlement):
+    bank_settlement(3600)  # the bank has not answered while the customer looks
+    invoice = euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
+    page = ada.get("/invoices")
+
+    answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
+
+    shown = ada.get(answer.headers["Location"]).text
+    assert "is paid" not in shown
+    assert f"Your payment of €25.00 for invoice {invoice.number} is being processed" in shown
+    assert "email you" not in shown  # Billfold sends no email when a debit settles
+    account = ada.get("/account").text
+    assert '<span class="card-brand">SEPA debit</span> •••• 3201' in account
+    assert "None" not in account  # no "Card •••• None, Expires 00/None" for a bank account
+    assert "can take a few days to show as paid" in shown
+    assert cached(merchant.tenant.id, CachedInvoice, invoice.id).status == "open"
+
+
+def test_a_refused_debit_says_why_and_what_next(ada, merchant, bank_settlement):
+    bank_settlement(0)  # the bank's refusal is in Stripe's 200 answer
+    invoice = euro_invoice_paid_by_debit(merchant, "AT861904300235473202")
+    page = ada.get("/invoices")
+
+    answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
+
+    shown = ada.get(answer.headers["Location"]).text
+    assert "is paid" not in shown
+    assert (
+        f"Your payment of €25.00 for invoice {invoice.number} did not go through: "
+        "there was not enough money in the account. Nothing was charged." in shown
+    )
+    card_link = f'<a href="/card?customer={merchant.ada_second.id}">Use a different card</a>'
+    assert card_link in shown
+    assert "Pay €25.00" in shown  # still due: the customer can try again
+    assert cached(merchant.tenant.id, CachedInvoice, invoice.id).status == "open"
+    assert merchant.stripe.v1.invoices.retrieve(invoice.id).status == "open"
+
+
+def test_a_settled_debit_is_paid(ada, merchant, bank_settlement):
+    bank_settlement(0)
+    invoice = euro_invoice_paid_by_debit(merchant, "AT611904300234573201")
+    page = ada.get("/invoices")
+
+    answer = action(ada, f"/invoices/{invoice.id}/pay", page.text, next="/invoices")
+
+    assert (
+        f"Thank you! Invoice {invoice.number} is paid." in ada.get(answer.headers["Location"]).text
+    )
+    assert cached(merchant.tenant.id, CachedInvoice, invoice.id).status == "paid"
 
 
 def test_ids_of_other_customers_and_tenants_are_404(ada, merchant, make_tenant, stripe_emulator):
@@ -257,3 +308,35 @@ def test_stripe_unreachable_pages_still_render_and_actions_fail_cleanly(ada, mer
     assert response.status_code == 302
     row = cached(merchant.tenant.id, CachedSubscription, merchant.subscription.id)
     assert row.cancel_at_period_end is False and row.cancellation_reason is None
+
+
+def test_the_password_sentence_follows_whether_one_is_set(ada):
+    before = ada.get("/account").text
+    assert "Set a password</a> to sign in without an email next time" in before
+    form = ada.get("/account/password")
+    data = {"new_password": "correct horse battery", "csrf_token": csrf_from(form.text)}
+    assert ada.post("/account/password", data=data).status_code == 302
+
+    after = ada.get("/account").text
+    assert "without an email next time" not in after
+    assert "Set a password" not in after
+    assert "You can sign in with your password or with an email link." in after
+    assert ">Change your password</a>" in after
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no-such-page", 404), ("GET", "/invoices/in_123/pay", 405)],
+)
+def test_error_pages_keep_the_portal_navigation_when_signed_in(portal, ada, method, path, status):
+    page = ada.open(path, method=method)
+    assert page.status_code == status
+    assert f"Error {status}" in page.text
+    assert '<nav class="site-nav" aria-label="Main">' in page.text
+    assert 'href="/invoices"' in page.text and ">Sign out</button>" in page.text
+    assert "Back to your account" in page.text
+    ada.post("/logout", data={"csrf_token": csrf_from(ada.get("/account").text)})
+
+    signed_out = portal.open(path, method=method)
+    assert signed_out.status_code == status
+    assert "Sign out" not in signed_out.text and "Go to the start page" in signed_out.text

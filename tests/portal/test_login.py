@@ -344,3 +344,17 @@ def test_logo_addresses_are_ours_or_https(db_session, app):
         assert "https://" in result.output
     for good in ("/static/brand/acme.svg", "https://cdn.acme.test/logo.png"):
         assert runner.invoke(args=["tenants", "set", "acme", "--logo-url", good]).exit_code == 0
+
+
+def test_the_429_page_says_when_to_try_again(portal, merchant, smtp_sink):
+    statuses = [request_link(portal, "ada@example.com").status_code for _ in range(5)]
+    assert statuses == [302] * 5
+    refused = request_link(portal, "ada@example.com")
+
+    assert refused.status_code == 429
+    seconds = int(refused.headers["Retry-After"])
+    assert 0 < seconds <= 600  # the limit hit: 5 links per address per 10 minutes
+    minutes = -(-seconds // 60)
+    when = "in a minute" if minutes == 1 else f"in {minutes} minutes"
+    assert f"You can try again {when}." in refused.text
+    assert "wait a minute" not in refused.text

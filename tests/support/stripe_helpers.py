@@ -46,6 +46,19 @@ def create_paying_customer(client, email: str, name: str | None = None):
     return customer, method
 
 
+def pay_by_bank_debit(client, customer_id: str, iban: str):
+    """Make a SEPA debit from `iban` the customer's default (Stripe's test IBANs: see
+    app/emulator/bank_debits.py for which settle and which fail)."""
+    method = client.v1.payment_methods.create(
+        params={"type": "sepa_debit", "sepa_debit": {"iban": iban}}
+    )
+    client.v1.payment_methods.attach(method.id, params={"customer": customer_id})
+    client.v1.customers.update(
+        customer_id, params={"invoice_settings": {"default_payment_method": method.id}}
+    )
+    return method
+
+
 def wait_for(tenant_id: int, check: Callable[[], object], timeout: float = 20.0, what: str = ""):
     """Poll `check` (run as the tenant, on a fresh session) until it returns something truthy."""
     deadline = time.monotonic() + timeout

@@ -3,12 +3,29 @@
 (function () {
   "use strict";
   const app = document.getElementById("card-app");
-  if (!app || typeof Stripe === "undefined") return;
+  if (!app) return;
 
-  const options = app.dataset.stripeAccount ? { stripeAccount: app.dataset.stripeAccount } : undefined;
-  const stripe = Stripe(app.dataset.publishableKey, options);
-  const card = stripe.elements().create("card");
-  card.mount("#card-element");
+  // Stripe.js may be blocked or unreachable: say so, and offer a reload, rather than show an
+  // empty box and a button that cannot work. The form stays hidden until the card field is in.
+  function unavailable() {
+    app.hidden = true;
+    document.getElementById("card-unavailable").hidden = false;
+    document.getElementById("card-reload").addEventListener("click", function () {
+      window.location.reload();
+    });
+  }
+
+  let stripe, card;
+  try {
+    const options = app.dataset.stripeAccount ? { stripeAccount: app.dataset.stripeAccount } : undefined;
+    stripe = Stripe(app.dataset.publishableKey, options);  // a ReferenceError when it did not load
+    card = stripe.elements().create("card");
+    app.hidden = false;
+    card.mount("#card-element");
+  } catch (err) {
+    unavailable();
+    return;
+  }
 
   const button = document.getElementById("card-submit");
   const errorBox = document.getElementById("card-error");
