@@ -104,10 +104,11 @@ class HostClient(FlaskClient):
     """A test client that speaks to one host: the platform or a tenant's subdomain."""
 
     host = PLATFORM_DOMAIN
+    scheme = "http"
 
     def open(self, *args, **kwargs):
         if args and isinstance(args[0], str):
-            kwargs.setdefault("base_url", f"http://{self.host}")
+            kwargs.setdefault("base_url", f"{self.scheme}://{self.host}")
         # A fresh app context per request, as in production: nothing in `g` (the logged-in
         # user, the tenant) survives from one request to the next.
         with self.application.app_context():
@@ -116,11 +117,13 @@ class HostClient(FlaskClient):
 
 @pytest.fixture
 def client_for(app):
-    """client_for("acme") talks to acme.<platform>; client_for(None) to the platform itself."""
+    """client_for("acme") talks to acme.<platform>; client_for(None) to the platform itself;
+    scheme="https" as a browser on the production site does."""
 
-    def make(subdomain: str | None) -> HostClient:
+    def make(subdomain: str | None, scheme: str = "http") -> HostClient:
         client = HostClient(app, app.response_class, use_cookies=True)
         client.host = f"{subdomain}.{PLATFORM_DOMAIN}" if subdomain else PLATFORM_DOMAIN
+        client.scheme = scheme
         return client
 
     return make

@@ -47,7 +47,7 @@ def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, s
 
     confirm = visitor.open_link(message)
     assert confirm.status == 200
-    assert confirm.headers["referrer-policy"] == "no-referrer"
+    assert confirm.headers["referrer-policy"] == "same-origin"
     expect(page.get_by_text("ada@example.com")).to_be_visible()
     page.get_by_role("button", name="Continue to my account").click()
     expect(page).to_have_url(ACCOUNT)  # a clean URL: the token is gone from the address bar
