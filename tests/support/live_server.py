@@ -36,7 +36,7 @@ class LiveServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                  "--workers", str(self.workers), "--threads", "4", "--access-logfile", "-",
-                 "wsgi:app"],
+                 "--logger-class", "app.server_logs.RedactingLogger", "wsgi:app"],
                 cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
