@@ -21,6 +21,7 @@ from tests.support.settings import (
     TEST_REDIS_URL,
 )
 from tests.support.smtp_sink import SmtpSink
+from tests.support.tls import TlsSite
 from tests.support.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,8 +131,15 @@ def client_for(app):
 
 
 @pytest.fixture(scope="session")
-def worker_process(app, service_env):
-    worker = WorkerProcess(service_env, Path(ARTIFACTS_DIR) / "worker.log")
+def tls_site(tmp_path_factory) -> TlsSite:
+    """The HTTPS site's name, port and throwaway certificate; tls_live_server serves it."""
+    return TlsSite.create(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def worker_process(app, service_env, tls_site):
+    # Emailed links point at the HTTPS site, as production's do; plain-HTTP tests use their path.
+    worker = WorkerProcess({**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log")
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
@@ -152,6 +160,14 @@ def live_server(app, service_env, stripe_emulator):
         stripe_emulator.unregister_webhook("billfold-connect")
     finally:
         server.stop()  # whatever happened above: never leave gunicorn running
+
+
+@pytest.fixture(scope="session")
+def tls_live_server(app, service_env, tls_site):
+    """gunicorn serving the app over HTTPS with production's secure cookies and https links."""
+    server = LiveServer(service_env, Path(ARTIFACTS_DIR) / "gunicorn-https.log", tls=tls_site)
+    yield server.start()
+    server.stop()
 
 
 @pytest.fixture
