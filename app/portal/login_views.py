@@ -138,9 +138,10 @@ def _keep_token_url_first_party(response):
     Not "no-referrer": over HTTPS Flask-WTF (WTF_CSRF_SSL_STRICT) refuses a form post without a
     same-origin Referer, and the Continue button failed. "same-origin" sends the URL to this
     very origin only (not another tenant, the platform or a third party; nothing third-party
-    loads here: first_party_only). The token stays in the URL rather than moving into the
-    session first: that cookie is signed, not encrypted, and would carry the raw token on every
-    request until spent; and two links opened in two tabs would overwrite each other.
+    loads here: first_party_only; our logs redact it: app/server_logs.py). The token stays in
+    the URL rather than moving into the session first: that cookie is signed, not encrypted, and
+    would carry the raw token on every request until spent; and two links opened in two tabs
+    would overwrite each other.
     """
     response.headers["Referrer-Policy"] = "same-origin"
     return response

@@ -1,7 +1,8 @@
 """Browser fixtures: one headless Debian Chromium per session, a fresh context per test.
 
-The browser talks to the app served by gunicorn (`live_server`); emails are sent by the real
-Celery worker (`real_worker`) to the SMTP sink, so every row a test makes must be committed.
+The browser talks to the app served by gunicorn (`live_server`, or `tls_live_server` over HTTPS
+for journeys marked `over_http_and_https`); emails are sent by the real Celery worker
+(`real_worker`) to the SMTP sink, so every row a test makes must be committed.
 """
 
 from __future__ import annotations

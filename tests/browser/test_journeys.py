@@ -60,6 +60,7 @@ def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, s
         assert details["protocol"] == "TLS 1.3"
         assert details["subjectName"] == "billfold.localhost"
         assert details["validTo"] == ours.not_valid_after_utc.timestamp()  # this very certificate
+        assert confirm.headers["strict-transport-security"].startswith("max-age=")
     page.get_by_role("button", name="Continue to my account").click()
     expect(page).to_have_url(ACCOUNT)  # a clean URL: the token is gone from the address bar
     assert page.evaluate("document.referrer") == ""  # nor told to the account page
