@@ -14,6 +14,7 @@ from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.portal import models as portal_models  # noqa: F401
 from app.security import init_security
+from app.server_logs import install_log_redaction
 from config import INSTANCE_DIR, load_config
 from tenants.crypto import render_migration_item
 from worker.celery_app import celery_init_app
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_redaction()  # request paths in log lines may hold a sign-in token
     # stripe-python logs two INFO lines per API request: noise, and real cost at volume.
     logging.getLogger("stripe").setLevel(logging.WARNING)
 

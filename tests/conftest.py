@@ -21,6 +21,7 @@ from tests.support.settings import (
     TEST_REDIS_URL,
 )
 from tests.support.smtp_sink import SmtpSink
+from tests.support.tls import TlsSite
 from tests.support.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,10 +112,11 @@ class HostClient(FlaskClient):
     """A test client that speaks to one host: the platform or a tenant's subdomain."""
 
     host = PLATFORM_DOMAIN
+    scheme = "http"
 
     def open(self, *args, **kwargs):
         if args and isinstance(args[0], str):
-            kwargs.setdefault("base_url", f"http://{self.host}")
+            kwargs.setdefault("base_url", f"{self.scheme}://{self.host}")
         # A fresh app context per request, as in production: nothing in `g` (the logged-in
         # user, the tenant) survives from one request to the next.
         with self.application.app_context():
@@ -123,19 +125,28 @@ class HostClient(FlaskClient):
 
 @pytest.fixture
 def client_for(app):
-    """client_for("acme") talks to acme.<platform>; client_for(None) to the platform itself."""
+    """client_for("acme") talks to acme.<platform>; client_for(None) to the platform itself;
+    scheme="https" as a browser on the production site does."""
 
-    def make(subdomain: str | None) -> HostClient:
+    def make(subdomain: str | None, scheme: str = "http") -> HostClient:
         client = HostClient(app, app.response_class, use_cookies=True)
         client.host = f"{subdomain}.{PLATFORM_DOMAIN}" if subdomain else PLATFORM_DOMAIN
+        client.scheme = scheme
         return client
 
     return make
 
 
 @pytest.fixture(scope="session")
-def worker_process(app, service_env):
-    worker = WorkerProcess(service_env, Path(ARTIFACTS_DIR) / "worker.log")
+def tls_site(tmp_path_factory) -> TlsSite:
+    """The HTTPS site's name, port and throwaway certificate; tls_live_server serves it."""
+    return TlsSite.create(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def worker_process(app, service_env, tls_site):
+    # Emailed links point at the HTTPS site, as production's do; plain-HTTP tests use their path.
+    worker = WorkerProcess({**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log")
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
@@ -156,6 +167,14 @@ def live_server(app, service_env, stripe_emulator):
         stripe_emulator.unregister_webhook("billfold-connect")
     finally:
         server.stop()  # whatever happened above: never leave gunicorn running
+
+
+@pytest.fixture(scope="session")
+def tls_live_server(app, service_env, tls_site):
+    """gunicorn serving the app over HTTPS with production's secure cookies and https links."""
+    server = LiveServer(service_env, Path(ARTIFACTS_DIR) / "gunicorn-https.log", tls=tls_site)
+    yield server.start()
+    server.stop()
 
 
 @pytest.fixture

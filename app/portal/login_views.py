@@ -86,8 +86,7 @@ def confirm_link(token: str):
                 "portal/confirm_login.html", email=found.email, form=ConfirmForm(), tenant=g.tenant
             )
         )
-    # The token is in this URL: never send it on as a Referer.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    _keep_token_url_first_party(response)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -102,9 +101,11 @@ def spend_link(token: str):
     if email is None:
         db.session.rollback()
         response = make_response(render_template("portal/link_invalid.html", tenant=g.tenant), 410)
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-    return _finish_login(email, "email")
+        return _keep_token_url_first_party(response)
+    response = _finish_login(email, "email")
+    # The account page (and any script on it) is not told the token's URL, spent as it is.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/login/password", methods=["GET", "POST"])
@@ -147,3 +148,18 @@ def _finish_login(email: str, method: str):
     db.session.commit()
     # A clean URL: the token never stays in the address bar or history.
     return redirect(url_for("portal.account"))
+
+
+def _keep_token_url_first_party(response):
+    """The token is in this page's URL: only our own origin may see it as a Referer.
+
+    Not "no-referrer": over HTTPS Flask-WTF (WTF_CSRF_SSL_STRICT) refuses a form post without a
+    same-origin Referer, and the Continue button failed. "same-origin" sends the URL to this
+    very origin only (not another tenant, the platform or a third party; nothing third-party
+    loads here: first_party_only; our logs redact it: app/server_logs.py). The token stays in
+    the URL rather than moving into the session first: that cookie is signed, not encrypted, and
+    would carry the raw token on every request until spent; and two links opened in two tabs
+    would overwrite each other.
+    """
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

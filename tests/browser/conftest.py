@@ -1,7 +1,8 @@
 """Browser fixtures: one headless Debian Chromium per session, a fresh context per test.
 
-The browser talks to the app served by gunicorn (`live_server`); emails are sent by the real
-Celery worker (`real_worker`) to the SMTP sink, so every row a test makes must be committed.
+The browser talks to the app served by gunicorn (`live_server`, or `tls_live_server` over HTTPS
+for journeys marked `over_http_and_https`); emails are sent by the real Celery worker
+(`real_worker`) to the SMTP sink, so every row a test makes must be committed.
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ CONNECT_WEBHOOK = "billfold-connect"  # the emulator endpoint the live_server fi
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Browser:
+def chromium(tls_site) -> Browser:
     if not CHROMIUM.exists():
         if IN_CI:
             pytest.fail(f"{CHROMIUM} is missing; scripts/services.sh installs it")
         pytest.skip(f"{CHROMIUM} is not installed (scripts/services.sh installs it)")
+    # The HTTPS site's key is trusted, nothing else: any other certificate error still fails.
+    trust = f"--ignore-certificate-errors-spki-list={tls_site.spki_sha256}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, trust]
         )
         yield browser
         browser.close()
@@ -57,14 +60,23 @@ def shop(app, committed, real_worker, make_tenant, stripe_emulator, smtp_sink):
 
 
 @pytest.fixture
-def tab(chromium, live_server, shop) -> Page:
+def portal_server(request, live_server):
+    """The site the browser uses: plain HTTP, or HTTPS with production's settings for a test
+    parametrized with `indirect=["portal_server"]`."""
+    if getattr(request, "param", "http") == "https":
+        return request.getfixturevalue("tls_live_server")
+    return live_server
+
+
+@pytest.fixture
+def tab(chromium, portal_server, shop) -> Page:
     """A page in a new browser context (own cookies) on the shop's portal.
 
     Fails the test on a script error, a CSP violation (an inline style or script, a foreign
     asset) or an asset that did not load: pages must work under the strict CSP.
     """
     context = chromium.new_context(
-        viewport=DESKTOP, base_url=live_server.tenant_url(shop.tenant.subdomain)
+        viewport=DESKTOP, base_url=portal_server.tenant_url(shop.tenant.subdomain)
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -93,5 +105,6 @@ def tab(chromium, live_server, shop) -> Page:
 
 
 @pytest.fixture
-def visitor(tab, smtp_sink, shop, live_server) -> Visitor:
-    return Visitor(tab, smtp_sink, shop, SCREENSHOTS, live_server.url)
+def visitor(tab, smtp_sink, shop, live_server, portal_server) -> Visitor:
+    site = portal_server.tenant_url(shop.tenant.subdomain)
+    return Visitor(tab, smtp_sink, shop, SCREENSHOTS, live_server.url, site)

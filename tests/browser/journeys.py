@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, Response, expect
 
 from tests.browser.audit import assert_accessible
-from tests.support.portal_client import html_part, link_and_code
+from tests.support.portal_client import LINK_RE, html_part, link_and_code, text_part
 from tests.support.smtp_sink import SmtpSink
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-PUBLIC_HOST = re.compile(r"^https?://[a-z0-9-]+\.localhost/")
+PUBLIC_HOST = re.compile(r"^https?://[a-z0-9.-]+\.localhost(:\d+)?/")
+# For a journey that must hold on production's HTTPS settings as well as on plain HTTP.
+over_http_and_https = pytest.mark.parametrize("portal_server", ["http", "https"], indirect=True)
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Visitor:
     shop: object  # tests.portal.conftest.Merchant
     screenshots: Path
     platform_url: str  # the live server's own host, which needs no *.localhost resolution
+    site_url: str  # the shop's portal on the site this browser uses (http or https)
 
     def ask_for_link(self, email: str) -> EmailMessage:
         """Type the address on the login page; return the email the worker sends for it."""
@@ -36,8 +40,11 @@ class Visitor:
         return self.mailbox.wait_for(email)
 
     def open_link(self, message: EmailMessage) -> Response:
+        """Follow the emailed link: as written when it is for this site (the HTTPS one, as in
+        production), else its path on this site."""
+        link = LINK_RE.search(text_part(message)).group(0)
         path, _ = link_and_code(message)
-        response = self.page.goto(path)
+        response = self.page.goto(link if link.startswith(self.site_url + "/") else path)
         expect(self.page.get_by_role("heading", level=1)).to_contain_text("Sign in to")
         return response
 

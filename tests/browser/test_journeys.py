@@ -16,7 +16,8 @@ from app.billing.models import (
 from app.extensions import db
 from app.portal.models import PortalUser
 from tenants.context import tenant_context
-from tests.support.portal_client import link_and_code
+from tests.browser.journeys import over_http_and_https
+from tests.support.portal_client import LINK_RE, link_and_code, text_part
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +36,16 @@ def customer_section(page, name):
     return page.get_by_role("region", name=name, exact=True)
 
 
-def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, shop):
+@over_http_and_https
+def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, shop, portal_server):
     page = visitor.page
     message = visitor.ask_for_link("Ada@Example.com")
     assert message["From"] == "Acme Rockets <no-reply@billfold.test>"
     assert message["Reply-To"] == "billing@acme.test"
+    # The worker writes links to the HTTPS site, as in production (plain HTTP uses their path).
+    assert (
+        LINK_RE.search(text_part(message)).group(0).startswith("https://acme.billfold.localhost:")
+    )
     # The merchant's colour is on the page, on the button that asked for the link.
     page.goto("/")
     button = page.get_by_role("button", name="Email me a sign-in link")
@@ -47,10 +53,19 @@ def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, s
 
     confirm = visitor.open_link(message)
     assert confirm.status == 200
-    assert confirm.headers["referrer-policy"] == "no-referrer"
+    assert confirm.headers["referrer-policy"] == "same-origin"
     expect(page.get_by_text("ada@example.com")).to_be_visible()
+    if portal_server.tls:  # Chromium trusted the site's one key through a real handshake
+        details, ours = confirm.security_details(), portal_server.tls.certificate
+        assert details["protocol"] == "TLS 1.3"
+        assert details["subjectName"] == "billfold.localhost"
+        assert details["validTo"] == ours.not_valid_after_utc.timestamp()  # this very certificate
+        assert confirm.headers["strict-transport-security"].startswith("max-age=")
     page.get_by_role("button", name="Continue to my account").click()
     expect(page).to_have_url(ACCOUNT)  # a clean URL: the token is gone from the address bar
+    assert page.evaluate("document.referrer") == ""  # nor told to the account page
+    session = next(c for c in page.context.cookies() if c["name"] == "session")
+    assert (session["secure"], session["httpOnly"]) == (bool(portal_server.tls), True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your billing with Acme Rockets")
 
     ada = customer_section(page, "Ada Lovelace")
@@ -73,6 +88,7 @@ def test_email_link_sign_in_shows_subscriptions_and_next_billing_date(visitor, s
     assert cached(shop.tenant.id, PortalUser, email="ada@example.com").last_login_at is not None
 
 
+@over_http_and_https
 def test_sign_in_with_the_code_from_the_email(visitor):
     page = visitor.page
     _, code = link_and_code(visitor.ask_for_link("ada@example.com"))
@@ -82,6 +98,7 @@ def test_sign_in_with_the_code_from_the_email(visitor):
     expect(customer_section(page, "Ada Lovelace")).to_contain_text("Rocket fuel")
 
 
+@over_http_and_https
 def test_pay_an_open_invoice(visitor, shop):
     page = visitor.page
     visitor.sign_in()
@@ -225,6 +242,7 @@ def test_set_a_password_sign_out_and_sign_in_with_it(visitor, shop):
     expect(customer_section(page, "Ada Lovelace")).to_contain_text("Rocket fuel")
 
 
+@over_http_and_https
 def test_sign_out_ends_the_session(visitor):
     page = visitor.page
     visitor.sign_in()

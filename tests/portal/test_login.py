@@ -14,6 +14,8 @@ from tests.support.portal_client import (
     csrf_from,
     html_part,
     link_and_code,
+    post_as_browser,
+    referer_sent,
     request_link,
     sign_in,
 )
@@ -40,7 +42,7 @@ def test_email_link_journey_creates_the_user_and_signs_in(portal, merchant, smtp
 
     confirm = portal.get(path)
     assert confirm.status_code == 200
-    assert confirm.headers["Referrer-Policy"] == "no-referrer"
+    assert confirm.headers["Referrer-Policy"] == "same-origin"
     assert "ada@example.com" in confirm.text
     # No third-party asset on the page whose URL holds the token.
     assets = re.findall(r'(?:src|href)="([^"]+)"', confirm.text)
@@ -56,6 +58,32 @@ def test_email_link_journey_creates_the_user_and_signs_in(portal, merchant, smtp
     account = portal.get("/account")
     assert account.status_code == 200
     assert "Ada Lovelace" in account.text and "Ada&#39;s workshop" in account.text
+
+
+def test_the_emailed_link_signs_in_over_https_under_the_strict_referrer_check(
+    client_for, merchant, smtp_sink, app
+):
+    """Over HTTPS Flask-WTF refuses a form post without a Referer from our own origin: the
+    confirm page must let the browser send one, and to no other origin."""
+    assert app.config["WTF_CSRF_SSL_STRICT"]  # Flask-WTF's default, as in production
+    portal = client_for(merchant.tenant.subdomain, scheme="https")
+    asked = post_as_browser(portal, portal.get("/"), "/", {"email": "ada@example.com"})
+    assert asked.status_code == 302
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    confirm = portal.get(path)
+    assert confirm.status_code == 200 and confirm.request.url.startswith("https://acme.")
+    policy = confirm.headers["Referrer-Policy"]
+    for elsewhere in ("https://cdn.acme.test/logo.svg", "https://beta.localhost/"):
+        assert referer_sent(policy, confirm.request.url, elsewhere) is None
+    # The strict check stays on: a post without a Referer is still refused.
+    unsent = portal.post(path, data={"csrf_token": csrf_from(confirm.text)})
+    assert unsent.status_code == 400
+
+    signed_in = post_as_browser(portal, confirm, path, {})
+    assert signed_in.status_code == 302 and signed_in.location.endswith("/account")
+    # The next page is not told the (spent) token's URL either.
+    assert signed_in.headers["Referrer-Policy"] == "no-referrer"
+    assert "Ada Lovelace" in portal.get("/account").text
 
 
 def test_unknown_email_gets_the_same_response_and_a_no_account_note(portal, merchant, smtp_sink):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from urllib.parse import urljoin, urlsplit
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 LINK_RE = re.compile(r"https?://[^/\s]+(/login/verify/[A-Za-z0-9_-]+)")
@@ -14,6 +15,32 @@ def csrf_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def referer_sent(policy: str, page_url: str, target_url: str) -> str | None:
+    """The Referer a browser sends from page_url to target_url under the page's Referrer-Policy
+    (the values this app uses), so a test client posts forms as Chromium does."""
+    page, target = urlsplit(page_url), urlsplit(target_url)
+    same_origin = (page.scheme, page.netloc) == (target.scheme, target.netloc)
+    if policy == "no-referrer":
+        return None
+    if policy == "same-origin":
+        return page_url if same_origin else None
+    assert policy == "strict-origin-when-cross-origin", f"unexpected Referrer-Policy {policy!r}"
+    if same_origin:
+        return page_url
+    downgrade = page.scheme == "https" and target.scheme != "https"
+    return None if downgrade else f"{page.scheme}://{page.netloc}/"
+
+
+def post_as_browser(client, page, path: str, data: dict):
+    """Submit a form of `page` (a response) to `path`: its CSRF token, and the Referer the
+    page's Referrer-Policy lets a browser send (Flask-WTF requires one over HTTPS)."""
+    page_url = page.request.url
+    policy = page.headers.get("Referrer-Policy", "strict-origin-when-cross-origin")
+    referer = referer_sent(policy, page_url, urljoin(page_url, path))
+    headers = {"Referer": referer} if referer else {}
+    return client.post(path, data={"csrf_token": csrf_from(page.text), **data}, headers=headers)
 
 
 def text_part(message: EmailMessage) -> str:
