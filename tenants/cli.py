@@ -8,13 +8,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from tenants.crypto import CredentialError
-from tenants.models import (
-    Tenant,
-    TenantStatus,
-    validate_color,
-    validate_logo_url,
+from tenants.models import Tenant, TenantStatus
+from tenants.validation import (
+    validate_name,
+    validate_setting,
     validate_subdomain,
-    validate_text_setting,
+    validate_support_email,
 )
 
 
@@ -50,11 +49,10 @@ def _get_tenant(subdomain: str) -> Tenant:
 def create_tenant(subdomain: str, name: str, support_email: str | None) -> None:
     """Create a tenant served at SUBDOMAIN.<PLATFORM_DOMAIN>."""
     tenant = Tenant(
-        subdomain=validate_subdomain(subdomain), name=validate_text_setting("name", name)
+        subdomain=validate_subdomain(subdomain),
+        name=validate_name(name),
+        support_email=validate_support_email(support_email),
     )
-    if not tenant.name:
-        raise click.ClickException("a tenant needs a name")
-    tenant.support_email = validate_text_setting("support email", support_email)
     db.session.add(tenant)
     try:
         db.session.commit()
@@ -84,8 +82,16 @@ BOOL_SETTINGS = (
     "allow_invoice_payment",
     "ask_cancel_reason",
 )
-TEXT_SETTINGS = ("name", "sender_name", "support_email", "support_url")  # and logo_url, apart
-COLOR_SETTINGS = ("primary_color", "accent_color")
+# Checked by their rules in tenants/validation.py, as everywhere else they can be set.
+CHECKED_SETTINGS = (
+    "name",
+    "sender_name",
+    "support_email",
+    "support_url",
+    "logo_url",
+    "primary_color",
+    "accent_color",
+)
 
 
 @tenants_cli.command("set")
@@ -109,14 +115,9 @@ COLOR_SETTINGS = ("primary_color", "accent_color")
 def set_tenant(subdomain: str, **values) -> None:
     """Change a tenant's branding, portal settings or Stripe connection."""
     tenant = _get_tenant(subdomain)
-    for field in TEXT_SETTINGS:
+    for field in CHECKED_SETTINGS:
         if values.get(field) is not None:
-            setattr(tenant, field, validate_text_setting(field.replace("_", " "), values[field]))
-    if values.get("logo_url") is not None:
-        tenant.logo_url = validate_logo_url(values["logo_url"])
-    for field in COLOR_SETTINGS:
-        if values.get(field) is not None:
-            setattr(tenant, field, validate_color(values[field]))
+            setattr(tenant, field, validate_setting(field, values[field]))
     for field in BOOL_SETTINGS:
         if values.get(field) is not None:
             setattr(tenant, field, values[field])

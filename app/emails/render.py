@@ -15,6 +15,7 @@ from app.core.branding import DEFAULT_PRIMARY, contrast_text, readable_ink, safe
 from app.emails.addresses import UndeliverableAddress, mail_address
 from app.portal.urls import absolute_asset_url, portal_url
 from tenants.models import Tenant
+from tenants.validation import validate_support_email
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _reply_to(tenant: Tenant) -> Address | None:
     if not tenant.support_email:
         return None
     try:
-        return mail_address(tenant.support_email)
-    except UndeliverableAddress:
+        return mail_address(validate_support_email(tenant.support_email, for_sending=True))
+    except (ValueError, UndeliverableAddress):
         log.warning("tenant %s: support email is no valid address; no Reply-To", tenant.subdomain)
         return None
