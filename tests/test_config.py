@@ -170,3 +170,29 @@ def test_a_command_without_environment_or_settings_stops_with_one_line():
         "billfold: configuration error: DATABASE_URL is required in production "
         "(BILLFOLD_ENV is unset, which means production; BILLFOLD_ENV=development runs it locally)"
     ]
+
+
+def generated_keys() -> dict[str, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "generate"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Keep both secret" in result.stderr  # advice on stderr, settings alone on stdout
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == ["SECRET_KEY", "BILLFOLD_ENCRYPTION_KEYS"]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_keys_generate_prints_settings_production_accepts_before_any_configuration(production):
+    # Run with no settings at all, as on a fresh machine where the app itself cannot start yet.
+    first, second = generated_keys(), generated_keys()
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
+    assert first["BILLFOLD_ENCRYPTION_KEYS"] != second["BILLFOLD_ENCRYPTION_KEYS"]
+    for name, value in first.items():
+        assert value.strip() == value and " " not in value and "#" not in value
+        production.setenv(name, value)
+    settings = load_config()
+    assert settings["SECRET_KEY"] == first["SECRET_KEY"]
+    secret = Fernet(settings["BILLFOLD_ENCRYPTION_KEYS"][0]).encrypt(b"rk_live_x")
+    assert Fernet(first["BILLFOLD_ENCRYPTION_KEYS"]).decrypt(secret) == b"rk_live_x"
