@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -154,6 +155,15 @@ def set_tenant(subdomain: str, **values) -> None:
     click.echo(f"updated tenant {tenant.subdomain}")
     if connecting:
         click.echo("backfill of its Stripe account queued (see `flask tenants sync` to run it now)")
+    if values.get("stripe_api_key"):
+        # The endpoint to register in the merchant's own Stripe account (README, "Deploy").
+        click.echo(f"its Stripe webhook endpoint: {webhook_endpoint_url(tenant)}")
+
+
+def webhook_endpoint_url(tenant: Tenant) -> str:
+    config = current_app.config
+    scheme = config.get("PREFERRED_URL_SCHEME") or "https"
+    return f"{scheme}://{config['PLATFORM_DOMAIN']}/webhooks/stripe/{tenant.webhook_endpoint_id}"
 
 
 def _another_account(tenant: Tenant, values: dict) -> bool:

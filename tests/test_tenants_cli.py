@@ -62,8 +62,12 @@ def test_stripe_mode_follows_the_key(db_session, app, monkeypatch):
 
 def test_api_key_tenants_keep_their_webhook_secret_unless_told(db_session, app):
     assert run(app, "create", "keyed", "--name", "Keyed").exit_code == 0
-    assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_1",
-               "--stripe-webhook-secret", "whsec_first").exit_code == 0  # fmt: skip
+    connected = run(app, "set", "keyed", "--stripe-api-key", "rk_test_1",
+                    "--stripe-webhook-secret", "whsec_first")  # fmt: skip
+    assert connected.exit_code == 0
+    # The address to register in the merchant's own Stripe account.
+    endpoint = Tenant.by_subdomain("keyed").webhook_endpoint_id
+    assert f"webhook endpoint: http://localhost/webhooks/stripe/{endpoint}" in connected.output
     assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_2").exit_code == 0
     tenant = Tenant.by_subdomain("keyed")
     assert (tenant.stripe_api_key, tenant.stripe_webhook_secret) == ("rk_test_2", "whsec_first")
