@@ -159,10 +159,17 @@ def test_an_unset_environment_is_production(production):
         load_config()
 
 
-def test_a_command_without_environment_or_settings_stops_with_one_line():
-    """A plain `flask --app wsgi ...` on a fresh machine: production, refused in one line."""
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "flask", "--app", "wsgi", "tenants", "list"],
+        ["-m", "celery", "-A", "worker.app", "beat"],  # as the Procfile's workers start
+    ],
+)
+def test_a_command_without_environment_or_settings_stops_with_one_line(command):
+    """A plain command on a fresh machine: production, refused in one line."""
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "list"],
+        [sys.executable, *command],
         cwd=ROOT, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
     )  # fmt: skip
     assert result.returncode == 2
