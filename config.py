@@ -237,11 +237,32 @@ CONFIGS = {
 
 
 def load_config(overrides: dict | None = None) -> dict:
-    """Build the settings for BILLFOLD_ENV, apply overrides, validate, return a dict."""
-    env = (os.environ.get("BILLFOLD_ENV") or "development").strip().lower()
+    """Build the settings for BILLFOLD_ENV, apply overrides, validate, return a dict.
+
+    Unset, BILLFOLD_ENV means production: a deployment that forgets it fails closed (refusing
+    the public secret, insecure cookies and http links); the demo and the tests say theirs.
+    """
+    chosen = (os.environ.get("BILLFOLD_ENV") or "").strip().lower()
+    env = chosen or "production"
     if env not in CONFIGS:
         raise ConfigError(f"BILLFOLD_ENV must be one of {', '.join(CONFIGS)}, not {env!r}")
-    config = CONFIGS[env]()
+    try:
+        config = _built_config(CONFIGS[env], overrides)
+    except ConfigError as exc:
+        if chosen:
+            raise
+        raise ConfigError(
+            f"{exc} (BILLFOLD_ENV is unset, which means production; "
+            "BILLFOLD_ENV=development runs it locally)"
+        ) from None
+    settings = config.as_dict()
+    settings["ENV_NAME"] = config.ENV_NAME
+    settings["PLATFORM_HOST"] = config.platform_host
+    return settings
+
+
+def _built_config(config_class: type[Config], overrides: dict | None) -> Config:
+    config = config_class()
     for key, value in (overrides or {}).items():
         setattr(config, key, value)
     if overrides and "PLATFORM_DOMAIN" in overrides and "TRUSTED_HOSTS" not in overrides:
@@ -252,7 +273,4 @@ def load_config(overrides: dict | None = None) -> dict:
         if "RATELIMIT_STORAGE_URI" not in overrides:
             config.RATELIMIT_STORAGE_URI = config.REDIS_URL or "memory://"
     config.validate()
-    settings = config.as_dict()
-    settings["ENV_NAME"] = config.ENV_NAME
-    settings["PLATFORM_HOST"] = config.platform_host
-    return settings
+    return config

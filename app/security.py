@@ -95,7 +95,15 @@ def init_security(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config.get("PROXY_FIX_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = behind_proxies(app.wsgi_app, app.config["PROXY_FIX_HOPS"])
 
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+def behind_proxies(wsgi_app, hops: int):
+    """Take the scheme and the client address from the `hops` proxies in front of the app.
+
+    Never a forwarded host, port or prefix: the Host header chooses the tenant, and a client
+    could send its own X-Forwarded-Host through a proxy that passes it on.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)

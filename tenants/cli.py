@@ -12,15 +12,14 @@ from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from tenants.crypto import CredentialError
-from tenants.models import (
-    Tenant,
-    TenantStatus,
-    validate_color,
-    validate_logo_url,
-    validate_subdomain,
-    validate_text_setting,
-)
+from tenants.models import Tenant, TenantStatus
 from tenants.rls import grant_app_role, role_escapes_rls
+from tenants.validation import (
+    validate_name,
+    validate_setting,
+    validate_subdomain,
+    validate_support_email,
+)
 
 
 class FriendlyGroup(AppGroup):
@@ -55,11 +54,10 @@ def _get_tenant(subdomain: str) -> Tenant:
 def create_tenant(subdomain: str, name: str, support_email: str | None) -> None:
     """Create a tenant served at SUBDOMAIN.<PLATFORM_DOMAIN>."""
     tenant = Tenant(
-        subdomain=validate_subdomain(subdomain), name=validate_text_setting("name", name)
+        subdomain=validate_subdomain(subdomain),
+        name=validate_name(name),
+        support_email=validate_support_email(support_email),
     )
-    if not tenant.name:
-        raise click.ClickException("a tenant needs a name")
-    tenant.support_email = validate_text_setting("support email", support_email)
     db.session.add(tenant)
     try:
         db.session.commit()
@@ -89,8 +87,16 @@ BOOL_SETTINGS = (
     "allow_invoice_payment",
     "ask_cancel_reason",
 )
-TEXT_SETTINGS = ("name", "sender_name", "support_email", "support_url")  # and logo_url, apart
-COLOR_SETTINGS = ("primary_color", "accent_color")
+# Checked by their rules in tenants/validation.py, as everywhere else they can be set.
+CHECKED_SETTINGS = (
+    "name",
+    "sender_name",
+    "support_email",
+    "support_url",
+    "logo_url",
+    "primary_color",
+    "accent_color",
+)
 
 
 @tenants_cli.command("set")
@@ -114,14 +120,9 @@ COLOR_SETTINGS = ("primary_color", "accent_color")
 def set_tenant(subdomain: str, **values) -> None:
     """Change a tenant's branding, portal settings or Stripe connection."""
     tenant = _get_tenant(subdomain)
-    for field in TEXT_SETTINGS:
+    for field in CHECKED_SETTINGS:
         if values.get(field) is not None:
-            setattr(tenant, field, validate_text_setting(field.replace("_", " "), values[field]))
-    if values.get("logo_url") is not None:
-        tenant.logo_url = validate_logo_url(values["logo_url"])
-    for field in COLOR_SETTINGS:
-        if values.get(field) is not None:
-            setattr(tenant, field, validate_color(values[field]))
+            setattr(tenant, field, validate_setting(field, values[field]))
     for field in BOOL_SETTINGS:
         if values.get(field) is not None:
             setattr(tenant, field, values[field])
@@ -158,6 +159,15 @@ def set_tenant(subdomain: str, **values) -> None:
     click.echo(f"updated tenant {tenant.subdomain}")
     if connecting:
         click.echo("backfill of its Stripe account queued (see `flask tenants sync` to run it now)")
+    if values.get("stripe_api_key"):
+        # The endpoint to register in the merchant's own Stripe account (README, "Deploy").
+        click.echo(f"its Stripe webhook endpoint: {webhook_endpoint_url(tenant)}")
+
+
+def webhook_endpoint_url(tenant: Tenant) -> str:
+    config = current_app.config
+    scheme = config.get("PREFERRED_URL_SCHEME") or "https"
+    return f"{scheme}://{config['PLATFORM_DOMAIN']}/webhooks/stripe/{tenant.webhook_endpoint_id}"
 
 
 def _another_account(tenant: Tenant, values: dict) -> bool:

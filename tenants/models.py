@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,12 +15,7 @@ from app.clock import utcnow
 from app.extensions import db
 from tenants.crypto import EncryptedText, keyring
 
-SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-# Names that would collide with the platform's own hosts.
-RESERVED_SUBDOMAINS = frozenset(
-    {"www", "api", "app", "admin", "ops", "dashboard", "mail", "static", "webhooks", "billfold"}
-)
-COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+# What a setting may hold is decided in tenants/validation.py, wherever it is set from.
 
 
 class TenantStatus:
@@ -34,47 +28,6 @@ class StripeConnectionStatus:
     NOT_CONNECTED = "not_connected"
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
-
-
-def validate_subdomain(subdomain: str) -> str:
-    """Return the normalised subdomain or raise ValueError with a sentence for a person."""
-    value = (subdomain or "").strip().lower()
-    if not SUBDOMAIN_RE.match(value):
-        raise ValueError(
-            "A subdomain has 1-63 lowercase letters, digits or hyphens, "
-            "and starts and ends with a letter or digit."
-        )
-    if value in RESERVED_SUBDOMAINS:
-        raise ValueError(f"'{value}' is reserved; choose another subdomain.")
-    return value
-
-
-def validate_color(value: str) -> str:
-    if not COLOR_RE.fullmatch(value or ""):
-        raise ValueError("A colour is written as #RRGGBB, for example #4f46e5.")
-    return value.lower()
-
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def validate_text_setting(label: str, value: str) -> str | None:
-    """A one-line setting (name, sender, addresses): it goes into email headers and pages."""
-    value = (value or "").strip()
-    if CONTROL_CHARACTERS.search(value):
-        raise ValueError(f"{label} must be one line of text, without control characters.")
-    return value or None
-
-
-LOGO_URL_RE = re.compile(r"(/[^\s\"'<>\\]*|https://[A-Za-z0-9.-]+(:\d+)?/[^\s\"'<>\\]*)")
-
-
-def validate_logo_url(value: str) -> str | None:
-    """A logo on our own origin ("/static/...") or on the merchant's site over https."""
-    value = (value or "").strip()
-    if value and (value.startswith("//") or not LOGO_URL_RE.fullmatch(value)):
-        raise ValueError("A logo is a path on this site (/static/...) or an https:// address.")
-    return value or None
 
 
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")

@@ -8,7 +8,8 @@ from sqlalchemy.orm import defer
 
 from app.extensions import db
 from tenants.context import reset_tenant_id, set_tenant_id
-from tenants.models import ENCRYPTED_ATTRIBUTES, SUBDOMAIN_RE, Tenant
+from tenants.models import ENCRYPTED_ATTRIBUTES, Tenant
+from tenants.validation import SUBDOMAIN_RE
 
 
 class HostKind:

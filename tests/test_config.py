@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from config import ConfigError, load_config
+from config import DEV_SECRET_KEY, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +24,7 @@ def env(monkeypatch):
 
 
 def test_development_defaults_need_no_servers(env):
+    env.setenv("BILLFOLD_ENV", "development")
     settings = load_config()
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert settings["CELERY_EAGER"] is True
@@ -34,6 +35,7 @@ def test_development_defaults_need_no_servers(env):
 
 
 def test_postgres_urls_use_psycopg2(env):
+    env.setenv("BILLFOLD_ENV", "development")
     env.setenv("DATABASE_URL", "postgres://u@h/db")
     assert load_config()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://u@h/db"
 
@@ -129,6 +131,7 @@ def test_the_demo_mailbox_does_not_exist_in_production(production):
     ],
 )
 def test_broken_values_give_one_readable_line(env, name, value, message):
+    env.setenv("BILLFOLD_ENV", "development")
     env.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_config()
@@ -138,8 +141,65 @@ def test_a_command_with_broken_config_exits_nonzero_without_traceback(env):
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "list"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "MAIL_PORT": "twenty-five"},
+        env={**os.environ, "BILLFOLD_ENV": "development", "MAIL_PORT": "twenty-five"},
     )  # fmt: skip
     assert result.returncode != 0
     assert "configuration error: MAIL_PORT must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unset_environment_is_production(production):
+    production.delenv("BILLFOLD_ENV")
+    settings = load_config()
+    assert settings["ENV_NAME"] == "production"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["PREFERRED_URL_SCHEME"] == "https"
+    production.setenv("SECRET_KEY", DEV_SECRET_KEY)
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set.*BILLFOLD_ENV is unset"):
+        load_config()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "flask", "--app", "wsgi", "tenants", "list"],
+        ["-m", "celery", "-A", "worker.app", "beat"],  # as the Procfile's workers start
+    ],
+)
+def test_a_command_without_environment_or_settings_stops_with_one_line(command):
+    """A plain command on a fresh machine: production, refused in one line."""
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "billfold: configuration error: DATABASE_URL is required in production "
+        "(BILLFOLD_ENV is unset, which means production; BILLFOLD_ENV=development runs it locally)"
+    ]
+
+
+def generated_keys() -> dict[str, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "generate"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Keep both secret" in result.stderr  # advice on stderr, settings alone on stdout
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == ["SECRET_KEY", "BILLFOLD_ENCRYPTION_KEYS"]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_keys_generate_prints_settings_production_accepts_before_any_configuration(production):
+    # Run with no settings at all, as on a fresh machine where the app itself cannot start yet.
+    first, second = generated_keys(), generated_keys()
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
+    assert first["BILLFOLD_ENCRYPTION_KEYS"] != second["BILLFOLD_ENCRYPTION_KEYS"]
+    for name, value in first.items():
+        assert value.strip() == value and " " not in value and "#" not in value
+        production.setenv(name, value)
+    settings = load_config()
+    assert settings["SECRET_KEY"] == first["SECRET_KEY"]
+    secret = Fernet(settings["BILLFOLD_ENCRYPTION_KEYS"][0]).encrypt(b"rk_live_x")
+    assert Fernet(first["BILLFOLD_ENCRYPTION_KEYS"]).decrypt(secret) == b"rk_live_x"

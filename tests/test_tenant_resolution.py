@@ -1,7 +1,9 @@
 """Host -> tenant: known, unknown, suspended, bare platform domain, bad and foreign hosts."""
 
 import pytest
+from werkzeug.test import Client
 
+from app.security import behind_proxies
 from tenants.resolution import HostKind, split_host
 
 
@@ -79,3 +81,42 @@ def test_brand_css_carries_tenant_colours_with_readable_text(db_session, make_te
     assert "--brand: #fde047" in response.text
     assert "--brand-contrast: #0f172a" in response.text  # dark text on a light yellow
     assert client_for(None).get("/brand.css").status_code == 404
+
+
+def test_behind_a_proxy_the_host_header_chooses_the_tenant(
+    db_session, make_tenant, client_for, app, monkeypatch
+):
+    """PROXY_FIX_HOPS trusts the proxy's scheme and client address, never a forwarded host."""
+    make_tenant("acme", name="Acme Rockets")
+    make_tenant("beta", name="Beta Boats")
+    monkeypatch.setattr(app, "wsgi_app", behind_proxies(app.wsgi_app, 1))
+    forwarded = {
+        "X-Forwarded-Host": "beta.localhost",
+        "X-Forwarded-Port": "8443",
+        "X-Forwarded-Prefix": "/beta",
+    }
+    response = client_for("acme").get("/", headers=forwarded)
+    assert response.status_code == 200
+    assert b"Acme Rockets" in response.data and b"Beta Boats" not in response.data
+
+
+def test_behind_a_proxy_the_scheme_and_client_address_are_the_proxys():
+    def echo(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        keys = ("wsgi.url_scheme", "REMOTE_ADDR", "HTTP_HOST", "SERVER_PORT", "SCRIPT_NAME")
+        return [" ".join(environ.get(key, "") for key in keys).encode()]
+
+    client = Client(behind_proxies(echo, 1))
+    response = client.get(
+        "/",
+        base_url="http://acme.localhost",
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Host": "beta.localhost",
+            "X-Forwarded-Port": "8443",
+            "X-Forwarded-Prefix": "/beta",
+        },
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert response.text == "https 203.0.113.9 acme.localhost 80 "

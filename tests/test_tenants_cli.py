@@ -62,8 +62,12 @@ def test_stripe_mode_follows_the_key(db_session, app, monkeypatch):
 
 def test_api_key_tenants_keep_their_webhook_secret_unless_told(db_session, app):
     assert run(app, "create", "keyed", "--name", "Keyed").exit_code == 0
-    assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_1",
-               "--stripe-webhook-secret", "whsec_first").exit_code == 0  # fmt: skip
+    connected = run(app, "set", "keyed", "--stripe-api-key", "rk_test_1",
+                    "--stripe-webhook-secret", "whsec_first")  # fmt: skip
+    assert connected.exit_code == 0
+    # The address to register in the merchant's own Stripe account.
+    endpoint = Tenant.by_subdomain("keyed").webhook_endpoint_id
+    assert f"webhook endpoint: http://localhost/webhooks/stripe/{endpoint}" in connected.output
     assert run(app, "set", "keyed", "--stripe-api-key", "rk_test_2").exit_code == 0
     tenant = Tenant.by_subdomain("keyed")
     assert (tenant.stripe_api_key, tenant.stripe_webhook_secret) == ("rk_test_2", "whsec_first")
@@ -85,3 +89,51 @@ def test_settings_that_reach_email_headers_are_one_line(db_session, app):
     assert run(app, "create", "beta", "--name", "Beta\nInc").exit_code != 0
     tenant = Tenant.by_subdomain("acme")
     assert tenant.sender_name is None and tenant.support_email is None
+
+
+def test_support_links_and_addresses_are_plain_web_and_mail_addresses(db_session, app):
+    assert run(app, "create", "acme", "--name", "Acme").exit_code == 0
+    refused = [
+        ("--support-url", "javascript:alert(document.cookie)"),
+        ("--support-url", "JavaScript:alert(1)"),
+        ("--support-url", "data:text/html,<script>alert(1)</script>"),
+        ("--support-url", "https://acme.com@evil.example/help"),  # shows one site, opens another
+        ("--support-url", "https://acme.com/help me"),
+        ("--support-url", "https://acme.com/he\u2028lp"),
+        ("--support-url", "//evil.example/help"),
+        ("--support-url", "https:///help"),
+        ("--support-email", "help@acme.com?bcc=spy@evil.example"),
+        ("--support-email", "Acme Help <help@acme.com>"),
+        ("--support-email", "help@acme.com, spy@evil.example"),
+        ("--support-email", '"spy@evil.example"@acme.com'),
+        ("--support-email", "help\u2028@acme.com"),
+        ("--support-email", "help@localhost"),
+        ("--support-email", "zoë@acme.com"),  # every email carries it: ASCII before the @
+        ("--sender-name", "Acme <billing@paypal.com>"),
+        ("--sender-name", "Acme\u2029Bank"),
+        ("--name", "Acme\u202eknaB"),  # right-to-left override
+        ("--name", "A" * 121),  # longer than the column: a sentence, not a database error
+        ("--name", " "),
+    ]
+    for option, value in refused:
+        result = run(app, "set", "acme", option, value)
+        assert result.exit_code != 0, (option, value)
+        assert "Traceback" not in result.output and "Error:" in result.output, result.output
+    tenant = Tenant.by_subdomain("acme")
+    assert (tenant.name, tenant.sender_name, tenant.support_email, tenant.support_url) == (
+        "Acme",
+        None,
+        None,
+        None,
+    )
+    assert run(app, "create", "beta", "--name", "Beta", "--support-email", "x@y?bcc=z").exit_code
+    assert Tenant.by_subdomain("beta") is None
+
+    accepted = run(app, "set", "acme", "--support-url", "https://acme.com/help?topic=billing#faq",
+                   "--support-email", "Help@Bücher.example")  # fmt: skip
+    assert accepted.exit_code == 0, accepted.output
+    tenant = Tenant.by_subdomain("acme")
+    assert tenant.support_url == "https://acme.com/help?topic=billing#faq"
+    assert tenant.support_email == "Help@bücher.example"  # the domain normalised, as for logins
+    assert run(app, "set", "acme", "--support-url", "").exit_code == 0  # empty clears it
+    assert Tenant.by_subdomain("acme").support_url is None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tenants.models import COLOR_RE, Tenant
+from tenants.models import Tenant
+from tenants.validation import COLOR_RE
 
 DEFAULT_PRIMARY = "#4f46e5"
 DEFAULT_ACCENT = "#0ea5e9"

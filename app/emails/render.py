@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
-from flask_mail import Message
 
 from app.core.branding import DEFAULT_PRIMARY, contrast_text, readable_ink, safe_color
+from app.emails.addresses import UndeliverableAddress, mail_address
 from app.portal.urls import absolute_asset_url, portal_url
 from tenants.models import Tenant
+from tenants.validation import validate_support_email
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,16 +51,32 @@ def render_email(tenant: Tenant, kind: str, to: str, subject: str, **context) ->
     )
 
 
-def build_message(tenant: Tenant, email: RenderedEmail) -> Message:
-    """A Flask-Mail message from the tenant's sender name, replying to the tenant's support."""
-    _, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    message = Message(
-        subject=email.subject,
-        recipients=[email.to],
-        sender=formataddr((tenant.display_sender, address)),
-        reply_to=tenant.support_email or None,
-        body=email.text,
-        html=email.html,
-    )
-    message.extra_headers = {"Auto-Submitted": "auto-generated"}
+def build_message(tenant: Tenant, email: RenderedEmail) -> EmailMessage:
+    """The message from the tenant's sender name, replying to the tenant's support address."""
+    _, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = email.subject
+    message["From"] = mail_address(sender, tenant.display_sender)
+    message["To"] = mail_address(email.to)
+    reply_to = _reply_to(tenant)
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=message["From"].addresses[0].domain)
+    message["Auto-Submitted"] = "auto-generated"
+    # Quoted-printable keeps the body 7-bit: no server has to offer 8BITMIME.
+    message.set_content(email.text, cte="quoted-printable")
+    message.add_alternative(email.html, subtype="html", cte="quoted-printable")
     return message
+
+
+def _reply_to(tenant: Tenant) -> Address | None:
+    """The tenant's support address, or none if it cannot be one: a support address saved
+    before addresses were checked must not stop the tenant's emails (a login link) going out."""
+    if not tenant.support_email:
+        return None
+    try:
+        return mail_address(validate_support_email(tenant.support_email, for_sending=True))
+    except (ValueError, UndeliverableAddress):
+        log.warning("tenant %s: support email is no valid address; no Reply-To", tenant.subdomain)
+        return None

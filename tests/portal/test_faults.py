@@ -10,7 +10,13 @@ from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_client_for
 from tests.portal.test_account import action
-from tests.support.portal_client import csrf_from, html_part, request_link, sign_in
+from tests.support.portal_client import (
+    csrf_from,
+    html_part,
+    link_and_code,
+    request_link,
+    sign_in,
+)
 from tests.support.smtp_sink import free_port
 from tests.support.stripe_helpers import create_paying_customer
 
@@ -46,6 +52,21 @@ def test_an_email_the_mail_library_refuses_is_recorded_failed_at_once(portal, me
     assert delivery.status == DeliveryStatus.FAILED  # not "queued" forever: no retry comes
     assert delivery.attempts == 1
     assert smtp_sink.messages == []
+
+
+def test_a_support_address_saved_before_it_was_checked_does_not_stop_the_emails(
+    portal, merchant, smtp_sink
+):
+    # A line separator inside: no Reply-To can carry it, and the login link must still go out.
+    merchant.tenant.support_email = "billing\u2028@acme.test"
+    db.session.commit()
+    request_link(portal, "ada@example.com")
+    message = smtp_sink.wait_for("ada@example.com")
+    assert message["Reply-To"] is None
+    link_and_code(message)
+    with tenant_context(merchant.tenant.id):
+        delivery = db.session.scalars(select(EmailDelivery)).one()
+    assert delivery.status == DeliveryStatus.SENT
 
 
 def test_paying_an_invoice_paid_elsewhere_says_so_and_heals_the_cache(portal, merchant, smtp_sink):

@@ -32,10 +32,14 @@ class _Collector:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    """smtputf8: whether the server offers SMTPUTF8 (addresses with non-ASCII local parts)."""
+
+    def __init__(self, *, smtputf8: bool = True) -> None:
         self._collector = _Collector()
         self.port = free_port()
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self._collector, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> SmtpSink:
         self._controller.start()

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.billing.stripe_health import stripe_health_noted
+from app.emails.addresses import UndeliverableAddress
 from app.emails.delivery import record_delivery, send_recorded
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import render_email
@@ -116,6 +117,10 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
             final_attempt=self.request.retries >= self.max_retries,
             retried_on=SMTP_FAILURES,
         )
+    except UndeliverableAddress:
+        # Recorded as failed with the reason; another try would fail the same way.
+        log.warning("login email %s undeliverable through this mail server", delivery.id)
+        return "undeliverable"
     except SMTP_FAILURES as exc:
         raise self.retry(
             args=[tenant_id, email],
