@@ -55,11 +55,9 @@ def derived_dev_fernet_key(secret_key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def _database_url(default, name: str = "DATABASE_URL") -> str | None:
-    url = _str(name) or default()
+def _database_url(url: str | None) -> str | None:
     if url is None:
         return None
-    # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     for prefix in ("postgres://", "postgresql://"):
         # SQLAlchemy 2.1 defaults to psycopg 3; we ship psycopg2. Heroku-style URLs say postgres://.
         if url.startswith(prefix):
@@ -78,10 +76,12 @@ class Config:
         self.DEBUG = type(self).DEBUG
         self.TESTING = type(self).TESTING
         self.SECRET_KEY = _str("SECRET_KEY", DEV_SECRET_KEY)
-        self.SQLALCHEMY_DATABASE_URI = _database_url(self.default_database_url)
+        self.SQLALCHEMY_DATABASE_URI = _database_url(
+            _str("DATABASE_URL") or self.default_database_url()
+        )
         # Migrations run as the tables' owner; the app connects as DATABASE_URL's role, which
         # should own nothing, so PostgreSQL's row-level security binds it (tenants/rls.py).
-        self.DATABASE_OWNER_URL = _database_url(lambda: None, "DATABASE_OWNER_URL")
+        self.DATABASE_OWNER_URL = _database_url(_str("DATABASE_OWNER_URL"))
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = _str("REDIS_URL")
         self.PLATFORM_DOMAIN = (

@@ -55,7 +55,7 @@ class Visitor:
         expect(self.page).to_have_url(re.compile(r"/account$"))
 
     def sign_out(self) -> None:
-        self.page.get_by_role("button", name="Sign out").click()
+        self.page.get_by_role("button", name="Sign out", exact=True).click()
         expect(self.page.get_by_role("status")).to_have_text("You are signed out.")
 
     def shoot(self, name: str, page: Page | None = None) -> None:

@@ -175,7 +175,7 @@ def test_card_page_without_stripe_js_says_so_and_offers_a_reload(visitor, shop):
     expect(page.get_by_role("button", name="Save card")).to_be_hidden()
     expect(page.get_by_text("Card details", exact=True)).to_be_hidden()  # no empty box
     expect(page.get_by_role("link", name="Back to your account")).to_be_visible()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
     page.unroute(STRIPE_JS)  # reachable again: the reload button brings the form
     page.get_by_role("button", name="Reload the page").click()

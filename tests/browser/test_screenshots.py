@@ -84,7 +84,7 @@ def test_screenshots_of_the_account_pages(visitor):
     page.goto("/account/password")
     visitor.check("password")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     visitor.check("signed-out")
 
