@@ -1,4 +1,15 @@
-"""Rate limits for the login steps: per IP, per email (in this tenant) and per tenant."""
+"""Rate limits for the login steps, counted per action (a form reached by two routes is one
+action), and shaped so that a stranger cannot turn them against the person they target.
+
+- Asking for a sign-in email: per address *from one IP* (5 in 10 minutes, 20 a day), per address
+  from every IP together only over a short window (10 in 10 minutes: a flood of strangers can
+  delay a person's email by minutes, never lock them out for the day), per IP, per tenant.
+- Typing a code: per address (10 an hour, 30 a day, whatever the IPs), per IP, and a tenant-wide
+  cap on wrong codes, so guessing across many addresses is bounded too. None of these touch the
+  link in the email, which keeps working: a person whose code guesses a stranger used up still
+  signs in with one click.
+- Passwords: per address and per IP.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +20,16 @@ from app.extensions import limiter
 from app.portal.accounts import canonical_email
 
 
+def _typed_address() -> str:
+    return canonical_email(request.form.get("email", "")[:320])[:254]
+
+
 def _email_key() -> str:
-    return f"email:{g.tenant.id}:{canonical_email(request.form.get('email', '')[:320])[:254]}"
+    return f"email:{g.tenant.id}:{_typed_address()}"
+
+
+def _email_ip_key() -> str:
+    return f"email-ip:{g.tenant.id}:{_typed_address()}:{get_remote_address()}"
 
 
 def _code_email_key() -> str:
@@ -26,21 +45,39 @@ def _ip_key() -> str:
     return f"ip:{get_remote_address()}"
 
 
+# Wrong codes per tenant, whatever the addresses and IPs: bounds guessing spread over many
+# addresses (each allows 10 an hour).
+TENANT_CODE_MISSES = "300 per 10 minutes"
+
+
+def _refused(response) -> bool:
+    return response.status_code == 400
+
+
+def _limit(view, limits: str, scope: str, key_func, **options):
+    # A shared limit is one counter named by its scope, whichever route reached the view.
+    return limiter.shared_limit(
+        limits, scope=scope, key_func=key_func, methods=["POST"], **options
+    )(view)
+
+
 def login_link_limits(view):
     """Asking for a login email: a person needs a few; a script wants thousands."""
-    view = limiter.limit("5 per 10 minutes;20 per day", key_func=_email_key, methods=["POST"])(view)
-    view = limiter.limit("20 per 10 minutes;100 per day", key_func=_ip_key, methods=["POST"])(view)
-    return limiter.limit("600 per minute", key_func=_tenant_key, methods=["POST"])(view)
+    view = _limit(view, "5 per 10 minutes;20 per day", "login-email:address-ip", _email_ip_key)
+    view = _limit(view, "10 per 10 minutes", "login-email:address", _email_key)
+    view = _limit(view, "20 per 10 minutes;100 per day", "login-email:ip", _ip_key)
+    return _limit(view, "600 per minute", "login-email:tenant", _tenant_key)
 
 
 def code_limits(view):
-    # Each code allows 5 tries. Across the many codes one address can be sent, guesses are
-    # bounded per address (whatever the number of IPs) and per IP (whatever the addresses).
-    # A person locked out here still has the link in the email, which this limit does not touch.
-    view = limiter.limit("10 per hour;30 per day", key_func=_code_email_key, methods=["POST"])(view)
-    return limiter.limit("30 per 10 minutes", key_func=_ip_key, methods=["POST"])(view)
+    view = _limit(view, "10 per hour;30 per day", "login-code:address", _code_email_key)
+    view = _limit(view, "30 per 10 minutes", "login-code:ip", _ip_key)
+    # Only wrong codes count here: a busy merchant's customers signing in cost nothing.
+    return _limit(
+        view, TENANT_CODE_MISSES, "login-code:tenant-misses", _tenant_key, deduct_when=_refused
+    )
 
 
 def password_limits(view):
-    view = limiter.limit("10 per 10 minutes", key_func=_email_key, methods=["POST"])(view)
-    return limiter.limit("30 per 10 minutes", key_func=_ip_key, methods=["POST"])(view)
+    view = _limit(view, "10 per 10 minutes", "login-password:address", _email_key)
+    return _limit(view, "30 per 10 minutes", "login-password:ip", _ip_key)

@@ -65,7 +65,8 @@ def login_with_code():
         # One message whatever the reason (wrong, expired, used up, or no code was ever sent):
         # a different answer would tell a stranger which addresses have a billing account.
         form.code.errors.append(
-            "That code did not work. Check it against the newest email, or ask for a new one below."
+            "That code did not work. Use the code in the newest email (its link works too), "
+            "or ask for a new one below."
         )
         return render_template(
             "portal/check_email.html", email=email, form=form, tenant=g.tenant

@@ -139,15 +139,29 @@ def test_expired_link_is_refused(portal, merchant, smtp_sink):
     assert portal.post(path, data={"csrf_token": csrf}).status_code == 410
 
 
-def test_a_newer_link_voids_the_older(portal, merchant, smtp_sink):
+def test_a_newer_request_leaves_sent_links_working_and_a_sign_in_ends_them_all(
+    portal, merchant, smtp_sink, client_for
+):
+    """A stranger who asks for a link to your address cannot kill the one in your inbox; the
+    code follows the newest email; once you are in, every other link and code is dead."""
     request_link(portal, "ada@example.com")
-    old_path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    old_path, old_code = link_and_code(smtp_sink.wait_for("ada@example.com"))
     smtp_sink.clear()
-    request_link(portal, "ada@example.com")
-    new_path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    stranger = client_for("acme")
+    request_link(stranger, "ada@example.com")
+    new_path, new_code = link_and_code(smtp_sink.wait_for("ada@example.com"))
     assert old_path != new_path
-    assert portal.get(old_path).status_code == 410
+    assert portal.get(old_path).status_code == 200
     assert portal.get(new_path).status_code == 200
+    if old_code != new_code:  # only the newest email's code is taken
+        page = portal.get("/login/check")
+        stale = portal.post(
+            "/login/code", data={"code": old_code, "csrf_token": csrf_from(page.text)}
+        )
+        assert stale.status_code == 400
+    signed_in = portal.post(old_path, data={"csrf_token": csrf_from(portal.get(old_path).text)})
+    assert signed_in.status_code == 302 and signed_in.location.endswith("/account")
+    assert portal.get(new_path).status_code == 410
 
 
 def test_link_of_one_tenant_does_not_work_on_another(
