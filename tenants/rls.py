@@ -8,9 +8,9 @@ never leak to the next user of a pooled connection.
 
 The app never sets them by hand. A cursor hook compares what the code's context asks for — the
 tenant of `tenant_context(...)` or the bypass of `with unscoped():` — with what this transaction
-already has, and sends one `set_config` only when they differ: one round trip per transaction in
-the common case. A query that forgot its filter (raw SQL included) therefore sees its own tenant's
-rows only, and with no tenant in context, none at all.
+already has and, only when they differ, puts a `set_config` in front of the statement about to be
+sent, in the same message: no extra round trip. A query that forgot its filter (raw SQL
+included) therefore sees its own tenant's rows only, and with no tenant in context, none at all.
 
 Only superusers and roles with BYPASSRLS escape the policies, so the app must connect as an
 ordinary role (see `grant_app_role`). SQLite (the demo) has no RLS: there the ORM layer
@@ -35,8 +35,10 @@ PREDICATE = (
 )
 
 _STATE = "billfold_rls_scope"
+# Only digits and "on" are ever put in: safe as literals, and free of the driver's % markers.
 _SET_SCOPE = (
-    f"SELECT set_config('{TENANT_SETTING}', %s, true), set_config('{BYPASS_SETTING}', %s, true)"
+    f"SELECT set_config('{TENANT_SETTING}', '{{}}', true), "
+    f"set_config('{BYPASS_SETTING}', '{{}}', true); "
 )
 _NONE = ("", "")
 # Savepoint statements reach the cursor too; one may follow a failed statement, when the
@@ -48,21 +50,24 @@ def _wanted_scope() -> tuple[str, str]:
     if is_unscoped():
         return ("", "on")
     tenant_id = current_tenant_id()
-    return _NONE if tenant_id is None else (str(tenant_id), "")
+    return _NONE if tenant_id is None else (str(int(tenant_id)), "")
 
 
-def _apply_scope(conn, cursor, statement, parameters, context, executemany) -> None:
+def _apply_scope(conn, cursor, statement, parameters, context, executemany):
+    """Prefix the statement with the settings it needs (libpq runs both in one message and the
+    driver reports the last one's rows and row count, so nothing else notices)."""
     if conn.dialect.name != "postgresql" or statement.startswith(_TRANSACTION_CONTROL):
-        return
+        return statement, parameters
     wanted = _wanted_scope()
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        if wanted != _NONE:  # each statement is its own transaction: set it every time
-            cursor.execute(_SET_SCOPE, wanted)
-        return
+        # Each statement is its own transaction: set it every time it matters.
+        if wanted == _NONE:
+            return statement, parameters
+        return _SET_SCOPE.format(*wanted) + statement, parameters
     if conn.info.get(_STATE, _NONE) == wanted:
-        return
-    cursor.execute(_SET_SCOPE, wanted)
+        return statement, parameters
     conn.info[_STATE] = wanted
+    return _SET_SCOPE.format(*wanted) + statement, parameters
 
 
 def _forget_scope(conn, *args) -> None:
@@ -82,7 +87,7 @@ def install_rls_hooks() -> None:
     global _installed
     if _installed:
         return
-    event.listen(Engine, "before_cursor_execute", _apply_scope)
+    event.listen(Engine, "before_cursor_execute", _apply_scope, retval=True)
     for name in ("commit", "rollback", "rollback_savepoint"):
         event.listen(Engine, name, _forget_scope)
     # A connection handed out by the pool starts a fresh transaction.
