@@ -17,8 +17,8 @@ def build_app():
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from app import create_app
     from app.extensions import db
+    from app.factory import create_app
 
     app = create_app()
     with app.app_context():

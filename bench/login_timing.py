@@ -35,8 +35,8 @@ import psycopg2  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.portal.tokens import issue_login_token  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
 from tenants.models import Tenant  # noqa: E402

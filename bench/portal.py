@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = app_env(port, DATABASE_URL, REDIS_URL, emulator)
         os.environ.update(env)
-        from app import create_app
+        from app.factory import create_app
 
         app = create_app()
         logging.getLogger().setLevel(logging.WARNING)

@@ -79,7 +79,7 @@ def app(service_env):
     require_postgres()
     require_redis().flushdb()
     os.environ.update(service_env)
-    from app import create_app
+    from app.factory import create_app
 
     # Tasks run eagerly inside the test's transaction unless a test asks for the real worker.
     flask_app = create_app({"CELERY_EAGER": True, "TESTING": True})

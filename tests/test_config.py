@@ -110,7 +110,7 @@ def test_production_settings_may_come_as_overrides(production):
 def test_the_demo_mailbox_does_not_exist_in_production(production):
     # In a process of its own: create_app() sets process-wide state (keyring, default Celery app).
     probe = (
-        "from app import create_app; app = create_app(); "
+        "from app.factory import create_app; app = create_app(); "
         "print(sorted(r.rule for r in app.url_map.iter_rules() if r.rule.startswith('/dev')))"
     )
     result = subprocess.run(

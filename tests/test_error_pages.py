@@ -2,8 +2,8 @@
 
 import pytest
 
-from app import create_app
 from app.errors import wait_phrase
+from app.factory import create_app
 
 
 @pytest.fixture

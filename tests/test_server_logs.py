@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app
+from app.factory import create_app
 from tests.support.settings import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[1]

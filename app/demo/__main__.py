@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(emulator, domain: str, port: int) -> int:
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.billing.backfill import backfill
     from app.demo.seed import seed_demo_tenant, seed_stripe_account
+    from app.factory import create_app
     from tenants.context import tenant_context
     from tenants.stripe_client import stripe_client_for
 

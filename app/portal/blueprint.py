@@ -8,10 +8,10 @@ from flask import Blueprint, abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
+import app.portal.formatting as formatting
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.stripe_health import StripeHealth, stripe_health
 from app.extensions import db
-from app.portal import formatting
 from app.portal.customers import customers_for_email
 from tenants.resolution import require_tenant_host
 

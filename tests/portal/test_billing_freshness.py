@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import create_app
 from app.billing.fetch import plain_dict
 from app.billing.stripe_health import (
     StripeHealth,
@@ -17,6 +16,7 @@ from app.billing.stripe_health import (
     stripe_health,
 )
 from app.extensions import db
+from app.factory import create_app
 from app.portal.formatting import moment, time_ago
 from app.webhooks.ingest import store_event
 from app.webhooks.models import EventStatus, StripeEvent

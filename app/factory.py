@@ -1,0 +1,68 @@
+"""Billfold's application factory: extensions, tenancy, blueprints, Celery, error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import tenants
+from app import auth  # noqa: F401  (registers Flask-Login's user loader)
+from app.billing import models as billing_models  # noqa: F401  (models known to Alembic)
+from app.emails import models as email_models  # noqa: F401
+from app.errors import init_error_pages
+from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.portal import models as portal_models  # noqa: F401
+from app.security import init_security
+from app.server_logs import install_log_redaction
+from config import INSTANCE_DIR, load_config
+from tenants.crypto import render_migration_item
+from worker.celery_app import celery_init_app
+from worker.dispatch import install_dispatch_hooks
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from environment settings plus `overrides` (tests, scripts)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_mapping(load_config(overrides))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    install_log_redaction()  # request paths in log lines may hold a sign-in token
+    # stripe-python logs two INFO lines per API request: noise, and real cost at volume.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
+    )
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    tenants.init_app(app)
+    init_security(app)
+    init_error_pages(app)
+    install_dispatch_hooks()
+
+    celery_init_app(app)
+    import worker.tasks  # noqa: F401  (registers the tasks with Celery)
+    from app.core.views import bp as core_bp
+    from app.portal import bp as portal_bp
+    from app.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(webhooks_bp)
+    login_manager.login_view = "core.home"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "warning"
+
+    if app.config["ENV_NAME"] != "production":  # the demo's mailbox never exists there
+        from app.demo.mailbox import bp as mailbox_bp
+
+        app.register_blueprint(mailbox_bp)
+
+    return app
