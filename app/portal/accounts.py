@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ from app.clock import as_utc
 from app.extensions import db
 from app.portal.customers import user_with_customers
 from app.portal.models import PortalSession, PortalUser
+from app.portal.tokens import hash_token
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when the email is unknown, so a miss costs the same time as a wrong password.
@@ -48,10 +48,6 @@ def user_for_email(email: str) -> PortalUser:
     return user
 
 
-def _hash_session_id(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def start_session(user: PortalUser, method: str) -> None:
     """A fresh session (no fixation): clear whatever the browser had, then log in. The cookie
     gets a new random id; only its hash is stored, in the row that keeps the session alive."""
@@ -63,7 +59,7 @@ def start_session(user: PortalUser, method: str) -> None:
     db.session.add(
         PortalSession(
             user_id=user.id,
-            token_hash=_hash_session_id(raw),
+            token_hash=hash_token(raw),
             method=method,
             created_at=now,
             last_seen_at=now,
@@ -88,7 +84,7 @@ def end_session() -> None:
     """Sign this browser out: its session row ends, so a copy of the cookie opens nothing."""
     raw = session.get("sid")
     if raw:
-        _end_sessions(PortalSession.token_hash == _hash_session_id(raw))
+        _end_sessions(PortalSession.token_hash == hash_token(raw))
     logout_user()
     session.clear()
 
@@ -102,7 +98,7 @@ def end_every_session(user: PortalUser) -> None:
 
 def end_other_sessions(user: PortalUser) -> None:
     """After a password change: every other browser of this user is signed out."""
-    current = _hash_session_id(session.get("sid") or "")
+    current = hash_token(session.get("sid") or "")
     _end_sessions(PortalSession.user_id == user.id, PortalSession.token_hash != current)
 
 
@@ -112,7 +108,7 @@ def live_session(raw: str, now: datetime):
     use: a session cannot be kept alive forever)."""
     config = current_app.config
     return and_(
-        PortalSession.token_hash == _hash_session_id(raw),
+        PortalSession.token_hash == hash_token(raw),
         PortalSession.ended_at.is_(None),
         PortalSession.last_seen_at > now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
         PortalSession.created_at > now - timedelta(seconds=config["PERMANENT_SESSION_LIFETIME"]),

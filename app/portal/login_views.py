@@ -59,8 +59,8 @@ def login_with_code():
         return render_template(
             "portal/check_email.html", email=email, form=form, tenant=g.tenant
         ), 400
-    result = spend_code(email, form.code.data)
-    if not result.ok:
+    signed_in_as = spend_code(email, form.code.data)
+    if signed_in_as is None:
         db.session.commit()  # keep the counted attempt
         # One message whatever the reason (wrong, expired, used up, or no code was ever sent):
         # a different answer would tell a stranger which addresses have a billing account.
@@ -71,7 +71,7 @@ def login_with_code():
         return render_template(
             "portal/check_email.html", email=email, form=form, tenant=g.tenant
         ), 400
-    return _finish_login(result.email, "email")
+    return _finish_login(signed_in_as, "email")
 
 
 @bp.get("/login/verify/<token>")

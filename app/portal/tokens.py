@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -106,17 +105,9 @@ def spend_link_token(raw: str) -> str | None:
 _NO_CODE = "0" * 64
 
 
-@dataclass
-class CodeCheck:
-    email: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.email is not None
-
-
-def spend_code(email: str, code: str) -> CodeCheck:
-    """Check a typed code against the newest live token of `email` (at most 5 tries each).
+def spend_code(email: str, code: str) -> str | None:
+    """Check a typed code against the newest live token of `email` (at most 5 tries each);
+    returns the email when it is right, as spend_link_token does.
 
     Known and unknown addresses do the same work: one UPDATE that counts the attempt on the
     newest live token (none matches for an address that was never sent one), one comparison,
@@ -146,5 +137,5 @@ def spend_code(email: str, code: str) -> CodeCheck:
     expected = counted.code_hash if counted else _NO_CODE
     if hmac.compare_digest(expected, hash_code(email, given)) and counted and _spend(counted.id):
         _void_other_tokens(email, counted.id)
-        return CodeCheck(email=email)
-    return CodeCheck()
+        return email
+    return None
