@@ -64,19 +64,32 @@ def _apply_scope(conn, cursor, statement, parameters, context, executemany):
         if wanted == _NONE:
             return statement, parameters
         return _SET_SCOPE.format(*wanted) + statement, parameters
-    if conn.info.get(_STATE, _NONE) == wanted:
+    # No record means "not known": the settings are sent, even an empty pair.
+    if conn.info.get(_STATE) == wanted:
         return statement, parameters
     conn.info[_STATE] = wanted
     return _SET_SCOPE.format(*wanted) + statement, parameters
 
 
-def _forget_scope(conn, *args) -> None:
-    """The transaction (or the savepoint that may have set it) ended: its settings are gone."""
+def _transaction_ended(conn, *args) -> None:
+    """Commit or rollback: the transaction-local settings are gone."""
+    conn.info[_STATE] = _NONE
+
+
+def _settings_unknown(conn, *args) -> None:
+    """A savepoint rolled back puts back whatever the settings were before it, and a statement
+    that failed (even one the driver refused before sending) may not have set them: send them
+    again with the next statement."""
     conn.info.pop(_STATE, None)
 
 
-def _forget_scope_of_record(dbapi_connection, connection_record, *args) -> None:
-    connection_record.info.pop(_STATE, None)
+def _statement_failed(context) -> None:
+    if context.connection is not None:
+        _settings_unknown(context.connection)
+
+
+def _checked_out(dbapi_connection, connection_record, *args) -> None:
+    connection_record.info[_STATE] = _NONE  # a fresh transaction: nothing set
 
 
 _installed = False
@@ -88,10 +101,11 @@ def install_rls_hooks() -> None:
     if _installed:
         return
     event.listen(Engine, "before_cursor_execute", _apply_scope, retval=True)
-    for name in ("commit", "rollback", "rollback_savepoint"):
-        event.listen(Engine, name, _forget_scope)
-    # A connection handed out by the pool starts a fresh transaction.
-    event.listen(Engine, "checkout", _forget_scope_of_record)
+    for name in ("commit", "rollback"):
+        event.listen(Engine, name, _transaction_ended)
+    event.listen(Engine, "rollback_savepoint", _settings_unknown)
+    event.listen(Engine, "handle_error", _statement_failed)
+    event.listen(Engine, "checkout", _checked_out)
     _installed = True
 
 

@@ -167,3 +167,35 @@ def test_grant_app_role_lets_a_new_role_use_the_tables_without_owning_them(app):
             )
         ).one()
     assert tuple(allowed) == (True, True, False, False)
+
+
+def test_a_rolled_back_savepoint_or_a_refused_statement_never_leaves_a_stale_setting(app):
+    """Whatever the settings became inside a rolled-back savepoint or around a statement that
+    failed, the next statement runs with the settings its own context asks for."""
+    setting = text(
+        "SELECT current_setting('billfold.tenant_id', true),"
+        " current_setting('billfold.bypass', true)"
+    )
+    empty = {(None, None), ("", ""), ("", None)}
+    with app.app_context(), db.engine.connect() as conn:
+        with tenant_context(7):
+            conn.execute(setting)
+            savepoint = conn.begin_nested()
+            with unscoped():
+                conn.execute(setting)
+            savepoint.rollback()  # PostgreSQL puts back tenant 7
+        assert tuple(conn.execute(setting).one()) in empty
+        with tenant_context(7):
+            conn.execute(setting)
+        with tenant_context(8), pytest.raises(ValueError):
+            conn.execute(text("SELECT :v"), {"v": "nul\x00byte"})  # refused by the driver
+        conn.rollback()
+        with tenant_context(9):
+            assert tuple(conn.execute(setting).one()) == ("9", "")
+            savepoint = conn.begin_nested()
+            with tenant_context(8):
+                with pytest.raises(ValueError):
+                    conn.execute(text("SELECT :v"), {"v": "nul\x00byte"})
+                assert tuple(conn.execute(setting).one()) == ("8", "")
+            savepoint.rollback()
+            assert tuple(conn.execute(setting).one()) == ("9", "")
