@@ -51,6 +51,9 @@ def user_for_email(email: str) -> PortalUser:
 def start_session(user: PortalUser, method: str) -> None:
     """A fresh session (no fixation): clear whatever the browser had, then log in. The cookie
     gets a new random id; only its hash is stored, in the row that keeps the session alive."""
+    earlier = session.get("sid")
+    if earlier:  # signing in again: the session this browser had ends, not only the new one
+        _end_sessions(PortalSession.token_hash == hash_token(earlier))
     session.clear()
     session.permanent = True
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.portal.models import PortalSession
 from tenants.context import tenant_context
-from tests.support.portal_client import csrf_from, sign_in
+from tests.support.portal_client import csrf_from, link_and_code, request_link, sign_in
 
 
 def _saved_cookie(client) -> str:
@@ -110,3 +110,19 @@ def test_the_cookie_holds_no_more_than_a_random_session_id(portal, merchant, smt
     with tenant_context(merchant.tenant.id):
         stored = db.session.scalars(db.select(PortalSession.token_hash)).one()
     assert raw not in stored  # only its hash is kept
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(
+    portal, merchant, smtp_sink, client_for
+):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    earlier = _saved_cookie(portal)
+    smtp_sink.clear()
+    request_link(client_for("acme"), "ada@example.com")  # a second email, opened here
+    path, _ = link_and_code(smtp_sink.wait_for("ada@example.com"))
+    confirm = portal.get(path)
+    assert portal.post(path, data={"csrf_token": csrf_from(confirm.text)}).status_code == 302
+    account = portal.get("/account")
+    assert account.status_code == 200
+    portal.post("/logout", data={"csrf_token": csrf_from(account.text)})
+    assert _replay(client_for, earlier).status_code == 302
