@@ -8,10 +8,15 @@ action), and shaped so that a stranger cannot turn them against the person they 
   cap on wrong codes, so guessing across many addresses is bounded too. None of these touch the
   link in the email, which keeps working: a person whose code guesses a stranger used up still
   signs in with one click.
-- Passwords: per address and per IP.
+- Passwords: wrong ones per address from one network (10 in 10 minutes), per address from all
+  (50 an hour), and every attempt per IP.
+An IPv6 client is counted by its /56, and the tenant-wide email cap counts only requests that
+queue an email.
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from flask import g, request, session
 from flask_limiter.util import get_remote_address
@@ -28,8 +33,24 @@ def _email_key() -> str:
     return f"email:{g.tenant.id}:{_typed_address()}"
 
 
+def _client_network() -> str:
+    """Who is asking, as a limit should count them: an IPv4 address, or the /56 an IPv6 address
+    is in (one household or customer is given a /56 or a /64; counted per address, one person
+    would have billions of fresh quotas)."""
+    raw = get_remote_address() or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if address.version == 4:
+        return raw
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/56", strict=False))
+
+
 def _email_ip_key() -> str:
-    return f"email-ip:{g.tenant.id}:{_typed_address()}:{get_remote_address()}"
+    return f"email-ip:{g.tenant.id}:{_typed_address()}:{_client_network()}"
 
 
 def _code_email_key() -> str:
@@ -42,7 +63,7 @@ def _tenant_key() -> str:
 
 
 def _ip_key() -> str:
-    return f"ip:{get_remote_address()}"
+    return f"ip:{_client_network()}"
 
 
 # Wrong codes per tenant, whatever the addresses and IPs: bounds guessing spread over many
@@ -52,6 +73,10 @@ TENANT_CODE_MISSES = "300 per 10 minutes"
 
 def _refused(response) -> bool:
     return response.status_code == 400
+
+
+def _accepted(response) -> bool:
+    return response.status_code == 302
 
 
 def _limit(view, limits: str, scope: str, key_func, **options):
@@ -66,7 +91,8 @@ def login_link_limits(view):
     view = _limit(view, "5 per 10 minutes;20 per day", "login-email:address-ip", _email_ip_key)
     view = _limit(view, "10 per 10 minutes", "login-email:address", _email_key)
     view = _limit(view, "20 per 10 minutes;100 per day", "login-email:ip", _ip_key)
-    return _limit(view, "600 per minute", "login-email:tenant", _tenant_key)
+    # Only requests that queue an email count: junk input cannot use up a tenant's sign-ins.
+    return _limit(view, "600 per minute", "login-email:tenant", _tenant_key, deduct_when=_accepted)
 
 
 def code_limits(view):
@@ -78,6 +104,19 @@ def code_limits(view):
     )
 
 
+def _password_address_ip_key() -> str:
+    return f"password-ip:{g.tenant.id}:{_typed_address()}:{_client_network()}"
+
+
 def password_limits(view):
-    view = _limit(view, "10 per 10 minutes", "login-password:address", _email_key)
+    # Wrong passwords only, per address from one network, with a looser ceiling per address:
+    # a stranger's guesses from elsewhere do not refuse the owner's right password for long.
+    view = _limit(
+        view,
+        "10 per 10 minutes",
+        "login-password:address-ip",
+        _password_address_ip_key,
+        deduct_when=_refused,
+    )
+    view = _limit(view, "50 per hour", "login-password:address", _email_key, deduct_when=_refused)
     return _limit(view, "30 per 10 minutes", "login-password:ip", _ip_key)

@@ -6,7 +6,7 @@ The trade-offs these tests pin down are written in README > Security model.
 import re
 
 from app.portal.limits import TENANT_CODE_MISSES
-from tests.support.portal_client import csrf_from, link_and_code, request_link
+from tests.support.portal_client import csrf_from, link_and_code, request_link, sign_in
 from tests.support.queries import count_queries
 
 
@@ -109,3 +109,51 @@ def test_a_wrong_code_does_the_same_work_whether_or_not_the_address_has_a_code(
     unknown = _code_statements(app, stranger, wrong)
     assert known == unknown
     assert any(s.startswith("UPDATE login_tokens SET code_attempts") for s in known)
+
+
+def test_one_ipv6_network_is_one_client_for_the_limits(portal, merchant, smtp_sink):
+    """Each address of a /56 is not a fresh quota: 20 link requests per 10 minutes in all."""
+    statuses = [
+        _ask(portal, f"someone{n}@example.com", ip=f"2001:db8:0:1{n % 10}::{n + 1}").status_code
+        for n in range(21)
+    ]
+    assert statuses == [302] * 20 + [429]
+
+
+def test_junk_requests_do_not_use_up_the_tenants_sign_in_emails(portal, merchant):
+    """More junk than the tenant's 600 a minute, each from its own IPv4 network."""
+    refused = [
+        _ask(portal, f"not-an-address-{n}", ip=f"198.18.{n // 200}.{n % 200}").status_code
+        for n in range(610)
+    ]
+    assert set(refused) == {400}
+    assert _ask(portal, "ada@example.com", ip="198.51.100.77").status_code == 302
+
+
+def test_a_strangers_wrong_passwords_do_not_refuse_the_owners_right_one(
+    portal, merchant, smtp_sink, client_for
+):
+    sign_in(portal, smtp_sink, "ada@example.com")
+    page = portal.get("/account/password")
+    portal.post(
+        "/account/password",
+        data={"new_password": "correct horse battery", "csrf_token": csrf_from(page.text)},
+    )
+    stranger = client_for("acme")
+    form = stranger.get("/login/password")
+    for _ in range(11):
+        stranger.post(
+            "/login/password",
+            data={"email": "ada@example.com", "password": "wrong guess!", "csrf_token":
+                  csrf_from(form.text)},
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+        )  # fmt: skip
+    owner = client_for("acme")
+    form = owner.get("/login/password")
+    response = owner.post(
+        "/login/password",
+        data={"email": "ada@example.com", "password": "correct horse battery",
+              "csrf_token": csrf_from(form.text)},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )  # fmt: skip
+    assert response.status_code == 302 and response.location.endswith("/account")
