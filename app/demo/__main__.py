@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     # Stopping by SIGTERM still runs the clean-up below (the emulator subprocess ends too).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    from app.emulator.launcher import EmulatorError, StripeEmulator
+    from stripe_emulator.launcher import EmulatorError, StripeEmulator
 
     try:
         emulator = StripeEmulator().start(port=args.emulator_port)

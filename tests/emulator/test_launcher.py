@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from app.emulator.launcher import EmulatorError, StripeEmulator
+from stripe_emulator.launcher import EmulatorError, StripeEmulator
 
 LOCALSTRIPE_PICKLE = Path("/tmp/localstripe.pickle")  # noqa: S108 - where localstripe pickles
 
@@ -104,7 +104,7 @@ def test_register_webhook_rejects_bad_urls(stripe_emulator):
 def test_python_dash_m_app_emulator_serves_on_the_given_port():
     project_root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.emulator", "--port", "0"],
+        [sys.executable, "-m", "stripe_emulator", "--port", "0"],
         cwd=project_root,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -121,7 +121,7 @@ def test_python_dash_m_app_emulator_serves_on_the_given_port():
                     assert response.status == 200
                     break
             except OSError:
-                assert time.monotonic() < deadline, "python -m app.emulator never answered"
+                assert time.monotonic() < deadline, "python -m stripe_emulator never answered"
                 time.sleep(0.05)
     finally:
         process.terminate()

@@ -1,4 +1,4 @@
-"""Run the Stripe emulator: ``python -m app.emulator [--port N] [--webhook-delay S]``."""
+"""Run the Stripe emulator: ``python -m stripe_emulator [--port N] [--webhook-delay S]``."""
 
 import sys
 

@@ -1,6 +1,6 @@
 """Start and drive the local Stripe emulator (patched localstripe) from tests and scripts.
 
-Run it by hand with ``python -m app.emulator [--port 8420] [--webhook-delay 0]``; it listens on
+Run it by hand with ``python -m stripe_emulator [--port 8420] [--webhook-delay 0]``; it listens on
 127.0.0.1 only and keeps everything in memory (nothing is written to /tmp or anywhere else).
 
 From Python::
@@ -268,9 +268,9 @@ class StripeEmulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m app.emulator``: serve the patched localstripe on 127.0.0.1."""
+    """Entry point of ``python -m stripe_emulator``: serve the patched localstripe on 127.0.0.1."""
     parser = argparse.ArgumentParser(
-        prog="python -m app.emulator", description=__doc__.split("\n")[0]
+        prog="python -m stripe_emulator", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument(
