@@ -54,7 +54,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
 DEFAULT_SETTLEMENT_SECONDS = 0.5  # how long a bank takes to answer a SEPA debit
 READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
-MAIN_SCRIPT = Path(__file__).with_name("__main__.py")
+CHECKOUT = Path(__file__).resolve().parents[1]  # where `python -m stripe_emulator` finds us
 
 
 class EmulatorError(RuntimeError):
@@ -83,14 +83,16 @@ class StripeEmulator:
         self._output.clear()
         command = [
             sys.executable,
-            str(MAIN_SCRIPT),
+            "-m",
+            "stripe_emulator",
             "--port",
             str(port),
             "--webhook-delay",
             str(self.webhook_delay),
         ]
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
             command,
+            cwd=CHECKOUT,  # the package is not installed: it is found beside app/ in the checkout
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
