@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg2
 import redis
 
-from app.emulator.launcher import StripeEmulator
+from stripe_emulator.launcher import StripeEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_DIR = ROOT / "instance" / "bench"

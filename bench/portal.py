@@ -34,7 +34,6 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or with -m
 
-from app.emulator.launcher import StripeEmulator  # noqa: E402
 from bench.harness import free_port  # noqa: E402
 from bench.http_load import PhaseResult, build_request, run_phase  # noqa: E402
 from bench.portal_setup import (  # noqa: E402
@@ -47,6 +46,7 @@ from bench.portal_setup import (  # noqa: E402
     reset_database,
     sign_in,
 )
+from stripe_emulator.launcher import StripeEmulator  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/billfold_bench_portal"

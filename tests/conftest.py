@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from app.emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
+from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
 from tests.support.live_server import LiveServer
@@ -38,7 +38,7 @@ def smtp_sink():
 
 @pytest.fixture(scope="session")
 def stripe_emulator():
-    """The patched localstripe (app/emulator), one subprocess for the whole session."""
+    """The patched localstripe (stripe_emulator), one subprocess for the whole session."""
     with StripeEmulator().start(port=0) as emulator:
         yield emulator
 

@@ -80,3 +80,16 @@ def test_demo_serves_the_seeded_portal_and_a_mailbox(demo):
     assert status == 200
     for text in ("Ada Lovelace", "Analytical Lab", "Rocket Pro", "Extra launch pads", "Trial"):
         assert text in account, text
+
+
+def test_demo_outside_a_checkout_says_where_to_run_it(tmp_path):
+    # The installed package has no Stripe emulator: started from elsewhere, the demo says so.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.demo", "--port", str(free_port())],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "run it from a checkout of Billfold (bash scripts/demo.sh)" in result.stderr
+    assert "Traceback" not in result.stderr

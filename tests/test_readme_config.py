@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("app", "tenants", "worker")
+PACKAGES = ("app", "tenants", "worker", "stripe_emulator")  # the emulator: development only
 # config.py's readers; their first argument is the variable's name.
 SETTING_READERS = {"_str", "_int", "_bool", "_list"}
 # urllib.request.getproxies() (the Stripe transport) reads the proxy variables.

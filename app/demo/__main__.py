@@ -29,7 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     # Stopping by SIGTERM still runs the clean-up below (the emulator subprocess ends too).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    from app.emulator.launcher import EmulatorError, StripeEmulator
+    try:
+        from stripe_emulator.launcher import EmulatorError, StripeEmulator
+    except ModuleNotFoundError as exc:
+        if exc.name != "stripe_emulator":
+            raise
+        # The emulator is a development tool: the wheel leaves it out, the checkout has it.
+        print(
+            "billfold demo: run it from a checkout of Billfold (bash scripts/demo.sh); "
+            "the Stripe emulator is not installed with the package",
+            file=sys.stderr,
+        )
+        return 2
 
     try:
         emulator = StripeEmulator().start(port=args.emulator_port)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from app.emulator.launcher import EmulatorError
+from stripe_emulator.launcher import EmulatorError
 from tests.conftest import CONNECT_WEBHOOK_SECRET, PLATFORM_STRIPE_KEY
 from tests.support.cache_helpers import Shop
 from tests.support.stripe_helpers import merchant_client, new_account_id

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import stripe
 
-from app.emulator.launcher import StripeEmulator
+from stripe_emulator.launcher import StripeEmulator
 
 SECRET_KEY = "sk_test_emulator"
 TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}

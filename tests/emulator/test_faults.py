@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from app.emulator.launcher import EmulatorError
+from stripe_emulator.launcher import EmulatorError
 
 
 def test_a_rate_limit_for_a_number_of_calls_then_normal_service(

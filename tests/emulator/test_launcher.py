@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from app.emulator.launcher import EmulatorError, StripeEmulator
+from stripe_emulator.launcher import EmulatorError, StripeEmulator
 
 LOCALSTRIPE_PICKLE = Path("/tmp/localstripe.pickle")  # noqa: S108 - where localstripe pickles
 
@@ -81,6 +81,15 @@ def test_flush_forgets_every_account(stripe_emulator, stripe_client, connected_c
         tenant.v1.customers.retrieve(tenant_customer.id)
 
 
+def test_starts_from_any_working_directory(tmp_path, monkeypatch):
+    # The package lives in the checkout, not in site-packages: the caller's directory must not
+    # decide whether the subprocess finds it (the demo and benchmarks start from elsewhere too).
+    monkeypatch.chdir(tmp_path)
+    with StripeEmulator().start() as emulator:
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.url})
+        assert client.v1.customers.create(params={"email": "cwd@example.com"}).id
+
+
 def test_start_failure_is_reported_clearly(monkeypatch):
     emulator = StripeEmulator(startup_timeout=5)
     # A port we hold ourselves cannot be bound by the emulator.
@@ -101,10 +110,10 @@ def test_register_webhook_rejects_bad_urls(stripe_emulator):
         stripe_emulator.unregister_webhook("we_never_registered")
 
 
-def test_python_dash_m_app_emulator_serves_on_the_given_port():
+def test_python_dash_m_stripe_emulator_serves_on_the_given_port():
     project_root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.emulator", "--port", "0"],
+        [sys.executable, "-m", "stripe_emulator", "--port", "0"],
         cwd=project_root,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -121,7 +130,7 @@ def test_python_dash_m_app_emulator_serves_on_the_given_port():
                     assert response.status == 200
                     break
             except OSError:
-                assert time.monotonic() < deadline, "python -m app.emulator never answered"
+                assert time.monotonic() < deadline, "python -m stripe_emulator never answered"
                 time.sleep(0.05)
     finally:
         process.terminate()

@@ -48,7 +48,7 @@ def create_paying_customer(client, email: str, name: str | None = None):
 
 def pay_by_bank_debit(client, customer_id: str, iban: str):
     """Make a SEPA debit from `iban` the customer's default (Stripe's test IBANs: see
-    app/emulator/bank_debits.py for which settle and which fail)."""
+    stripe_emulator/bank_debits.py for which settle and which fail)."""
     method = client.v1.payment_methods.create(
         params={"type": "sepa_debit", "sepa_debit": {"iban": iban}}
     )

@@ -10,7 +10,7 @@ from localstripe import resources
 from localstripe.errors import UserError
 from localstripe.server import get_post_data, json_response, unflatten_data
 
-log = logging.getLogger("app.emulator")
+log = logging.getLogger("stripe_emulator")
 
 Route = tuple[str, str, Callable]
 

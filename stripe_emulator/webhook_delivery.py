@@ -18,7 +18,7 @@ from localstripe.server import get_post_data
 
 from .routing import Route, stripe_error
 
-log = logging.getLogger("app.emulator.webhooks")
+log = logging.getLogger("stripe_emulator.webhooks")
 
 DELIVERY_TIMEOUT_SECONDS = 10
 

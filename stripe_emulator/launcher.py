@@ -1,6 +1,6 @@
 """Start and drive the local Stripe emulator (patched localstripe) from tests and scripts.
 
-Run it by hand with ``python -m app.emulator [--port 8420] [--webhook-delay 0]``; it listens on
+Run it by hand with ``python -m stripe_emulator [--port 8420] [--webhook-delay 0]``; it listens on
 127.0.0.1 only and keeps everything in memory (nothing is written to /tmp or anywhere else).
 
 From Python::
@@ -54,7 +54,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
 DEFAULT_SETTLEMENT_SECONDS = 0.5  # how long a bank takes to answer a SEPA debit
 READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
-MAIN_SCRIPT = Path(__file__).with_name("__main__.py")
+CHECKOUT = Path(__file__).resolve().parents[1]  # where `python -m stripe_emulator` finds us
 
 
 class EmulatorError(RuntimeError):
@@ -83,14 +83,16 @@ class StripeEmulator:
         self._output.clear()
         command = [
             sys.executable,
-            str(MAIN_SCRIPT),
+            "-m",
+            "stripe_emulator",
             "--port",
             str(port),
             "--webhook-delay",
             str(self.webhook_delay),
         ]
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and package
             command,
+            cwd=CHECKOUT,  # the package is not installed: it is found beside app/ in the checkout
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -268,9 +270,9 @@ class StripeEmulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m app.emulator``: serve the patched localstripe on 127.0.0.1."""
+    """Entry point of ``python -m stripe_emulator``: serve the patched localstripe on 127.0.0.1."""
     parser = argparse.ArgumentParser(
-        prog="python -m app.emulator", description=__doc__.split("\n")[0]
+        prog="python -m stripe_emulator", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument(

@@ -1,1 +1,0 @@
-"""Local Stripe emulator for Billfold: localstripe patched for today's API (see launcher.py)."""
