@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.billing.fetch import PATHS, list_page, object_path, with_all_items
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
+from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
@@ -191,7 +192,7 @@ def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
 def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
     subscriptions = db.session.scalars(
         select(CachedSubscription.data).where(
-            CachedSubscription.status.in_(("active", "trialing", "past_due")),
+            CachedSubscription.status.in_(RENEWING_STATUSES),
             CachedSubscription.deleted.is_(False),
         )
     ).all()
