@@ -29,7 +29,6 @@ from app.extensions import db
 from tenants.models import Tenant
 
 RECENT_INVOICES = 5
-LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
 
 
 @dataclass
