@@ -36,6 +36,8 @@ class Copy(Enum):
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of cached Stripe data, and how each part of the cache handles it."""
+
     # Stripe's `object` type for what Stripe serves by id; our own name otherwise. It also
     # names the backfill phase in the stored progress.
     name: str
@@ -58,37 +60,58 @@ class Kind:
 # In backfill order, each kind after what it hangs on: the catalog first so subscriptions find
 # their prices, customers before their subscriptions, invoices and cards.
 KINDS: tuple[Kind, ...] = (
-    Kind("product", CachedProduct, Copy.LISTED, "products", mapping.product_columns, "products"),
-    Kind("price", CachedPrice, Copy.LISTED, "prices", mapping.price_columns, "prices"),
+    Kind(
+        "product",
+        CachedProduct,
+        Copy.LISTED,
+        label="products",
+        columns=mapping.product_columns,
+        collection="products",
+    ),
+    Kind(
+        "price",
+        CachedPrice,
+        Copy.LISTED,
+        label="prices",
+        columns=mapping.price_columns,
+        collection="prices",
+    ),
     Kind(
         "customer",
         CachedCustomer,
         Copy.LISTED,
-        "customers",
-        mapping.customer_columns,
-        "customers",
+        label="customers",
+        columns=mapping.customer_columns,
+        collection="customers",
     ),
     Kind(
         "subscription",
         CachedSubscription,
         Copy.LISTED,
-        "subscriptions",
-        mapping.subscription_columns,
-        "subscriptions",
-        list_params={"status": "all"},  # canceled ones too: their history stays visible
+        label="subscriptions",
+        columns=mapping.subscription_columns,
+        collection="subscriptions",
+        list_params={"status": "all"},  # Stripe leaves canceled ones out unless asked
         retrieve_expand=("items.data.price",),
     ),
     Kind("subscription_item", CachedSubscriptionItem, Copy.WITH_PARENT),
-    Kind("invoice", CachedInvoice, Copy.LISTED, "invoices", mapping.invoice_columns, "invoices"),
+    Kind(
+        "invoice",
+        CachedInvoice,
+        Copy.LISTED,
+        label="invoices",
+        columns=mapping.invoice_columns,
+        collection="invoices",
+    ),
     Kind(
         "payment_method",
         CachedPaymentMethod,
         Copy.PER_CUSTOMER,
-        "payment methods",
-        mapping.payment_method_columns,
-        "payment_methods",
+        label="payment methods",
+        columns=mapping.payment_method_columns,
+        collection="payment_methods",
     ),
-    Kind("upcoming", UpcomingInvoice, Copy.PREVIEWED, "upcoming invoices"),
+    Kind("upcoming", UpcomingInvoice, Copy.PREVIEWED, label="upcoming invoices"),
 )
 
 BACKFILL_PHASES: tuple[Kind, ...] = tuple(k for k in KINDS if k.copy is not Copy.WITH_PARENT)
