@@ -199,18 +199,18 @@ def bench_processing(app, services: Services, tenant_id: int, customers: list[st
 
 def backfill_reads(client) -> int:
     """The Stripe reads a backfill makes, without storing anything: the raw baseline."""
-    from app.billing.backfill import LIST_PARAMS, PAGE_SIZE
-    from app.billing.fetch import service_for
+    from app.billing.backfill import PAGE_SIZE
+    from app.billing.kinds import BACKFILL_PHASES, Copy
 
     objects, customer_ids, renewing = 0, [], []
-    for kind in ("product", "price", "customer", "subscription", "invoice"):
-        query = {"limit": PAGE_SIZE, **LIST_PARAMS.get(kind, {})}
+    for kind in (k for k in BACKFILL_PHASES if k.copy is Copy.LISTED):
+        query = {"limit": PAGE_SIZE, **kind.list_params}
         while True:
-            page = service_for(client, kind).list(params=query)
+            page = getattr(client.v1, kind.collection).list(params=query)
             objects += len(page.data)
-            if kind == "customer":
+            if kind.name == "customer":
                 customer_ids += [c.id for c in page.data]
-            if kind == "subscription":
+            if kind.name == "subscription":
                 renewing += [(s.customer, s.id) for s in page.data if s.status == "active"]
             if not page.has_more:
                 break

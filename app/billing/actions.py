@@ -17,10 +17,11 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
-from app.billing.upcoming import RENEWING_STATUSES, refresh_upcoming_invoice
+from app.billing.upcoming import refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object
 from app.extensions import db
 from tenants.context import current_tenant_id

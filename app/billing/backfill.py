@@ -21,13 +21,15 @@ from functools import partial
 import stripe
 from sqlalchemy import select
 
-from app.billing.fetch import PATHS, list_page, object_path, with_all_items
+from app.billing.fetch import list_page, object_path, with_all_items
+from app.billing.kinds import BACKFILL_PHASES, BY_OBJECT, Copy, Kind
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
+from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
-from app.billing.upsert import MODELS, apply_stripe_object, cached_rows
+from app.billing.upsert import apply_stripe_object, cached_rows
 from app.clock import as_utc
 from app.extensions import db
 from tenants.context import current_tenant_id
@@ -35,9 +37,6 @@ from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
-# Catalog first so subscriptions find their prices; customers before what hangs on them.
-PHASES = ("product", "price", "customer", "subscription", "invoice", "payment_method", "upcoming")
-LIST_PARAMS = {"subscription": {"status": "all"}}
 PAGE_SIZE = 100
 RATE_LIMIT_RETRIES = 6
 # Reads of independent objects (each customer's cards, each subscription's next charge) kept in
@@ -102,9 +101,9 @@ def _read_ahead(reader: Executor, calls: list[Callable]) -> Iterator:
         yield result
 
 
-def _payment_method_pages(reader: Executor, client, customer_ids: list[str]):
-    """Every customer's payment methods, page by page; the next customer's read ahead."""
-    paths = [object_path("customer", cid) + "/payment_methods" for cid in customer_ids]
+def _per_customer_pages(reader: Executor, client, kind: Kind, customer_ids: list[str]):
+    """Every customer's list of a kind, page by page; the next customer's read ahead."""
+    paths = [f"{object_path('customer', cid)}/{kind.collection}" for cid in customer_ids]
     reads = [partial(_read_page, client, path, {"limit": PAGE_SIZE}) for path in paths]
     for path, (data, more, requested_at) in zip(paths, _read_ahead(reader, reads), strict=True):
         yield data, requested_at
@@ -125,7 +124,7 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
     lock_stripe_objects(current_tenant_id(), [obj["id"] for obj in objects])
     ids_by_model = defaultdict(list)
     for obj in objects:
-        ids_by_model[MODELS[obj["object"]][0]].append(obj["id"])
+        ids_by_model[BY_OBJECT[obj["object"]].model].append(obj["id"])
     cached = {}
     for model, ids in ids_by_model.items():
         cached.update(cached_rows(model, ids))
@@ -155,32 +154,32 @@ def _finish(state, phase: str, done: int) -> None:
     _commit()
 
 
-def _run_list_phase(reader, client, state, kind: str, on_progress: Progress | None) -> None:
+def _run_listed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
     done = 0
-    for objects, listed_at in _pages(reader, client, PATHS[kind], LIST_PARAMS.get(kind, {})):
-        if kind == "subscription":
+    for objects, listed_at in _pages(reader, client, kind.path, kind.list_params):
+        if kind.name == "subscription":
             objects = [with_rate_limit_backoff(partial(with_all_items, client, o)) for o in objects]
         _store_listed(objects, listed_at)
         done += len(objects)
-        _checkpoint(state, kind, done, on_progress)  # one transaction per page
-    _finish(state, kind, done)
+        _checkpoint(state, kind.name, done, on_progress)  # one transaction per page
+    _finish(state, kind.name, done)
 
 
-def _run_payment_methods(reader, client, state, on_progress: Progress | None) -> None:
+def _run_per_customer(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
     customer_ids = db.session.scalars(
         select(CachedCustomer.stripe_id).where(CachedCustomer.deleted.is_(False))
     ).all()
     done = 0
-    pages = _payment_method_pages(reader, client, customer_ids)
+    pages = _per_customer_pages(reader, client, kind, customer_ids)
     for n, (objects, listed_at) in enumerate(pages, start=1):
         _store_listed(objects, listed_at)
         done += len(objects)
         if n % COMMIT_EVERY == 0:
-            _checkpoint(state, "payment_method", done, on_progress)
+            _checkpoint(state, kind.name, done, on_progress)
         else:
             _commit()  # release the cards' locks before waiting on the next read
-    _checkpoint(state, "payment_method", done, on_progress)
-    _finish(state, "payment_method", done)
+    _checkpoint(state, kind.name, done, on_progress)
+    _finish(state, kind.name, done)
 
 
 def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
@@ -188,10 +187,10 @@ def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
     return synced_at is not None and as_utc(synced_at) > moment
 
 
-def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
+def _run_previewed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
     subscriptions = db.session.scalars(
         select(CachedSubscription.data).where(
-            CachedSubscription.status.in_(("active", "trialing", "past_due")),
+            CachedSubscription.status.in_(RENEWING_STATUSES),
             CachedSubscription.deleted.is_(False),
         )
     ).all()
@@ -208,10 +207,18 @@ def _run_upcoming(reader, client, state, on_progress: Progress | None) -> None:
         ):
             store_preview(subscription, preview, read_at)
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
-            _checkpoint(state, "upcoming", done, on_progress)
+            _checkpoint(state, kind.name, done, on_progress)
         else:
             _commit()  # release its lock before waiting on the next read
-    _finish(state, "upcoming", len(subscriptions))
+    _finish(state, kind.name, len(subscriptions))
+
+
+# How each phase runs, by how its kind is copied (a kind copied with its parent has no phase).
+_RUNS = {
+    Copy.LISTED: _run_listed,
+    Copy.PER_CUSTOMER: _run_per_customer,
+    Copy.PREVIEWED: _run_previewed,
+}
 
 
 class BackfillSuperseded(RuntimeError):
@@ -279,13 +286,8 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
     _commit()
     try:
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="stripe-read") as reader:
-            for phase in PHASES:
-                if phase == "payment_method":
-                    _run_payment_methods(reader, client, state, on_progress)
-                elif phase == "upcoming":
-                    _run_upcoming(reader, client, state, on_progress)
-                else:
-                    _run_list_phase(reader, client, state, phase, on_progress)
+            for kind in BACKFILL_PHASES:
+                _RUNS[kind.copy](reader, client, state, kind, on_progress)
     except BackfillSuperseded:
         _rollback()
         raise  # the new connection's state is not this run's to write

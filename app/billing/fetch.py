@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import stripe
 
+from app.billing.kinds import BY_OBJECT
+
 
 def plain_dict(stripe_object) -> dict:
     """A StripeObject as JSON-safe plain data: decimal strings stay strings, as on the wire."""
@@ -33,36 +35,6 @@ class Gone:
 
 GONE = Gone()
 
-# Where each kind of object lives in the API.
-PATHS = {
-    "customer": "/v1/customers",
-    "product": "/v1/products",
-    "price": "/v1/prices",
-    "plan": "/v1/prices",
-    "subscription": "/v1/subscriptions",
-    "invoice": "/v1/invoices",
-    "payment_method": "/v1/payment_methods",
-    "setup_intent": "/v1/setup_intents",
-}
-
-# Subscriptions come with their prices expanded so product names resolve without more reads.
-RETRIEVE_EXPAND = {
-    "subscription": ["items.data.price"],
-}
-
-
-def service_for(client: stripe.StripeClient, kind: str):
-    return {
-        "customer": client.v1.customers,
-        "product": client.v1.products,
-        "price": client.v1.prices,
-        "plan": client.v1.prices,
-        "subscription": client.v1.subscriptions,
-        "invoice": client.v1.invoices,
-        "payment_method": client.v1.payment_methods,
-        "setup_intent": client.v1.setup_intents,
-    }[kind]
-
 
 def stripe_get(client: stripe.StripeClient, path: str, **params) -> dict:
     """GET an API path as plain JSON data; Stripe's errors raise as usual."""
@@ -76,12 +48,13 @@ def list_page(client: stripe.StripeClient, path: str, params: dict) -> tuple[lis
 
 
 def object_path(kind: str, stripe_id: str) -> str:
-    return f"{PATHS[kind]}/{quote(stripe_id, safe='')}"
+    return f"{BY_OBJECT[kind].path}/{quote(stripe_id, safe='')}"
 
 
 def fetch_object(client: stripe.StripeClient, kind: str, stripe_id: str) -> dict | Gone:
     """The object as a plain dict, or GONE when Stripe says it no longer exists."""
-    params = {"expand": RETRIEVE_EXPAND[kind]} if kind in RETRIEVE_EXPAND else {}
+    expand = BY_OBJECT[kind].retrieve_expand
+    params = {"expand": list(expand)} if expand else {}
     try:
         data = stripe_get(client, object_path(kind, stripe_id), **params)
     except stripe.InvalidRequestError as exc:

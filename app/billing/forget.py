@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from app.billing.models import (
-    CachedCustomer,
-    CachedInvoice,
-    CachedPaymentMethod,
-    CachedPrice,
-    CachedProduct,
-    CachedSubscription,
-    CachedSubscriptionItem,
-    SyncState,
-    UpcomingInvoice,
-)
+from app.billing.kinds import KINDS
+from app.billing.models import SyncState
 from app.billing.stripe_health import forget_stripe_health
 from app.extensions import db
 from tenants.context import current_tenant_id
 
-# Dependents first. Every delete is scoped to the current tenant by tenants.scoping.
-CACHE_MODELS = (
-    UpcomingInvoice,
-    CachedSubscriptionItem,
-    CachedSubscription,
-    CachedInvoice,
-    CachedPaymentMethod,
-    CachedCustomer,
-    CachedPrice,
-    CachedProduct,
-    SyncState,
-)
+# Every kind, dependents first (KINDS lists each after what it hangs on), then the sync cursor.
+# Every delete is scoped to the current tenant by tenants.scoping.
+CACHE_MODELS = (*(kind.model for kind in reversed(KINDS)), SyncState)
 
 
 def forget_cached_account() -> None:

@@ -7,17 +7,9 @@ from collections.abc import Callable
 
 import click
 
-from app.billing.backfill import PHASES
+from app.billing.kinds import BACKFILL_PHASES
 
-LABELS = {
-    "product": "products",
-    "price": "prices",
-    "customer": "customers",
-    "subscription": "subscriptions",
-    "invoice": "invoices",
-    "payment_method": "payment methods",
-    "upcoming": "upcoming invoices",
-}
+LABELS = {kind.name: kind.label for kind in BACKFILL_PHASES}
 
 
 class ProgressPrinter:
@@ -45,7 +37,7 @@ class ProgressPrinter:
 
     def _skipped_before(self, phase: str | None, progress: dict) -> None:
         """Print the phases before `phase` (None: all) that never reported: they had nothing."""
-        for earlier in PHASES:
+        for earlier in LABELS:  # in phase order
             if earlier == phase:
                 return
             if earlier not in self.printed:

@@ -13,15 +13,14 @@ from datetime import UTC, datetime
 import stripe
 
 from app.billing.fetch import GONE, fetch_object
+from app.billing.kinds import BY_OBJECT
 from app.billing.locks import lock_stripe_object
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedSubscription
 from app.billing.upcoming import drop_upcoming_invoice, refresh_upcoming_invoice
-from app.billing.upsert import MODELS, apply_stripe_object, cached_row, mark_deleted
+from app.billing.upsert import apply_stripe_object, cached_row, mark_deleted
 from app.clock import as_utc
 from tenants.context import current_tenant_id
-
-SYNCABLE_KINDS = frozenset(MODELS)
 
 
 @dataclass
@@ -41,8 +40,7 @@ def sync_object(
     the object started after that moment, the cache already reflects the change: no read needed.
     """
     lock_stripe_object(current_tenant_id(), stripe_id)
-    model, _ = MODELS[kind]
-    row = cached_row(model, stripe_id)
+    row = cached_row(BY_OBJECT[kind].model, stripe_id)
     if known_since is not None and row is not None and as_utc(row.synced_at) >= known_since:
         return SyncOutcome(kind, stripe_id, fetched=False)
 
@@ -75,7 +73,7 @@ def event_target(payload: dict) -> tuple[str, str] | None:
     """Which cached object an event is about, from its data.object's type and id only."""
     obj = (payload.get("data") or {}).get("object") or {}
     kind, object_id = obj.get("object"), obj.get("id")
-    if kind in SYNCABLE_KINDS and object_id:
+    if kind in BY_OBJECT and object_id:
         return ("price" if kind == "plan" else kind), object_id
     related = {
         "setup_intent": ("payment_method", obj.get("payment_method")),

@@ -9,10 +9,9 @@ from sqlalchemy import delete
 
 from app.billing import mapping
 from app.billing.models import UpcomingInvoice
+from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.upsert import write_cached_row
 from app.extensions import db
-
-RENEWING_STATUSES = {"active", "trialing", "past_due"}
 
 
 def read_preview(client: stripe.StripeClient, subscription: dict) -> dict | None:

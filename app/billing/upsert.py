@@ -8,29 +8,12 @@ from functools import cache
 from sqlalchemy import bindparam, delete, select
 
 from app.billing import mapping
+from app.billing.kinds import BY_OBJECT
 from app.billing.locks import lock_stripe_object
-from app.billing.models import (
-    CachedCustomer,
-    CachedInvoice,
-    CachedPaymentMethod,
-    CachedPrice,
-    CachedProduct,
-    CachedSubscription,
-    CachedSubscriptionItem,
-)
+from app.billing.models import CachedSubscriptionItem
 from app.clock import from_timestamp
 from app.extensions import db
 from tenants.context import current_tenant_id
-
-MODELS = {
-    "customer": (CachedCustomer, mapping.customer_columns),
-    "product": (CachedProduct, mapping.product_columns),
-    "price": (CachedPrice, mapping.price_columns),
-    "plan": (CachedPrice, mapping.price_columns),  # a plan is the legacy face of a price
-    "subscription": (CachedSubscription, mapping.subscription_columns),
-    "invoice": (CachedInvoice, mapping.invoice_columns),
-    "payment_method": (CachedPaymentMethod, mapping.payment_method_columns),
-}
 
 LOOK_UP = object()  # "find the cached row yourself" (callers that already have it pass it)
 
@@ -84,12 +67,12 @@ def apply_stripe_object(obj: dict, synced_at: datetime, row=LOOK_UP):
     lock; by default the lock is taken and the row read here.
     """
     kind = obj.get("object")
-    if kind not in MODELS:
+    if kind not in BY_OBJECT:
         raise ValueError(f"no cache for Stripe objects of type {kind!r}")
-    model, columns_of = MODELS[kind]
     if obj.get("deleted"):
         return mark_deleted(kind, obj["id"], synced_at)
-    row = write_cached_row(model, obj["id"], columns_of(obj), obj, synced_at, row)
+    cached = BY_OBJECT[kind]
+    row = write_cached_row(cached.model, obj["id"], cached.columns(obj), obj, synced_at, row)
     if kind == "subscription":
         _write_items(obj, synced_at)
     return row
@@ -121,8 +104,7 @@ def _write_items(subscription: dict, synced_at: datetime) -> None:
 
 def mark_deleted(kind: str, stripe_id: str, synced_at: datetime):
     """Stripe says the object is gone: keep the row for history, flagged deleted."""
-    model, _ = MODELS[kind]
-    row = cached_row(model, stripe_id)
+    row = cached_row(BY_OBJECT[kind].model, stripe_id)
     if row is None:
         return None
     row.deleted = True

@@ -24,11 +24,11 @@ from app.billing.models import (
     CachedSubscriptionItem,
     UpcomingInvoice,
 )
+from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.extensions import db
 from tenants.models import Tenant
 
 RECENT_INVOICES = 5
-LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
 
 
 @dataclass
@@ -69,11 +69,7 @@ class SubscriptionView:
 
     @property
     def next_billing_at(self) -> datetime | None:
-        if self.row.cancel_at_period_end or self.row.status not in (
-            "active",
-            "trialing",
-            "past_due",
-        ):
+        if self.row.cancel_at_period_end or self.row.status not in RENEWING_STATUSES:
             return None
         if self.upcoming and self.upcoming.next_payment_at:
             return self.upcoming.next_payment_at
@@ -110,7 +106,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
             view.card = max(own, key=lambda m: m.stripe_created or m.synced_at, default=None)
     for sub in subscriptions:
         owner = views[sub.customer_id]
-        live = sub.status in ("active", "trialing", "past_due")
+        live = sub.status in RENEWING_STATUSES
         owner.subscriptions.append(
             SubscriptionView(
                 row=sub,

@@ -1,0 +1,122 @@
+"""The kinds of Stripe data the cache keeps, in one list.
+
+Writing (upsert), reading back (fetch), copying an account (backfill, its progress) and
+forgetting one all derive what they cover from KINDS: a new kind is one entry here, plus its
+model and its mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from app.billing import mapping
+from app.billing.models import (
+    CachedCustomer,
+    CachedInvoice,
+    CachedPaymentMethod,
+    CachedPrice,
+    CachedProduct,
+    CachedSubscription,
+    CachedSubscriptionItem,
+    UpcomingInvoice,
+)
+from app.billing.models.base import StripeCached
+
+
+class Copy(Enum):
+    """How a backfill copies a kind of an account's data."""
+
+    LISTED = "listed"  # one list of the whole account
+    PER_CUSTOMER = "per customer"  # each cached customer's list: Stripe lists cards no other way
+    PREVIEWED = "previewed"  # a preview of each renewing subscription's next invoice
+    WITH_PARENT = "with parent"  # embedded in another kind's objects: no phase of its own
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of cached Stripe data, and how each part of the cache handles it."""
+
+    # Stripe's `object` type for what Stripe serves by id; our own name otherwise. It also
+    # names the backfill phase in the stored progress.
+    name: str
+    model: type[StripeCached]
+    copy: Copy
+    label: str = ""  # the backfill phase, as a person at a terminal reads it
+    # Objects that events and actions fetch by id and write: their columns, and where they live
+    # in the API (client.v1.<collection>, /v1/<collection>).
+    columns: Callable[[dict], dict] | None = None
+    collection: str | None = None
+    list_params: Mapping[str, str] = field(default_factory=dict)
+    # Subscriptions come with their prices expanded so product names resolve without more reads.
+    retrieve_expand: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"/v1/{self.collection}"
+
+
+# In backfill order, each kind after what it hangs on: the catalog first so subscriptions find
+# their prices, customers before their subscriptions, invoices and cards.
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        "product",
+        CachedProduct,
+        Copy.LISTED,
+        label="products",
+        columns=mapping.product_columns,
+        collection="products",
+    ),
+    Kind(
+        "price",
+        CachedPrice,
+        Copy.LISTED,
+        label="prices",
+        columns=mapping.price_columns,
+        collection="prices",
+    ),
+    Kind(
+        "customer",
+        CachedCustomer,
+        Copy.LISTED,
+        label="customers",
+        columns=mapping.customer_columns,
+        collection="customers",
+    ),
+    Kind(
+        "subscription",
+        CachedSubscription,
+        Copy.LISTED,
+        label="subscriptions",
+        columns=mapping.subscription_columns,
+        collection="subscriptions",
+        list_params={"status": "all"},  # Stripe leaves canceled ones out unless asked
+        retrieve_expand=("items.data.price",),
+    ),
+    Kind("subscription_item", CachedSubscriptionItem, Copy.WITH_PARENT),
+    Kind(
+        "invoice",
+        CachedInvoice,
+        Copy.LISTED,
+        label="invoices",
+        columns=mapping.invoice_columns,
+        collection="invoices",
+    ),
+    Kind(
+        "payment_method",
+        CachedPaymentMethod,
+        Copy.PER_CUSTOMER,
+        label="payment methods",
+        columns=mapping.payment_method_columns,
+        collection="payment_methods",
+    ),
+    Kind("upcoming", UpcomingInvoice, Copy.PREVIEWED, label="upcoming invoices"),
+)
+
+BACKFILL_PHASES: tuple[Kind, ...] = tuple(k for k in KINDS if k.copy is not Copy.WITH_PARENT)
+
+# What events and actions fetch by id and write, by Stripe's `object` type. A plan is the
+# legacy face of a price (old accounts, the emulator): the same row.
+BY_OBJECT: dict[str, Kind] = {k.name: k for k in KINDS if k.columns is not None}
+BY_OBJECT["plan"] = BY_OBJECT["price"]
