@@ -39,7 +39,7 @@ def _account_for_request(request: web.Request) -> str | None:
 
 @web.middleware
 async def account_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
-    """Gap 12: run each request inside the namespace named by its Stripe-Account header."""
+    """Run each request inside the namespace named by its Stripe-Account header."""
     if not request.path.startswith("/v1/"):
         return await handler(request)
     token = current_account.set(_account_for_request(request))
@@ -81,7 +81,7 @@ def retrieve_current_account() -> dict:
 
 
 def tag_events_with_account() -> None:
-    """Gap 12: every Event created in a connected namespace carries `account: "acct_..."`.
+    """Every Event created in a connected namespace carries `account: "acct_..."`.
 
     Platform events have no `account` key at all, as on Stripe.
     """

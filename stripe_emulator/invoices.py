@@ -327,7 +327,7 @@ def _unnumbered(original_init):
 
 
 def install_invoices() -> None:
-    """Gaps 5, 6, 14: list filters, finalize / pay with default method, create_preview.
+    """List filters, finalize / pay with default method, create_preview.
 
     localstripe lists invoices without a `status` filter, has no /finalize, /pay ignores
     Stripe's parameters and the subscription's default payment method and never answers 402,

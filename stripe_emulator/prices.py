@@ -249,7 +249,7 @@ def _item_price(self):
 
 
 def install_prices() -> type[Price]:
-    """Gap 2: /v1/prices, and `price` objects on subscription items and invoice lines.
+    """/v1/prices, and `price` objects on subscription items and invoice lines.
 
     localstripe only knows legacy Plans. A recurring Price creates a Plan with the same id,
     so everything localstripe bills by plan keeps working; `items[].price` is translated to

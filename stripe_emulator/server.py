@@ -46,7 +46,7 @@ _price_resource: type | None = None
 
 
 def apply_patches(webhook_delay: float = 0.0) -> type:
-    """Apply every gap fix once per process; returns the Price resource class."""
+    """Apply every patch to localstripe once per process; returns the Price resource class."""
     global _price_resource
     if _price_resource is None:
         install_account_store()

@@ -63,7 +63,7 @@ class AccountStore(MutableMapping):
 
 
 def install_account_store() -> AccountStore:
-    """Gap 1 + 12: never pickle to /tmp, and keep each Stripe-Account's data apart.
+    """Never pickle to /tmp, and keep each Stripe-Account's data apart.
 
     localstripe's `Store` pickles itself to /tmp/localstripe.pickle on every write and reloads
     it at start-up, leaking data between runs and users. This replaces the module-level `store`

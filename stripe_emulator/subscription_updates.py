@@ -250,7 +250,7 @@ def _api_update_with_event(cls, id, **data):
 
 
 def install_subscription_updates() -> None:
-    """Gap 8 (and 10 on update): update events, and updates of several items.
+    """Update events, and updates of several items (periods and trials kept per item).
 
     localstripe emits no customer.subscription.updated (so cancel / reactivate are silent),
     refuses updates naming more than one item and replaces *all* items with the one given.

@@ -283,9 +283,9 @@ def _list_items(cls, url, subscription=None, limit=None, starting_after=None, **
 
 
 def install_subscriptions() -> None:
-    """Gaps 7, 10, 11, 15: several items, `current_period_*` on items, trials, item lists.
+    """Several items, `current_period_*` on items, trials, item lists.
 
-    Gap 15: a subscription embeds only its first 10 items (`items.has_more`, as at Stripe), but
+    A subscription embeds only its first 10 items (`items.has_more`, as at Stripe), but
     localstripe could not list the rest: `GET /v1/subscription_items?subscription=` now pages
     through one subscription's items.
 

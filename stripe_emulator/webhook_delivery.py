@@ -130,7 +130,7 @@ def _newest_first(original):
 
 
 def install_webhook_delivery(delay_seconds: float) -> None:
-    """Gap 13: route events to Connect or platform endpoints, without the fixed 1 s sleep.
+    """Route events to Connect or platform endpoints, without the fixed 1 s sleep.
 
     localstripe sleeps 1 second before every delivery and sends to every endpoint whatever
     account the event came from. Endpoints registered with `connect=true` now get only

@@ -1,4 +1,4 @@
-"""Gap 12: data kept apart per Stripe-Account, `account` on events, account endpoints."""
+"""Data kept apart per Stripe-Account, `account` on events, account endpoints."""
 
 from __future__ import annotations
 

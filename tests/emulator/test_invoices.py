@@ -1,4 +1,4 @@
-"""Gaps 5, 6, 14: invoice list filters, finalize and pay, create_preview."""
+"""Invoice list filters, finalize and pay, create_preview."""
 
 from __future__ import annotations
 

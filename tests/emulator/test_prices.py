@@ -1,4 +1,4 @@
-"""Gap 2: the /v1/prices API and `price` objects on subscription items and invoice lines."""
+"""The /v1/prices API and `price` objects on subscription items and invoice lines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Gap 13 (and 8, 12 end to end): signed deliveries, Connect vs platform routing, no delay."""
+"""Signed deliveries, Connect vs platform routing, no delay."""
 
 from __future__ import annotations
 
