@@ -179,7 +179,7 @@ def _init_with_brand(original_init):
 
 
 def install_customers() -> None:
-    """Gaps 3, 4, 9: customer search, /customers/{id}/payment_methods, SetupIntent attach.
+    """Customer search, /customers/{id}/payment_methods, SetupIntent attach.
 
     localstripe has no search or per-customer payment-method routes, and a confirmed
     SetupIntent leaves its PaymentMethod unattached, so the customer never gets the card.

@@ -1,4 +1,4 @@
-"""Gaps 3, 4, 9: customer search, listing a customer's payment methods, SetupIntent attach."""
+"""Customer search, listing a customer's payment methods, SetupIntent attach."""
 
 from __future__ import annotations
 

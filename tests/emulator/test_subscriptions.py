@@ -1,4 +1,4 @@
-"""Gaps 7, 8, 10, 11, 15: item periods, update events, several items, trials, item lists."""
+"""Item periods, update events, several items, trials, item lists."""
 
 from __future__ import annotations
 
