@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
-from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
+from app.billing.statuses import RENEWING_STATUSES, InvoiceStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
@@ -73,9 +73,9 @@ def _store(obj) -> dict:
 
 def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> PaymentOutcome:
     """Pay an open invoice; the outcome is what Stripe's answer says (a 200 is not "paid")."""
-    if invoice.status == "paid":
+    if invoice.status == InvoiceStatus.PAID:
         raise ActionFailed("This invoice is already paid.")
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise ActionFailed("This invoice can no longer be paid.")
     try:
         with stripe_call():

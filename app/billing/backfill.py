@@ -25,8 +25,8 @@ from app.billing.fetch import list_page, object_path, with_all_items
 from app.billing.kinds import BACKFILL_PHASES, BY_OBJECT, Copy, Kind
 from app.billing.locks import lock_stripe_object, lock_stripe_objects
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
-from app.billing.models.subscriptions import RENEWING_STATUSES
 from app.billing.models.sync_state import BackfillStatus
+from app.billing.statuses import RENEWING_STATUSES
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import apply_stripe_object, cached_rows

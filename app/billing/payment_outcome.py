@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.billing.statuses import InvoiceStatus
+
 # Today's API lists an invoice's payment attempts under `payments` (not included by default).
 PAYMENT_INTENTS = "payments.data.payment.payment_intent"
 
@@ -60,7 +62,7 @@ def failure_reason(error: dict | None) -> str:
 
 def outcome_of(invoice: dict) -> PaymentOutcome:
     """The payment's state from an invoice as the (expanded) pay call returned it."""
-    if invoice.get("status") == "paid":
+    if invoice.get("status") == InvoiceStatus.PAID:
         return PaymentOutcome(PAID)
     intent = _latest_intent(invoice) or {}
     status = intent.get("status")

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 
 from app.billing import mapping
 from app.billing.models import UpcomingInvoice
-from app.billing.models.subscriptions import RENEWING_STATUSES
+from app.billing.statuses import RENEWING_STATUSES
 from app.billing.upsert import write_cached_row
 from app.extensions import db
 

@@ -24,7 +24,7 @@ from app.billing.models import (
     CachedSubscriptionItem,
     UpcomingInvoice,
 )
-from app.billing.models.subscriptions import RENEWING_STATUSES
+from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
 from app.extensions import db
 from tenants.models import Tenant
 
@@ -66,6 +66,14 @@ class SubscriptionView:
     def interval(self) -> tuple[str | None, int | None]:
         first = self.lines[0] if self.lines else None
         return (first.interval, first.interval_count) if first else (None, None)
+
+    @property
+    def cancels_at_period_end(self) -> bool:
+        """Set to end while still in good standing (a past-due one shows its trouble instead)."""
+        return self.row.cancel_at_period_end and self.row.status in (
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+        )
 
     @property
     def next_billing_at(self) -> datetime | None:

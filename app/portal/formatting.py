@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from app.billing.statuses import InvoiceStatus, SubscriptionStatus
+
 # Stripe amounts are in the smallest unit; these currencies have none below the unit.
 ZERO_DECIMAL = {
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
@@ -61,20 +63,21 @@ def interval_label(interval: str | None, count: int | None) -> str:
     return f"per {interval}" if count == 1 else f"every {count} {interval}s"
 
 
+# What a customer reads for each Stripe status, and the badge's tone.
 STATUS_LABELS = {
-    "active": ("Active", "ok"),
-    "trialing": ("Trial", "ok"),
-    "past_due": ("Past due", "danger"),
-    "unpaid": ("Unpaid", "danger"),
-    "canceled": ("Canceled", ""),
-    "incomplete": ("Incomplete", "warn"),
-    "incomplete_expired": ("Expired", ""),
-    "paused": ("Paused", "warn"),
-    "paid": ("Paid", "ok"),
-    "open": ("Due", "warn"),
-    "void": ("Void", ""),
-    "uncollectible": ("Uncollectible", "danger"),
-    "draft": ("Draft", ""),
+    SubscriptionStatus.ACTIVE: ("Active", "ok"),
+    SubscriptionStatus.TRIALING: ("Trial", "ok"),
+    SubscriptionStatus.PAST_DUE: ("Past due", "danger"),
+    SubscriptionStatus.UNPAID: ("Unpaid", "danger"),
+    SubscriptionStatus.CANCELED: ("Canceled", ""),
+    SubscriptionStatus.INCOMPLETE: ("Incomplete", "warn"),
+    SubscriptionStatus.INCOMPLETE_EXPIRED: ("Expired", ""),
+    SubscriptionStatus.PAUSED: ("Paused", "warn"),
+    InvoiceStatus.PAID: ("Paid", "ok"),
+    InvoiceStatus.OPEN: ("Due", "warn"),
+    InvoiceStatus.VOID: ("Void", ""),
+    InvoiceStatus.UNCOLLECTIBLE: ("Uncollectible", "danger"),
+    InvoiceStatus.DRAFT: ("Draft", ""),
 }
 
 

@@ -10,10 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.billing.models.base import StripeCached, cached_table_args
 from app.extensions import db
 
-# Statuses in which Stripe will charge the subscription again: it has a next invoice, and a
-# customer may cancel it (or take back a cancellation).
-RENEWING_STATUSES = frozenset({"active", "trialing", "past_due"})
-
 
 class CachedSubscription(StripeCached, db.Model):
     __tablename__ = "billing_subscriptions"
