@@ -23,5 +23,8 @@ DATABASE_URL=postgresql://postgres@127.0.0.1:5432/$check_db \
 DATABASE_URL=postgresql://postgres@127.0.0.1:5432/$check_db \
   .venv/bin/python -m flask --app wsgi db check 2>&1 | grep -v '^INFO'
 
+echo "== layering: import-linter contracts in pyproject.toml (docs/architecture.md)"
+.venv/bin/lint-imports
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -50,9 +50,10 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from .defaults import DEFAULT_SETTLEMENT_SECONDS  # noqa: F401  (launchers read it here)
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
-DEFAULT_SETTLEMENT_SECONDS = 0.5  # how long a bank takes to answer a SEPA debit
 READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
 CHECKOUT = Path(__file__).resolve().parents[1]  # where `python -m stripe_emulator` finds us
 

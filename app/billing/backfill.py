@@ -31,6 +31,7 @@ from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import apply_stripe_object, cached_rows
 from app.clock import as_utc
+from app.commits import save_progress
 from app.extensions import db
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
@@ -144,14 +145,14 @@ def _set_progress(state: SyncState, phase: str, done: int, finished: bool) -> No
 
 def _checkpoint(state, phase: str, done: int, on_progress: Progress | None) -> None:
     _set_progress(state, phase, done, finished=False)
-    _commit()
+    _save_progress()
     if on_progress:
         on_progress(phase, done)
 
 
 def _finish(state, phase: str, done: int) -> None:
     _set_progress(state, phase, done, finished=True)
-    _commit()
+    _save_progress()
 
 
 def _run_listed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
@@ -177,7 +178,7 @@ def _run_per_customer(reader, client, state, kind: Kind, on_progress: Progress |
         if n % COMMIT_EVERY == 0:
             _checkpoint(state, kind.name, done, on_progress)
         else:
-            _commit()  # release the cards' locks before waiting on the next read
+            _save_progress()  # release the cards' locks before waiting on the next read
     _checkpoint(state, kind.name, done, on_progress)
     _finish(state, kind.name, done)
 
@@ -209,7 +210,7 @@ def _run_previewed(reader, client, state, kind: Kind, on_progress: Progress | No
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
             _checkpoint(state, kind.name, done, on_progress)
         else:
-            _commit()  # release its lock before waiting on the next read
+            _save_progress()  # release its lock before waiting on the next read
     _finish(state, kind.name, len(subscriptions))
 
 
@@ -251,8 +252,8 @@ def _fence() -> None:
     db.session.info[_FENCED] = True
 
 
-def _commit() -> None:
-    db.session.commit()
+def _save_progress() -> None:
+    save_progress()
     db.session.info.pop(_FENCED, None)  # the next transaction takes it again
 
 
@@ -283,7 +284,7 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
     state.backfill_finished_at = None
     state.backfill_error = None
     state.backfill_progress = {}
-    _commit()
+    _save_progress()
     try:
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="stripe-read") as reader:
             for kind in BACKFILL_PHASES:
@@ -301,12 +302,12 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
         state = sync_state()
         state.backfill_status = BackfillStatus.FAILED
         state.backfill_error = f"{type(exc).__name__}: {exc}"[:1000]
-        _commit()
+        _save_progress()
         raise
     _fence()
     state.backfill_status = BackfillStatus.DONE
     state.backfill_finished_at = datetime.now(UTC)
-    _commit()
+    _save_progress()
     return state
 
 

@@ -10,6 +10,7 @@ import stripe
 from sqlalchemy import func, select
 
 from app.billing.backfill import BackfillSuperseded, backfill, with_rate_limit_backoff
+from app.billing.event_log import store_event
 from app.billing.events import process_event
 from app.billing.locks import lock_stripe_object
 from app.billing.models import (
@@ -24,15 +25,14 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.sync_state import BackfillStatus
+from app.billing.tasks import BUSY, backfill_tenant
 from app.extensions import db
-from app.webhooks.ingest import store_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
 from tests.support.stripe_helpers import create_paying_customer, create_price
 from worker.locks import held_lock
-from worker.tasks.backfill import BUSY, backfill_tenant
 
 BULK_CUSTOMERS = 100  # with the named ones, more than one page (Stripe's maximum is 100)
 CACHED_MODELS = (
@@ -180,7 +180,8 @@ def test_backfill_does_not_overwrite_a_newer_row_written_by_a_webhook_meanwhile(
         shop.merchant.v1.customers.update(customer.id, params={"name": "Newer"})
         tenant = db.session.get(Tenant, shop.tenant_id)
         stored = store_event(tenant, shop.stripe_events(customer.id)[-1])
-        note = process_event(stored.id)  # re-reads the customer and commits: lock released
+        note = process_event(stored.id)  # re-reads the customer
+        db.session.commit()  # as its task does: the lock is released
     backfilling.join(timeout=20)
 
     assert note == f"fetched customer {customer.id}"

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.billing.models import CachedSubscription, CachedSubscriptionItem, UpcomingInvoice
+from app.billing.models.events import EventStatus
 from app.billing.stripe_health import stripe_health
+from app.billing.tasks import process_stripe_event, replay_event
 from app.extensions import db
-from app.webhooks.models import EventStatus
 from tenants.context import tenant_context
 from tests.support.stripe_helpers import create_paying_customer, create_price, wait_for
-from worker.tasks.events import process_stripe_event, replay_event
 
 pytestmark = pytest.mark.worker
 
