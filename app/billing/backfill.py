@@ -136,22 +136,27 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
         apply_stripe_object(obj, listed_at, row)
 
 
-def _set_progress(state: SyncState, phase: str, done: int, finished: bool) -> None:
+def _set_progress(state: SyncState, phase: str, done: int, finished: bool, reach=None) -> None:
+    """`reach`: (visited, of) for a phase that reads one customer or subscription at a time,
+    whose length is known before it starts: what a progress bar and a time estimate need."""
     _fence()
     progress = dict(state.backfill_progress or {})
-    progress[phase] = {"done": done, "total": done if finished else None, "finished": finished}
+    entry = {"done": done, "total": done if finished else None, "finished": finished}
+    if reach is not None:
+        entry["visited"], entry["of"] = reach
+    progress[phase] = entry
     state.backfill_progress = progress  # a new dict, so the JSON column is marked changed
 
 
-def _checkpoint(state, phase: str, done: int, on_progress: Progress | None) -> None:
-    _set_progress(state, phase, done, finished=False)
+def _checkpoint(state, phase: str, done: int, on_progress: Progress | None, reach=None) -> None:
+    _set_progress(state, phase, done, finished=False, reach=reach)
     _save_progress()
     if on_progress:
         on_progress(phase, done)
 
 
-def _finish(state, phase: str, done: int) -> None:
-    _set_progress(state, phase, done, finished=True)
+def _finish(state, phase: str, done: int, reach=None) -> None:
+    _set_progress(state, phase, done, finished=True, reach=reach)
     _save_progress()
 
 
@@ -176,11 +181,13 @@ def _run_per_customer(reader, client, state, kind: Kind, on_progress: Progress |
         _store_listed(objects, listed_at)
         done += len(objects)
         if n % COMMIT_EVERY == 0:
-            _checkpoint(state, kind.name, done, on_progress)
+            reach = (min(n, len(customer_ids)), len(customer_ids))  # rarely 2 pages a customer
+            _checkpoint(state, kind.name, done, on_progress, reach)
         else:
             _save_progress()  # release the cards' locks before waiting on the next read
-    _checkpoint(state, kind.name, done, on_progress)
-    _finish(state, kind.name, done)
+    reach = (len(customer_ids), len(customer_ids))
+    _checkpoint(state, kind.name, done, on_progress, reach)
+    _finish(state, kind.name, done, reach)
 
 
 def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
@@ -208,10 +215,10 @@ def _run_previewed(reader, client, state, kind: Kind, on_progress: Progress | No
         ):
             store_preview(subscription, preview, read_at)
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
-            _checkpoint(state, kind.name, done, on_progress)
+            _checkpoint(state, kind.name, done, on_progress, (done, len(subscriptions)))
         else:
             _save_progress()  # release its lock before waiting on the next read
-    _finish(state, kind.name, len(subscriptions))
+    _finish(state, kind.name, len(subscriptions), (len(subscriptions), len(subscriptions)))
 
 
 # How each phase runs, by how its kind is copied (a kind copied with its parent has no phase).
