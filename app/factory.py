@@ -13,10 +13,10 @@ from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.portal import models as portal_models  # noqa: F401
-from tenants import app_tokens  # noqa: F401  (a Stripe App's tokens, known to Alembic)
 from app.security import init_security
 from app.server_logs import install_log_redaction
 from config import INSTANCE_DIR, load_config
+from tenants import app_tokens  # noqa: F401  (a Stripe App's tokens, known to Alembic)
 from tenants.crypto import render_migration_item
 from worker.celery_app import celery_init_app
 from worker.dispatch import install_dispatch_hooks

@@ -34,3 +34,11 @@ class StripeAppTokens(TenantScoped, db.Model):
     renewed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
+
+
+def forget_app_tokens(tenant_id: int) -> None:
+    """Delete the tenant's Stripe App tokens, in the caller's transaction."""
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant_id):
+        db.session.execute(db.delete(StripeAppTokens))

@@ -89,6 +89,11 @@ def _client(
     )
 
 
+def client_for_key(key: str) -> stripe.StripeClient:
+    """A client on whatever account `key` belongs to (a key a merchant is pasting)."""
+    return _client(key)
+
+
 def platform_client() -> stripe.StripeClient:
     """The platform's own client: Connect's and the Stripe App's OAuth endpoints."""
     key = current_app.config.get("STRIPE_SECRET_KEY")

@@ -18,6 +18,7 @@ from app.billing.sync import event_target, refresh_subscription_preview, sync_ob
 from app.billing.upsert import cached_row
 from app.clock import as_utc
 from app.extensions import db
+from app.stripe_connection.disconnect import forget_connection
 from app.webhooks.models import EventStatus, StripeEvent
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
@@ -25,6 +26,10 @@ from tenants.stripe_client import stripe_client_for
 log = logging.getLogger(__name__)
 
 DEAUTHORIZED = "account.application.deauthorized"
+DEAUTHORIZED_REASON = (
+    "Billfold's access to your Stripe account was removed from Stripe. Connect your account "
+    "again to resume syncing."
+)
 
 # The event, locked, with its tenant (for the credentials) in one query.
 EVENT_AND_TENANT = (
@@ -68,7 +73,17 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
 
 def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if event.type == DEAUTHORIZED:
-        tenant.mark_disconnected()
+        if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+            return "ignored: tenant not connected"
+        connected_at = tenant.stripe_connected_at
+        if (
+            event.stripe_created
+            and connected_at
+            and as_utc(event.stripe_created) < as_utc(connected_at)
+        ):
+            return "ignored: about an earlier connection"  # connected again since
+        # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
+        forget_connection(tenant, DEAUTHORIZED_REASON)
         return "tenant disconnected"
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return "ignored: tenant not connected"
