@@ -76,10 +76,12 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
             return "ignored: tenant not connected"
         connected_at = tenant.stripe_connected_at
+        created = (event.payload or {}).get("created")
+        # Stripe's times are whole seconds: only an event of an earlier second is older.
         if (
-            event.stripe_created
+            isinstance(created, int)
             and connected_at
-            and as_utc(event.stripe_created) < as_utc(connected_at)
+            and created < int(as_utc(connected_at).timestamp())
         ):
             return "ignored: about an earlier connection"  # connected again since
         # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
