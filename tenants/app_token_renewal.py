@@ -65,6 +65,8 @@ class AppTokenRenewer:
         self._expires_at = as_utc(expires_at)
         self._refresh = refresh
         self._lock = threading.Lock()  # a backfill reads from several threads
+        # Tokens this renewer replaced: the client still names the first one in every call.
+        self.replaced: set[str] = set()
 
     @property
     def access_token(self) -> str:
@@ -80,6 +82,7 @@ class AppTokenRenewer:
             self._access_token, self._expires_at = renew_app_tokens(
                 self.tenant_id, stale_token, self._refresh
             )
+            self.replaced.add(stale_token)
             return self._access_token
 
 
@@ -121,6 +124,9 @@ class AppTokenHTTPClient(stripe.HTTPClient):
         token = _bearer(headers)
         if token is None:
             return None
+        if token in self._renewer.replaced:
+            token = self._renewer.access_token
+            headers["Authorization"] = "Bearer " + token
         if self._renewer.known_expired(token):
             token = self._renewer.renew(token)
             headers["Authorization"] = "Bearer " + token
