@@ -26,9 +26,14 @@ def commit_request() -> None:
     db.session.commit()
 
 
-def record_side_effect() -> None:
-    """Commit now: the session holds the record of something done outside our database."""
-    db.session.commit()
+def record_side_effect(connection=None) -> None:
+    """Commit now: the session holds the record of something done outside our database.
+
+    `connection`: a connection of its own instead of the session, for a record that must not
+    wait for the caller's transaction (a Stripe App's renewed tokens: Stripe has already spent
+    the old refresh token, and the caller may still roll back).
+    """
+    (connection or db.session).commit()
 
 
 def save_progress() -> None:

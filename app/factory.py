@@ -24,6 +24,7 @@ from app.security import init_security
 from app.server_logs import install_log_redaction
 from app.webhooks.views import bp as webhooks_bp
 from config import INSTANCE_DIR, load_config
+from tenants import app_tokens  # noqa: F401  (a Stripe App's tokens, known to Alembic)
 from tenants.crypto import render_migration_item
 from worker import health  # noqa: F401  (the worker's heartbeat task)
 from worker.celery_app import celery_init_app, register_renamed_tasks

@@ -27,6 +27,8 @@ from tests.support.worker_process import WorkerProcess
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
 CONNECT_WEBHOOK_SECRET = "whsec_billfold_connect_test"
+CONNECT_CLIENT_ID = "ca_billfold_connect_test"
+APP_CLIENT_ID = "ca_billfold_app_test"
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +70,10 @@ def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
         "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold",
         "STRIPE_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
         "STRIPE_JS_URL": stripe_emulator.js_url,
+        "STRIPE_CONNECT_OAUTH_BASE": stripe_emulator.url,
+        "STRIPE_APPS_OAUTH_BASE": stripe_emulator.url,
+        "STRIPE_CONNECT_CLIENT_ID": CONNECT_CLIENT_ID,
+        "STRIPE_APP_CLIENT_ID": APP_CLIENT_ID,
         # Event retries in test time: 3, after 0.1-0.2, 0.2-0.4, 0.4-0.8 s (production: 8 from 2 s)
         "STRIPE_EVENT_MAX_RETRIES": "3",
         "STRIPE_EVENT_RETRY_BASE_MS": "200",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
+from app.billing.forget import forget_connection
 from app.billing.models import CachedInvoice
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import (
@@ -26,6 +27,10 @@ from tenants.stripe_client import stripe_client_for
 log = logging.getLogger(__name__)
 
 DEAUTHORIZED = "account.application.deauthorized"
+DEAUTHORIZED_REASON = (
+    "Billfold's access to your Stripe account was removed from Stripe. Connect your account "
+    "again to resume syncing."
+)
 
 # The event, locked, with its tenant (for the credentials) in one query.
 EVENT_AND_TENANT = (
@@ -70,7 +75,19 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
 
 def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if event.type == DEAUTHORIZED:
-        tenant.mark_disconnected()
+        if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+            return "ignored: tenant not connected"
+        connected_at = tenant.stripe_connected_at
+        created = (event.payload or {}).get("created")
+        # Stripe's times are whole seconds: only an event of an earlier second is older.
+        if (
+            isinstance(created, int)
+            and connected_at
+            and created < int(as_utc(connected_at).timestamp())
+        ):
+            return "ignored: about an earlier connection"  # connected again since
+        # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
+        forget_connection(tenant, DEAUTHORIZED_REASON)
         return "tenant disconnected"
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return "ignored: tenant not connected"
