@@ -12,6 +12,7 @@ from app.billing import models as billing_models  # noqa: F401  (models known to
 from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.merchant import models as merchant_models  # noqa: F401
 from app.portal import models as portal_models  # noqa: F401
 from app.security import init_security
 from app.server_logs import install_log_redaction

@@ -70,6 +70,10 @@ class Tenant(db.Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=TenantStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the portal opened to customers. A tenant made by sign-up has none until its owner's
+    # address is verified and its Stripe connected (app/merchant/golive.py); until then its
+    # host answers as an unknown one does. The CLI's and the demo's tenants are live at once.
+    live_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     # Branding: shown on the portal and in every email sent for this tenant.
     logo_url: Mapped[str | None] = mapped_column(String(500))
@@ -116,6 +120,10 @@ class Tenant(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == TenantStatus.ACTIVE
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_at is not None
 
     @property
     def display_sender(self) -> str:
