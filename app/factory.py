@@ -51,13 +51,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     celery_init_app(app)
     import worker.tasks  # noqa: F401  (registers the tasks with Celery)
     from app.core.views import bp as core_bp
+    from app.merchant import tasks as merchant_tasks  # noqa: F401  (beside their domain)
+    from app.merchant.views import bp as merchant_bp
     from app.portal import bp as portal_bp
     from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(merchant_bp)
     app.register_blueprint(webhooks_bp)
     login_manager.login_view = "core.home"
+    login_manager.blueprint_login_views = {"merchant": "merchant.login"}
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "warning"
 

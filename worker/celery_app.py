@@ -10,6 +10,7 @@ from kombu import Exchange, Queue
 QUEUES = ("email", "events", "backfill", "default")
 ROUTES = {
     "worker.tasks.email.*": {"queue": "email"},
+    "app.merchant.tasks.*": {"queue": "email"},
     "worker.tasks.events.*": {"queue": "events"},
     "worker.tasks.health.*": {"queue": "default"},
     "worker.tasks.backfill.*": {"queue": "backfill"},

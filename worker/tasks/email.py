@@ -81,7 +81,9 @@ def _record_unanswered(tenant: Tenant, email: str, delivery_id: int | None, exc)
     soft_time_limit=SEND_SOFT_LIMIT_SECONDS,
     time_limit=SEND_SOFT_LIMIT_SECONDS + 30,
 )
-def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None = None) -> str:
+def send_login_email(
+    self, tenant_id: int, email: str, delivery_id: int | None = None, source: str | None = None
+) -> str:
     """Send the login link and code to `email`, or a note that it has no billing account."""
     tenant = db.session.get(Tenant, tenant_id)
     try:
@@ -92,7 +94,7 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
             raise
         raise self.retry(exc=exc, countdown=_retry_in(self.request.retries)) from exc
     if has_account:
-        link, code = issue_login_token(email)
+        link, code = issue_login_token(email, source=source)
         rendered = render_email(
             tenant,
             "login_link",
@@ -124,7 +126,7 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
     except SMTP_FAILURES as exc:
         raise self.retry(
             args=[tenant_id, email],
-            kwargs={"delivery_id": delivery.id},
+            kwargs={"delivery_id": delivery.id, "source": source},
             exc=exc,
             countdown=_retry_in(self.request.retries),
         ) from exc
