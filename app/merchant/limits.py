@@ -7,7 +7,8 @@ portal's (app/portal/limits.py) so that a stranger cannot turn them against a me
 - reset emails per address from one network (5 in 10 minutes, 20 a day), per address from all
   networks only over 10 minutes (a flood can delay a person's email, never block it for the day),
   per network;
-- sign-ups per network (10 an hour, 30 a day) and per address.
+- sign-ups that go through per address and per network (5 an hour), every attempt per network
+  (30 an hour).
 An IPv6 client counts as its /56 and an address as email_validator normalises it, as there.
 """
 
@@ -56,12 +57,24 @@ def _limit(view, limits: str, scope: str, key_func, **options):
 
 
 def signup_limits(view):
-    view = _limit(view, "5 per 10 minutes", "merchant-signup:address-ip", _address_network_key)
-    # Only sign-ups that go through count per address: a typo'd form costs nothing.
+    # Only sign-ups that go through (and queue an email) count per address and per network;
+    # every attempt counts per network more loosely (each hashes a password), so a person
+    # fixing typos is never stopped and a script is.
+    view = _limit(
+        view,
+        "3 per 10 minutes;10 per day",
+        "merchant-signup:address-ip",
+        _address_network_key,
+        deduct_when=_accepted,
+    )
     view = _limit(
         view, "10 per hour", "merchant-signup:address", _address_key, deduct_when=_accepted
     )
-    return _limit(view, "10 per hour;30 per day", "merchant-signup:ip", _network_key)
+    view = _limit(
+        view, "5 per hour;20 per day", "merchant-signup:ip-created", _network_key,
+        deduct_when=_accepted,
+    )  # fmt: skip
+    return _limit(view, "30 per hour;100 per day", "merchant-signup:ip", _network_key)
 
 
 def login_limits(view):
