@@ -167,7 +167,7 @@ def resend_verification():
 @bp.route("/login", methods=["GET", "POST"])
 @login_limits
 def login():
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("merchant.home"))
     form = LoginForm()
     if form.validate_on_submit():
