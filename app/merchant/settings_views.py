@@ -158,10 +158,10 @@ def confirm_subdomain():
         db.session.commit()
     except IntegrityError:  # taken between the two steps, by a sign-up or another change
         db.session.rollback()
-        retry.subdomain.errors.append(str(SubdomainTaken(form.subdomain.data)))
+        retry.subdomain.errors = [str(SubdomainTaken(form.subdomain.data))]
     except ValueError as exc:
         db.session.rollback()
-        retry.subdomain.errors.append(str(exc))
+        retry.subdomain.errors = [str(exc)]
     if retry.subdomain.errors:
         tenant = my_tenant()
         return _page("merchant/subdomain.html", 400, form=retry, url=portal_url(tenant))
