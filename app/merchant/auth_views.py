@@ -147,8 +147,12 @@ def spend_verification(token: str):
         return _token_page("merchant/link_invalid.html", 410)
     go_live_if_ready(db.session.get(Tenant, user.tenant_id))
     db.session.commit()
-    flash("Your email address is verified.", "success")
-    response = redirect(url_for("merchant.home"))
+    if current_user.is_authenticated:
+        flash("Your email address is verified.", "success")
+        response = redirect(url_for("merchant.home"))
+    else:
+        flash("Your email address is verified. Sign in to see your portal's link.", "success")
+        response = redirect(url_for("merchant.login"))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
