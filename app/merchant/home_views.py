@@ -24,8 +24,8 @@ def link_with(tenant, **params) -> str:
     return portal_url(tenant, "/" + (f"?{query}" if query else ""))
 
 
-@bp.get("")
 @bp.get("/")
+@bp.get("")  # registered first, so links say /dashboard
 @login_required
 def home():
     tenant = my_tenant()

@@ -90,7 +90,7 @@ def test_sign_up_verify_sign_in_and_find_the_portal_link(dashboard, live_server)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     portal = f"http://orbit-coffee.{live_server.url.split('://', 1)[1]}/"
-    expect(page.get_by_label("Portal login link")).to_have_value(portal)
+    expect(page.get_by_role("textbox", name="Portal login link")).to_have_value(portal)
     expect(page.get_by_role("link", name="Open it")).to_have_attribute("href", portal)
     checklist = page.get_by_role("region", name="Before your customers can use it")
     expect(checklist).to_contain_text("Connect your Stripe account")
