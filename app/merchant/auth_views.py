@@ -43,7 +43,6 @@ def signup():
         return redirect(url_for("merchant.home"))
     form = SignupForm()
     if request.method == "GET":
-        form.subdomain.data = form.subdomain.data or ""
         return render_template("merchant/signup.html", form=form, tenant=None)
     if form.validate_on_submit() and not form.subdomain.data:
         # No JavaScript filled it in: suggest one from the business name, for the person to check.

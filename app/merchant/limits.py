@@ -100,3 +100,11 @@ def reset_limits(view):
 def resend_limits(view):
     """Emails a signed-in merchant asks for (verification again, a new address)."""
     return _limit(view, "5 per 10 minutes;20 per day", "merchant-resend:user", _user_key)
+
+
+def current_password_limits(view):
+    """Wrong current passwords on a settings form: a borrowed session cannot guess its way to
+    the password (or through it, to the address)."""
+    return _limit(
+        view, "10 per 10 minutes", "merchant-current-password:user", _user_key, deduct_when=_refused
+    )

@@ -22,7 +22,7 @@ from app.merchant.forms import (
     SubdomainConfirmForm,
     SubdomainForm,
 )
-from app.merchant.limits import resend_limits
+from app.merchant.limits import current_password_limits, resend_limits
 from app.merchant.models import TokenPurpose
 from app.merchant.passwords import PasswordRejected
 from app.merchant.subdomains import SubdomainTaken, change_subdomain, check_subdomain, is_taken
@@ -46,6 +46,7 @@ def settings():
 
 @bp.route("/settings/password", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -64,6 +65,7 @@ def password():
 
 @bp.route("/settings/email", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 @resend_limits
 def email():
     form = ChangeEmailForm()

@@ -56,3 +56,13 @@ def test_sign_ups_are_limited_per_network(platform):
     fields = signup_fields(email="owner9@example.com", subdomain="shop9")
     assert _post(platform, "/dashboard/signup", fields, STRANGER).status_code == 429
     assert _post(platform, "/dashboard/signup", fields, OWNER).status_code == 302
+
+
+def test_guessing_the_current_password_from_a_signed_in_session_is_limited(platform, smtp_sink):
+    from tests.merchant.conftest import signed_up_and_verified
+
+    signed_up_and_verified(platform, smtp_sink)
+    guess = {"current_password": "guess-guess-guess", "new_password": "lantern-quarry-mosaic"}
+    for _ in range(10):
+        assert _post(platform, "/dashboard/settings/password", guess, OWNER).status_code == 400
+    assert _post(platform, "/dashboard/settings/password", guess, OWNER).status_code == 429
