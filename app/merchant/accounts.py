@@ -24,7 +24,7 @@ from app.merchant.passwords import (
     password_matches,
 )
 from app.merchant.subdomains import SubdomainTaken, check_subdomain, is_taken
-from app.merchant.tokens import spend_token, void_tokens
+from app.merchant.tokens import find_usable_token, spend_token, void_tokens
 from app.portal.accounts import canonical_email
 from app.portal.tokens import hash_token
 from tenants.models import Tenant
@@ -215,8 +215,6 @@ def verify_email(raw: str) -> MerchantUser | None:
 def reset_password(raw: str, new_password: str) -> MerchantUser | None:
     """Spend a reset link and set the password; every session of the account ends (whoever had
     the old password is out). Raises PasswordRejected before spending anything."""
-    from app.merchant.tokens import find_usable_token
-
     token = find_usable_token(raw, TokenPurpose.RESET_PASSWORD)
     if token is None:
         return None

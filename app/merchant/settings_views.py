@@ -28,7 +28,7 @@ from app.merchant.passwords import PasswordRejected
 from app.merchant.subdomains import SubdomainTaken, change_subdomain, check_subdomain, is_taken
 from app.merchant.tasks import send_email_change_link
 from app.merchant.tokens import find_usable_token
-from app.portal.urls import portal_url
+from app.portal.urls import portal_url, subdomain_url
 from worker.dispatch import enqueue_after_commit
 
 
@@ -140,7 +140,7 @@ def subdomain():
                 "merchant/subdomain_confirm.html",
                 form=confirm,
                 old_url=portal_url(tenant),
-                new_url=portal_url(tenant, "/").replace(f"//{tenant.subdomain}.", f"//{new}.", 1),
+                new_url=subdomain_url(new),
             )
     return _page(
         "merchant/subdomain.html", 400 if form.errors else 200, form=form, url=portal_url(tenant)
