@@ -113,3 +113,14 @@ def test_signing_out_ends_the_session_on_the_server(platform, smtp_sink, client_
     thief = client_for(None)
     thief.set_cookie("session", saved, domain="localhost")
     assert thief.get("/dashboard").status_code == 302
+
+
+def test_the_session_cookie_is_host_only_and_pages_are_not_stored(platform, smtp_sink):
+    from tests.merchant.conftest import log_in, sign_up
+
+    sign_up(platform)
+    signed_in = log_in(platform)
+    cookie = signed_in.headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "domain=" not in cookie.lower()  # host-only: never sent to a tenant's subdomain
+    assert platform.get("/dashboard").headers["Cache-Control"] == "no-store"
