@@ -124,3 +124,26 @@ def test_the_session_cookie_is_host_only_and_pages_are_not_stored(platform, smtp
     assert cookie.startswith("session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "domain=" not in cookie.lower()  # host-only: never sent to a tenant's subdomain
     assert platform.get("/dashboard").headers["Cache-Control"] == "no-store"
+
+
+def test_a_session_ends_after_an_idle_hour_and_twelve_hours_in_all(platform, smtp_sink):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from app.merchant.models import MerchantSession
+    from tests.merchant.conftest import log_in
+
+    signed_up_and_verified(platform, smtp_sink)
+    now = datetime.now(UTC)
+    db.session.execute(update(MerchantSession).values(last_seen_at=now - timedelta(minutes=61)))
+    db.session.commit()
+    assert platform.get("/dashboard").status_code == 302
+    assert log_in(platform).status_code == 302
+    db.session.execute(
+        update(MerchantSession)
+        .where(MerchantSession.ended_at.is_(None))
+        .values(created_at=now - timedelta(hours=12, minutes=1), last_seen_at=now)
+    )
+    db.session.commit()
+    assert platform.get("/dashboard").status_code == 302
