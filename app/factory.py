@@ -17,6 +17,9 @@ from app.demo.mailbox import bp as mailbox_bp
 from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.merchant import models as merchant_models  # noqa: F401
+from app.merchant import tasks as merchant_tasks  # noqa: F401
+from app.merchant.views import bp as merchant_bp
 from app.portal import bp as portal_bp
 from app.portal import models as portal_models  # noqa: F401
 from app.portal import tasks as portal_tasks  # noqa: F401
@@ -71,8 +74,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(tenants_cli)
     app.register_blueprint(core_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(merchant_bp)
     app.register_blueprint(webhooks_bp)
     login_manager.login_view = "core.home"
+    login_manager.blueprint_login_views = {"merchant": "merchant.login"}
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "warning"
 

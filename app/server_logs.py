@@ -1,4 +1,5 @@
-"""Log lines without live sign-in tokens: the emailed link's path is /login/verify/<token>, and
+"""Log lines without live sign-in tokens: an emailed link's path holds one (/login/verify/<token>,
+the dashboard's /dashboard/verify/, /reset/, /confirm-email/), and
 request lines, Referers and error messages would otherwise write it to every log store.
 
 gunicorn: `--logger-class app.server_logs.RedactingLogger`. The app's own records (Flask's and
@@ -13,8 +14,13 @@ import re
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-# The token segment after /login/verify/, also percent-encoded inside a query string.
-TOKEN_IN_URL = re.compile(r"(login(?:/|%2f)verify(?:/|%2f))[^/?#&\s\"'\[\]]+", re.IGNORECASE)
+# The token segment of an emailed link — a customer's /login/verify/, a merchant's
+# /dashboard/verify/, /dashboard/reset/, /dashboard/confirm-email/ — also percent-encoded
+# inside a query string.
+TOKEN_IN_URL = re.compile(
+    r"((?:login|dashboard)(?:/|%2f)(?:verify|reset|confirm-email)(?:/|%2f))[^/?#&\s\"'\[\]]+",
+    re.IGNORECASE,
+)
 REDACTED = r"\1[redacted]"
 
 

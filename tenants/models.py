@@ -76,6 +76,10 @@ class Tenant(db.Model):
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=TenantStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the portal opened to customers. A tenant made by sign-up has none until its owner's
+    # address is verified and its Stripe connected (app/merchant/golive.py); until then its
+    # host answers as an unknown one does. The CLI's and the demo's tenants are live at once.
+    live_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # Branding: shown on the portal and in every email sent for this tenant.
     logo_url: Mapped[str | None] = mapped_column(String(500))
@@ -121,6 +125,12 @@ class Tenant(db.Model):
     stripe_livemode: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     stripe_connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    def __init__(self, **fields) -> None:
+        # Live from creation unless told otherwise (sign-up says live_at=None). Not a column
+        # default: SQLAlchemy would put the default in place of an explicit None too.
+        fields.setdefault("live_at", utcnow())
+        super().__init__(**fields)
+
     @property
     def stripe_account_id(self) -> str | None:
         return self._stripe_account_id
@@ -143,6 +153,10 @@ class Tenant(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == TenantStatus.ACTIVE
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_at is not None
 
     @property
     def display_sender(self) -> str:

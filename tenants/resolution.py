@@ -53,7 +53,8 @@ def resolve_tenant() -> None:
     if kind == HostKind.PLATFORM:
         return
     tenant = _tenant_for_host(subdomain)
-    if tenant is None:
+    # A signed-up tenant that has not gone live yet is not there for its customers either.
+    if tenant is None or not tenant.is_live:
         abort(404, description="There is no billing portal at this address. Check the link.")
     if not tenant.is_active:
         abort(404, description="This billing portal is not available right now.")

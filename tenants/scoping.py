@@ -34,9 +34,20 @@ class TenantScoped:
         return mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
 
 
+# A table's `info` key saying it belongs to the platform although it names a tenant (merchant
+# accounts: read before any tenant is chosen, on the platform host). Neither layer scopes it;
+# every query of one filters by the signed-in merchant's tenant itself.
+PLATFORM_LEVEL = "platform_level"
+
+
+def is_tenant_owned(table) -> bool:
+    return "tenant_id" in table.c and not getattr(table, "info", {}).get(PLATFORM_LEVEL)
+
+
 def tenant_owned_table_names(metadata) -> list[str]:
-    """Every table with a tenant_id column: the ones row-level security must cover."""
-    return sorted(t.name for t in metadata.sorted_tables if "tenant_id" in t.c)
+    """Every tenant-owned table (a tenant_id column, not marked platform-level): the ones
+    row-level security must cover."""
+    return sorted(t.name for t in metadata.sorted_tables if is_tenant_owned(t))
 
 
 def _scoped_table(element) -> TableClause | None:
@@ -46,7 +57,7 @@ def _scoped_table(element) -> TableClause | None:
         table = element.table
     while isinstance(table, Alias):  # aliased(Model): the table under the alias
         table = table.element
-    if not isinstance(table, TableClause) or "tenant_id" not in table.c:
+    if not isinstance(table, TableClause) or not is_tenant_owned(table):
         return None
     return table
 

@@ -8,9 +8,14 @@ from tenants.models import Tenant
 
 
 def portal_url(tenant: Tenant, path: str = "/") -> str:
+    return subdomain_url(tenant.subdomain, path)
+
+
+def subdomain_url(subdomain: str, path: str = "/") -> str:
+    """The portal's address at `subdomain` (one a tenant is about to move to, say)."""
     scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "https"
     domain = current_app.config["PLATFORM_DOMAIN"]
-    return f"{scheme}://{tenant.subdomain}.{domain}{path}"
+    return f"{scheme}://{subdomain}.{domain}{path}"
 
 
 def absolute_asset_url(tenant: Tenant, url: str | None) -> str | None:

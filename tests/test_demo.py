@@ -93,3 +93,22 @@ def test_demo_outside_a_checkout_says_where_to_run_it(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "run it from a checkout of Billfold (bash scripts/demo.sh)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_seeds_a_merchant_who_signs_in_to_the_dashboard(demo):
+    port, log = demo
+    base = f"http://127.0.0.1:{port}"
+    platform = f"localhost:{port}"
+    printed = log.read_text()
+    assert "sign in as merchant@example.com, password acme-rockets-demo" in printed
+    status, page, cookie = fetch(f"{base}/dashboard/login", platform)
+    assert status == 200
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = f"email=merchant%40example.com&password=acme-rockets-demo&csrf_token={csrf}"
+    status, _, cookie = fetch(
+        f"{base}/dashboard/login", platform, data=body.encode(), cookie=cookie.split(";")[0]
+    )
+    assert status == 302
+    status, home, _ = fetch(f"{base}/dashboard", platform, cookie=cookie.split(";")[0])
+    assert status == 200 and f"http://acme.localhost:{port}/" in home
+    assert "Your portal is live" in home

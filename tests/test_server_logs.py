@@ -73,3 +73,14 @@ def test_a_token_is_redacted_however_a_log_call_spells_it(app, caplog):
 def test_the_procfile_web_process_uses_the_redacting_logger():
     web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line[:4] == "web:")
     assert "--logger-class app.server_logs.RedactingLogger" in web
+
+
+def test_the_dashboard_s_emailed_links_are_redacted_too():
+    from app.server_logs import redact
+
+    token = secrets.token_urlsafe(32)
+    for path in ("/dashboard/verify/", "/dashboard/reset/", "/dashboard/confirm-email/"):
+        line = f'"GET {path}{token} HTTP/1.1" 200 - "https://localhost{path}{token}"'
+        assert token not in redact(line)
+        assert f"{path}[redacted]" in redact(line)
+    assert redact("/dashboard/resend-verification") == "/dashboard/resend-verification"

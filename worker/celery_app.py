@@ -11,6 +11,7 @@ QUEUES = ("email", "events", "backfill", "default")
 # Exact names are matched before patterns: the backfill leaves billing's events queue.
 ROUTES = {
     "app.portal.tasks.*": {"queue": "email"},
+    "app.merchant.tasks.*": {"queue": "email"},
     "app.billing.tasks.backfill_tenant": {"queue": "backfill"},
     "app.billing.tasks.*": {"queue": "events"},
     "worker.health.*": {"queue": "default"},

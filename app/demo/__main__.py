@@ -75,7 +75,13 @@ def _serve(emulator, domain: str, port: int) -> int:
     from flask_migrate import upgrade
 
     from app.billing.backfill import backfill
-    from app.demo.seed import seed_demo_tenant, seed_stripe_account
+    from app.demo.seed import (
+        DEMO_MERCHANT_EMAIL,
+        DEMO_MERCHANT_PASSWORD,
+        seed_demo_merchant,
+        seed_demo_tenant,
+        seed_stripe_account,
+    )
     from app.factory import create_app
     from tenants.context import tenant_context
     from tenants.stripe_client import stripe_client_for
@@ -84,6 +90,7 @@ def _serve(emulator, domain: str, port: int) -> int:
     with app.app_context():
         upgrade(directory=str(INSTANCE_DIR.parent / "migrations"))
         tenant = seed_demo_tenant()
+        seed_demo_merchant(tenant)
         client = stripe_client_for(tenant)
         seed_stripe_account(client)
         with tenant_context(tenant.id):
@@ -102,6 +109,8 @@ def _serve(emulator, domain: str, port: int) -> int:
                 "Billfold demo is running.",
                 f"  Customer portal of Acme Rockets:  http://{subdomain}.{domain}/",
                 "      sign in as ada@example.com (two billing accounts) or grace@example.com",
+                f"  Merchant dashboard:               http://{domain}/dashboard",
+                f"      sign in as {DEMO_MERCHANT_EMAIL}, password {DEMO_MERCHANT_PASSWORD}",
                 f"  Demo mailbox (sign-in emails):    http://{domain}/dev/mailbox/",
                 f"  Stripe emulator:                  {emulator.url}",
                 "  Test card for 'Replace card':     5555555555554444, any future date, any CVC",

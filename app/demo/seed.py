@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import stripe
 
+from app.clock import utcnow
 from app.extensions import db
+from app.merchant.models import MerchantRole, MerchantUser
+from app.merchant.passwords import hash_password
 from tenants.models import Tenant
 
 DEMO_SUBDOMAIN = "acme"
 DEMO_ACCOUNT = "acct_demoacmerockets"
 CARD = {"exp_month": 12, "exp_year": 2030, "cvc": "123"}
+# The demo merchant's sign-in to the dashboard; public by design, like everything in the demo.
+DEMO_MERCHANT_EMAIL = "merchant@example.com"
+DEMO_MERCHANT_PASSWORD = "acme-rockets-demo"  # noqa: S105
 
 
 def seed_demo_tenant() -> Tenant:
@@ -27,6 +33,25 @@ def seed_demo_tenant() -> Tenant:
     tenant.connect_account(DEMO_ACCOUNT)
     db.session.commit()
     return tenant
+
+
+def seed_demo_merchant(tenant: Tenant) -> MerchantUser:
+    """Acme Rockets' owner, verified, who signs in to the dashboard (created once)."""
+    user = db.session.scalars(
+        db.select(MerchantUser).where(MerchantUser.email == DEMO_MERCHANT_EMAIL)
+    ).one_or_none()
+    if user is None:
+        user = MerchantUser(
+            tenant_id=tenant.id,
+            name="Ada Owner",
+            email=DEMO_MERCHANT_EMAIL,
+            password_hash=hash_password(DEMO_MERCHANT_PASSWORD),
+            role=MerchantRole.OWNER,
+            email_verified_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.commit()
+    return user
 
 
 def _customer(client: stripe.StripeClient, email: str, name: str, number: str):

@@ -27,6 +27,7 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+    from_platform: bool = False  # Billfold writing to a merchant, not a merchant to a customer
 
 
 def render_email(tenant: Tenant, kind: str, to: str, subject: str, **context) -> RenderedEmail:
@@ -51,14 +52,41 @@ def render_email(tenant: Tenant, kind: str, to: str, subject: str, **context) ->
     )
 
 
+PLATFORM_BRAND = {
+    "name": "Billfold",
+    "logo_url": None,
+    "primary": DEFAULT_PRIMARY,
+    "primary_text": contrast_text(DEFAULT_PRIMARY),
+    "link": readable_ink(DEFAULT_PRIMARY),
+    "support_email": None,
+    "support_url": None,
+}
+
+
+def render_platform_email(kind: str, to: str, subject: str, **context) -> RenderedEmail:
+    """An email from Billfold itself to a merchant (an address to verify, a password to reset):
+    Billfold's name and colours, whatever the merchant's branding."""
+    context.update(brand=PLATFORM_BRAND, subject=subject, to=to)
+    return RenderedEmail(
+        kind=kind,
+        to=to,
+        subject=subject,
+        html=render_template(f"emails/{kind}.html", **context),
+        text=render_template(f"emails/{kind}.txt", **context),
+        from_platform=True,
+    )
+
+
 def build_message(tenant: Tenant, email: RenderedEmail) -> EmailMessage:
-    """The message from the tenant's sender name, replying to the tenant's support address."""
-    _, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    """The message from the tenant's sender name, replying to the tenant's support address;
+    an email of ours to the merchant itself (email.from_platform) comes from the platform."""
+    display, sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     message = EmailMessage(policy=SMTP)
     message["Subject"] = email.subject
-    message["From"] = mail_address(sender, tenant.display_sender)
+    from_name = (display or "Billfold") if email.from_platform else tenant.display_sender
+    message["From"] = mail_address(sender, from_name)
     message["To"] = mail_address(email.to)
-    reply_to = _reply_to(tenant)
+    reply_to = None if email.from_platform else _reply_to(tenant)
     if reply_to is not None:
         message["Reply-To"] = reply_to
     message["Date"] = formatdate(localtime=True)

@@ -24,6 +24,9 @@ class EmailForm(FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[DataRequired("Enter your email address."), Length(max=254), _valid_email],
     )
+    # Where the login link was placed (?src=...), carried through the form; a value that is not
+    # a slug is dropped by the view, never an error in front of the customer.
+    src = HiddenField()
 
 
 class CodeForm(FlaskForm):

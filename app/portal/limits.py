@@ -33,7 +33,7 @@ def _email_key() -> str:
     return f"email:{g.tenant.id}:{_typed_address()}"
 
 
-def _client_network() -> str:
+def client_network() -> str:
     """Who is asking, as a limit should count them: an IPv4 address, or the /56 an IPv6 address
     is in (one household or customer is given a /56 or a /64; counted per address, one person
     would have billions of fresh quotas)."""
@@ -50,7 +50,7 @@ def _client_network() -> str:
 
 
 def _email_ip_key() -> str:
-    return f"email-ip:{g.tenant.id}:{_typed_address()}:{_client_network()}"
+    return f"email-ip:{g.tenant.id}:{_typed_address()}:{client_network()}"
 
 
 def _code_email_key() -> str:
@@ -63,7 +63,7 @@ def _tenant_key() -> str:
 
 
 def _ip_key() -> str:
-    return f"ip:{_client_network()}"
+    return f"ip:{client_network()}"
 
 
 # Wrong codes per tenant, whatever the addresses and IPs: bounds guessing spread over many
@@ -105,7 +105,7 @@ def code_limits(view):
 
 
 def _password_address_ip_key() -> str:
-    return f"password-ip:{g.tenant.id}:{_typed_address()}:{_client_network()}"
+    return f"password-ip:{g.tenant.id}:{_typed_address()}:{client_network()}"
 
 
 def password_limits(view):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, render_template, session, url_for
+from flask import flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -16,6 +16,7 @@ from app.portal.accounts import (
 from app.portal.blueprint import bp
 from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
 from app.portal.limits import code_limits, login_link_limits, password_limits
+from app.portal.sources import clean_source, prefill_email
 from app.portal.tasks import send_login_email
 from app.portal.tokens import find_usable_token, spend_code, spend_link_token
 from app.security import first_party_only
@@ -29,9 +30,13 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("portal.account"))
     form = EmailForm()
+    if request.method == "GET":  # a link from the merchant's site may pre-fill the form
+        form.email.data = prefill_email(request.args.get("email"))
+        form.src.data = clean_source(request.args.get("src"))
     if form.validate_on_submit():
         # Only a task is queued: known and unknown addresses take the same path and time.
-        enqueue_after_commit(send_login_email, g.tenant.id, form.email.data)
+        source = clean_source(form.src.data)
+        enqueue_after_commit(send_login_email, g.tenant.id, form.email.data, source=source)
         session["login_email"] = form.email.data
         return redirect(url_for("portal.check_email"))
     status = 400 if form.errors else 200

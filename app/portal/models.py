@@ -51,6 +51,8 @@ class LoginToken(TenantScoped, db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voided: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     code_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Where the customer found the login link (?src=email-footer ...), for the merchant's eyes.
+    source: Mapped[str | None] = mapped_column(String(40))
 
 
 class PortalSession(TenantScoped, db.Model):

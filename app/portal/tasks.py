@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 import stripe
 from celery.exceptions import SoftTimeLimitExceeded
@@ -14,6 +13,7 @@ from app.emails.addresses import UndeliverableAddress
 from app.emails.delivery import record_delivery, send_recorded
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import render_email
+from app.emails.retries import EMAIL_TASK, SMTP_FAILURES, retry_in
 from app.extensions import db
 from app.portal.customers import customers_for_email
 from app.portal.tokens import TOKEN_TTL, issue_login_token
@@ -24,11 +24,6 @@ from worker.base import tenant_task
 
 log = logging.getLogger(__name__)
 
-# A mail server that accepts the connection and then stalls must not hold a worker forever:
-# past the soft limit the send is abandoned and retried like any other SMTP failure. It leaves
-# room for a customer lookup at a slow Stripe (three tries of 30 s, tenants/stripe_client.py).
-SEND_SOFT_LIMIT_SECONDS = 120
-SMTP_FAILURES = (smtplib.SMTPException, OSError, SoftTimeLimitExceeded)
 # Stripe down, rate-limiting or too slow: the answer is unknown, not "no account". Try later.
 STRIPE_UNAVAILABLE = (
     stripe.APIConnectionError,
@@ -36,11 +31,6 @@ STRIPE_UNAVAILABLE = (
     stripe.APIError,
     SoftTimeLimitExceeded,
 )
-MAX_EMAIL_RETRIES = 6
-
-
-def _retry_in(retries: int) -> int:
-    return min(600, 5 * 2**retries)
 
 
 def _has_billing_account(tenant: Tenant, email: str) -> bool:
@@ -76,12 +66,10 @@ def _record_unanswered(tenant: Tenant, email: str, delivery_id: int | None, exc)
     db.session.commit()
 
 
-@tenant_task(
-    max_retries=MAX_EMAIL_RETRIES,
-    soft_time_limit=SEND_SOFT_LIMIT_SECONDS,
-    time_limit=SEND_SOFT_LIMIT_SECONDS + 30,
-)
-def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None = None) -> str:
+@tenant_task(**EMAIL_TASK)
+def send_login_email(
+    self, tenant_id: int, email: str, delivery_id: int | None = None, source: str | None = None
+) -> str:
     """Send the login link and code to `email`, or a note that it has no billing account."""
     tenant = db.session.get(Tenant, tenant_id)
     try:
@@ -90,9 +78,9 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
         if self.request.retries >= self.max_retries:
             _record_unanswered(tenant, email, delivery_id, exc)
             raise
-        raise self.retry(exc=exc, countdown=_retry_in(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_in(self.request.retries)) from exc
     if has_account:
-        link, code = issue_login_token(email)
+        link, code = issue_login_token(email, source=source)
         rendered = render_email(
             tenant,
             "login_link",
@@ -124,8 +112,8 @@ def send_login_email(self, tenant_id: int, email: str, delivery_id: int | None =
     except SMTP_FAILURES as exc:
         raise self.retry(
             args=[tenant_id, email],
-            kwargs={"delivery_id": delivery.id},
+            kwargs={"delivery_id": delivery.id, "source": source},
             exc=exc,
-            countdown=_retry_in(self.request.retries),
+            countdown=retry_in(self.request.retries),
         ) from exc
     return rendered.kind

@@ -35,8 +35,9 @@ def hash_code(email: str, code: str) -> str:
     return hmac.new(key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_login_token(email: str) -> tuple[str, str]:
-    """A new token for `email` in this tenant; returns (link, code)."""
+def issue_login_token(email: str, source: str | None = None) -> tuple[str, str]:
+    """A new token for `email` in this tenant; returns (link, code). `source`: where the
+    customer found the login link (?src=), kept with the sign-in."""
     now = datetime.now(UTC)
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -46,6 +47,7 @@ def issue_login_token(email: str) -> tuple[str, str]:
             token_hash=hash_token(raw),
             code_hash=hash_code(email, code),
             expires_at=now + TOKEN_TTL,
+            source=source,
         )
     )
     db.session.flush()

@@ -3,7 +3,7 @@ webhook endpoint Billfold created, why it was disconnected; a Stripe App's token
 table (renewed on their own connection), under row-level security
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

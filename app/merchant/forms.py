@@ -1,0 +1,90 @@
+"""Dashboard forms (Flask-WTF: each carries a CSRF token). The rules of a subdomain, a name and
+a password live in their own modules; the views turn their ValueErrors into field errors."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.merchant.passwords import MAX_PASSWORD_LENGTH
+from app.portal.accounts import normalize_email
+
+
+def _valid_email(form, field) -> None:
+    try:
+        result = validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("Enter an email address like name@example.com.") from None
+    field.data = normalize_email(result.normalized)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_field(label: str = "Email address") -> StringField:
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254), _valid_email],
+    )
+
+
+def _password_field(label: str, missing: str) -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(missing), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class SignupForm(FlaskForm):
+    business_name = StringField(
+        "Business name",
+        filters=[_strip],
+        validators=[DataRequired("Enter your business's name."), Length(max=120)],
+    )
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[DataRequired("Enter your name."), Length(max=120)],
+    )
+    email = _email_field("Work email")
+    password = _password_field("Password", "Choose a password.")
+    # Not stripped or lower-cased: the rules say what is wrong with what was typed.
+    subdomain = StringField("Portal address", validators=[Length(max=200)])
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = _password_field("Password", "Enter your password.")
+
+
+class EmailForm(FlaskForm):
+    email = _email_field()
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = _password_field("New password", "Choose a password.")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _password_field("Current password", "Enter your current password.")
+    new_password = _password_field("New password", "Choose a password.")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = _email_field("New email address")
+    current_password = _password_field("Current password", "Enter your current password.")
+
+
+class SubdomainForm(FlaskForm):
+    subdomain = StringField(
+        "New portal address", validators=[DataRequired("Enter a subdomain."), Length(max=200)]
+    )
+
+
+class SubdomainConfirmForm(FlaskForm):
+    subdomain = HiddenField(validators=[DataRequired(), Length(max=200)])
+
+
+class ButtonForm(FlaskForm):
+    """A button and its CSRF token: confirm a link, sign out, send again."""

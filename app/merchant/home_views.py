@@ -1,0 +1,87 @@
+"""The dashboard's home: the portal login link to put in front of customers, ready to paste,
+and until the portal is live, what is missing. Also the tenant's recent emails."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import abort, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.emails.models import EmailDelivery
+from app.extensions import db
+from app.merchant.blueprint import bp, my_tenant
+from app.merchant.forms import ButtonForm
+from app.merchant.golive import go_live_if_ready, go_live_steps
+from app.portal.sources import PLACEMENTS
+from tenants.context import tenant_context
+from tenants.urls import portal_url
+
+
+def link_with(tenant, **params) -> str:
+    query = urlencode({key: value for key, value in params.items() if value})
+    return portal_url(tenant, "/" + (f"?{query}" if query else ""))
+
+
+@bp.get("/")
+@bp.get("")  # registered first, so links say /dashboard
+@login_required
+def home():
+    tenant = my_tenant()
+    if not tenant.is_live:
+        go_live_if_ready(tenant)  # Stripe may have been connected since the last visit
+    steps = go_live_steps(tenant)
+    placements = [
+        {"slug": slug, "label": label, "where": where, "url": link_with(tenant, src=slug)}
+        for slug, label, where in PLACEMENTS
+    ]
+    return render_template(
+        "merchant/home.html",
+        tenant=None,
+        merchant_tenant=tenant,
+        portal_link=portal_url(tenant),
+        email_link=portal_url(tenant) + "?email=",
+        placements=placements,
+        steps=steps,
+        missing=[step for step in steps if not step.done],
+        logout_form=ButtonForm(),
+        resend_form=ButtonForm(),
+    )
+
+
+@bp.get("/emails")
+@login_required
+def emails():
+    tenant = my_tenant()
+    with tenant_context(tenant.id):  # the tenant's own rows, by both isolation layers
+        rows = db.session.scalars(
+            select(EmailDelivery).order_by(EmailDelivery.id.desc()).limit(50)
+        ).all()
+    return render_template(
+        "merchant/emails.html",
+        tenant=None,
+        merchant_tenant=tenant,
+        deliveries=rows,
+        logout_form=ButtonForm(),
+    )
+
+
+@bp.get("/emails/<int:delivery_id>")
+@login_required
+def email_detail(delivery_id: int):
+    """One delivery of this merchant's; another merchant's id is a 404 like a missing one."""
+    tenant = my_tenant()
+    with tenant_context(current_user.tenant_id):
+        delivery = db.session.scalars(
+            select(EmailDelivery).where(EmailDelivery.id == delivery_id)
+        ).one_or_none()
+    if delivery is None:
+        abort(404)
+    return render_template(
+        "merchant/email_detail.html",
+        tenant=None,
+        merchant_tenant=tenant,
+        delivery=delivery,
+        logout_form=ButtonForm(),
+    )
