@@ -17,9 +17,8 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 
-from app.extensions import limiter
 from app.portal.accounts import canonical_email
-from app.portal.limits import client_network
+from app.rate_limits import accepted, client_network, limit_posts, refused
 
 
 def _typed_address() -> str:
@@ -42,69 +41,57 @@ def _user_key() -> str:
     return f"merchant-user:{current_user.get_id() if current_user.is_authenticated else ''}"
 
 
-def _refused(response) -> bool:
-    return response.status_code == 400
-
-
-def _accepted(response) -> bool:
-    return response.status_code == 302
-
-
-def _limit(view, limits: str, scope: str, key_func, **options):
-    return limiter.shared_limit(
-        limits, scope=scope, key_func=key_func, methods=["POST"], **options
-    )(view)
-
-
 def signup_limits(view):
     # Only sign-ups that go through (and queue an email) count per address and per network;
     # every attempt counts per network more loosely (each hashes a password), so a person
     # fixing typos is never stopped and a script is.
-    view = _limit(
+    view = limit_posts(
         view,
         "3 per 10 minutes;10 per day",
         "merchant-signup:address-ip",
         _address_network_key,
-        deduct_when=_accepted,
+        deduct_when=accepted,
     )
-    view = _limit(
-        view, "10 per hour", "merchant-signup:address", _address_key, deduct_when=_accepted
+    view = limit_posts(
+        view, "10 per hour", "merchant-signup:address", _address_key, deduct_when=accepted
     )
-    view = _limit(
+    view = limit_posts(
         view, "5 per hour;20 per day", "merchant-signup:ip-created", _network_key,
-        deduct_when=_accepted,
+        deduct_when=accepted,
     )  # fmt: skip
-    return _limit(view, "30 per hour;100 per day", "merchant-signup:ip", _network_key)
+    return limit_posts(view, "30 per hour;100 per day", "merchant-signup:ip", _network_key)
 
 
 def login_limits(view):
-    view = _limit(
+    view = limit_posts(
         view,
         "10 per 10 minutes",
         "merchant-login:address-ip",
         _address_network_key,
-        deduct_when=_refused,
+        deduct_when=refused,
     )
-    view = _limit(view, "50 per hour", "merchant-login:address", _address_key, deduct_when=_refused)
-    return _limit(view, "30 per 10 minutes", "merchant-login:ip", _network_key)
+    view = limit_posts(
+        view, "50 per hour", "merchant-login:address", _address_key, deduct_when=refused
+    )
+    return limit_posts(view, "30 per 10 minutes", "merchant-login:ip", _network_key)
 
 
 def reset_limits(view):
-    view = _limit(
+    view = limit_posts(
         view, "5 per 10 minutes;20 per day", "merchant-reset:address-ip", _address_network_key
     )
-    view = _limit(view, "10 per 10 minutes", "merchant-reset:address", _address_key)
-    return _limit(view, "20 per 10 minutes;100 per day", "merchant-reset:ip", _network_key)
+    view = limit_posts(view, "10 per 10 minutes", "merchant-reset:address", _address_key)
+    return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-reset:ip", _network_key)
 
 
 def resend_limits(view):
     """Emails a signed-in merchant asks for (verification again, a new address)."""
-    return _limit(view, "5 per 10 minutes;20 per day", "merchant-resend:user", _user_key)
+    return limit_posts(view, "5 per 10 minutes;20 per day", "merchant-resend:user", _user_key)
 
 
 def current_password_limits(view):
     """Wrong current passwords on a settings form: a borrowed session cannot guess its way to
     the password (or through it, to the address)."""
-    return _limit(
-        view, "10 per 10 minutes", "merchant-current-password:user", _user_key, deduct_when=_refused
+    return limit_posts(
+        view, "10 per 10 minutes", "merchant-current-password:user", _user_key, deduct_when=refused
     )

@@ -16,13 +16,10 @@ queue an email.
 
 from __future__ import annotations
 
-import ipaddress
-
 from flask import g, request, session
-from flask_limiter.util import get_remote_address
 
-from app.extensions import limiter
 from app.portal.accounts import canonical_email
+from app.rate_limits import accepted, client_network, limit_posts, refused
 
 
 def _typed_address() -> str:
@@ -31,22 +28,6 @@ def _typed_address() -> str:
 
 def _email_key() -> str:
     return f"email:{g.tenant.id}:{_typed_address()}"
-
-
-def client_network() -> str:
-    """Who is asking, as a limit should count them: an IPv4 address, or the /56 an IPv6 address
-    is in (one household or customer is given a /56 or a /64; counted per address, one person
-    would have billions of fresh quotas)."""
-    raw = get_remote_address() or ""
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw
-    if address.version == 4:
-        return raw
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{address}/56", strict=False))
 
 
 def _email_ip_key() -> str:
@@ -71,36 +52,23 @@ def _ip_key() -> str:
 TENANT_CODE_MISSES = "300 per 10 minutes"
 
 
-def _refused(response) -> bool:
-    return response.status_code == 400
-
-
-def _accepted(response) -> bool:
-    return response.status_code == 302
-
-
-def _limit(view, limits: str, scope: str, key_func, **options):
-    # A shared limit is one counter named by its scope, whichever route reached the view.
-    return limiter.shared_limit(
-        limits, scope=scope, key_func=key_func, methods=["POST"], **options
-    )(view)
-
-
 def login_link_limits(view):
     """Asking for a login email: a person needs a few; a script wants thousands."""
-    view = _limit(view, "5 per 10 minutes;20 per day", "login-email:address-ip", _email_ip_key)
-    view = _limit(view, "10 per 10 minutes", "login-email:address", _email_key)
-    view = _limit(view, "20 per 10 minutes;100 per day", "login-email:ip", _ip_key)
+    view = limit_posts(view, "5 per 10 minutes;20 per day", "login-email:address-ip", _email_ip_key)
+    view = limit_posts(view, "10 per 10 minutes", "login-email:address", _email_key)
+    view = limit_posts(view, "20 per 10 minutes;100 per day", "login-email:ip", _ip_key)
     # Only requests that queue an email count: junk input cannot use up a tenant's sign-ins.
-    return _limit(view, "600 per minute", "login-email:tenant", _tenant_key, deduct_when=_accepted)
+    return limit_posts(
+        view, "600 per minute", "login-email:tenant", _tenant_key, deduct_when=accepted
+    )
 
 
 def code_limits(view):
-    view = _limit(view, "10 per hour;30 per day", "login-code:address", _code_email_key)
-    view = _limit(view, "30 per 10 minutes", "login-code:ip", _ip_key)
+    view = limit_posts(view, "10 per hour;30 per day", "login-code:address", _code_email_key)
+    view = limit_posts(view, "30 per 10 minutes", "login-code:ip", _ip_key)
     # Only wrong codes count here: a busy merchant's customers signing in cost nothing.
-    return _limit(
-        view, TENANT_CODE_MISSES, "login-code:tenant-misses", _tenant_key, deduct_when=_refused
+    return limit_posts(
+        view, TENANT_CODE_MISSES, "login-code:tenant-misses", _tenant_key, deduct_when=refused
     )
 
 
@@ -111,12 +79,14 @@ def _password_address_ip_key() -> str:
 def password_limits(view):
     # Wrong passwords only, per address from one network, with a looser ceiling per address:
     # a stranger's guesses from elsewhere do not refuse the owner's right password for long.
-    view = _limit(
+    view = limit_posts(
         view,
         "10 per 10 minutes",
         "login-password:address-ip",
         _password_address_ip_key,
-        deduct_when=_refused,
+        deduct_when=refused,
     )
-    view = _limit(view, "50 per hour", "login-password:address", _email_key, deduct_when=_refused)
-    return _limit(view, "30 per 10 minutes", "login-password:ip", _ip_key)
+    view = limit_posts(
+        view, "50 per hour", "login-password:address", _email_key, deduct_when=refused
+    )
+    return limit_posts(view, "30 per 10 minutes", "login-password:ip", _ip_key)
