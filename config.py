@@ -140,6 +140,14 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
         self.CELERY_EAGER = _bool("CELERY_EAGER", self.REDIS_URL is None)
+        # /readyz fails when no worker has written a heartbeat for this long (they beat every 10 s).
+        self.WORKER_HEARTBEAT_MAX_AGE_SECONDS = _int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60)
+        # /metrics answers a scrape bearing this token, or from these networks; nobody else.
+        self.METRICS_TOKEN = _str("METRICS_TOKEN")
+        self.METRICS_ALLOWED_NETWORKS = _list("METRICS_ALLOWED_NETWORKS") or [
+            "127.0.0.1/32",
+            "::1/128",
+        ]
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.TRUSTED_HOSTS = self.trusted_hosts()

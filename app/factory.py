@@ -20,6 +20,8 @@ from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.merchant import models as merchant_models  # noqa: F401
 from app.merchant import tasks as merchant_tasks  # noqa: F401
 from app.merchant.views import bp as merchant_bp
+from app.ops.request_metrics import init_request_metrics
+from app.ops.views import bp as ops_bp
 from app.portal import bp as portal_bp
 from app.portal import models as portal_models  # noqa: F401
 from app.portal import tasks as portal_tasks  # noqa: F401
@@ -57,6 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # stripe-python logs two INFO lines per API request: noise, and real cost at volume.
     logging.getLogger("stripe").setLevel(logging.WARNING)
 
+    init_request_metrics(app)  # first: its timer starts before any other hook runs
     db.init_app(app)
     migrate.init_app(
         app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
@@ -76,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(portal_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(ops_bp)
     login_manager.login_view = "core.home"
     login_manager.blueprint_login_views = {"merchant": "merchant.login"}
     login_manager.login_message = "Please sign in to continue."

@@ -29,6 +29,8 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from app.metrics import STRIPE_REQUESTS, stripe_outcome
+
 POOL_SIZE = 16  # kept-alive connections per host: one per concurrent caller is enough
 
 _RETRYABLE = (ConnectTimeoutError, ReadTimeoutError, NewConnectionError, ProtocolError, ProxyError)
@@ -72,7 +74,7 @@ class StripeHTTPClient(stripe.HTTPClient):
         with self._lock:
             self.requests_sent += 1
         try:
-            return self._pool_for(url).request(
+            response = self._pool_for(url).request(
                 method.upper(),
                 url,
                 headers=dict(headers or {}),
@@ -83,7 +85,10 @@ class StripeHTTPClient(stripe.HTTPClient):
             )
         except (HTTPError, OSError, ValueError) as exc:  # the network's failures: Stripe's type
             # Anything else (a task's soft time limit, say) is not a network error: let it be.
+            STRIPE_REQUESTS.labels(stripe_outcome(None)).inc()
             _raise_connection_error(exc)
+        STRIPE_REQUESTS.labels(stripe_outcome(response.status)).inc()
+        return response
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         if not self._proxied:

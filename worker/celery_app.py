@@ -6,6 +6,9 @@ from celery import Celery, Task
 from flask import Flask
 from kombu import Exchange, Queue
 
+from worker.heartbeat import Heartbeat
+from worker.task_metrics import install_task_metrics
+
 # Kinds of work kept apart so a bulk backfill never delays a customer's login email.
 QUEUES = ("email", "events", "backfill", "default")
 # Exact names are matched before patterns: the backfill leaves billing's events queue.
@@ -78,6 +81,8 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(celery_settings(app))
+    celery_app.steps["worker"].add(Heartbeat)
+    install_task_metrics()
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

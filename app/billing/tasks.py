@@ -8,6 +8,7 @@ commits its own work (services only flush).
 from __future__ import annotations
 
 import logging
+import time
 
 import stripe
 from celery import shared_task
@@ -20,6 +21,7 @@ from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
 from app.clock import utcnow
 from app.extensions import db
+from app.metrics import EVENT_DURATION, EVENTS_PROCESSED, bounded
 from tenants.context import tenant_context, unscoped
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
@@ -28,6 +30,8 @@ from worker.dispatch import enqueue_after_commit
 from worker.locks import held_lock, single_run
 
 log = logging.getLogger(__name__)
+
+EVENT_OUTCOMES = frozenset({"fetched", "coalesced", "ignored", "missing", "tenant"})
 
 
 @tenant_task()
@@ -39,16 +43,21 @@ def process_stripe_event(self, tenant_id: int, event_id: int) -> str:
     """
     max_retries = current_app.config["STRIPE_EVENT_MAX_RETRIES"]
     final_attempt = self.request.retries >= max_retries
+    started = time.perf_counter()
     try:
         note = process_event(event_id, final_attempt=final_attempt)
         db.session.commit()
-        return note
     except Exception as exc:
+        EVENTS_PROCESSED.labels("failed" if final_attempt else "retried").inc()
         if final_attempt:
             raise
         base = current_app.config["STRIPE_EVENT_RETRY_BASE_MS"] / 1000
         countdown = backoff_seconds(self.request.retries, base)
         raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
+    EVENT_DURATION.observe(time.perf_counter() - started)
+    outcome = note.split(" ", 1)[0].split(":", 1)[0]  # "fetched customer cus_..." -> fetched
+    EVENTS_PROCESSED.labels(bounded(outcome, EVENT_OUTCOMES)).inc()
+    return note
 
 
 @shared_task(name="app.billing.tasks.requeue_stuck_events")

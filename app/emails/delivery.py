@@ -12,6 +12,7 @@ from app.emails.addresses import UndeliverableAddress, needs_smtputf8
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import RenderedEmail, build_message
 from app.extensions import db, mail
+from app.metrics import EMAILS
 from tenants.models import Tenant
 
 
@@ -48,11 +49,13 @@ def send_recorded(
         plain = isinstance(exc, UndeliverableAddress)  # its message is the whole reason
         delivery.error = (str(exc) if plain else f"{type(exc).__name__}: {exc}")[:1000]
         record_side_effect()  # what the mail server answered survives the re-raise
+        EMAILS.labels(email.kind, "retrying" if retrying else "failed").inc()
         raise
     delivery.status = DeliveryStatus.SENT
     delivery.error = None
     delivery.sent_at = datetime.now(UTC)
     record_side_effect()  # handed over: a later failure must not make it look unsent
+    EMAILS.labels(email.kind, "sent").inc()  # kinds are our own templates' names: a short list
 
 
 def transmit(message: EmailMessage) -> None:

@@ -8,9 +8,12 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.billing.event_log import store_event
+from app.billing.events import DEAUTHORIZED
 from app.billing.models.events import EventStatus
 from app.billing.tasks import process_stripe_event
 from app.extensions import csrf, db
+from app.metrics import WEBHOOKS, bounded
+from app.stripe_connection.webhook_endpoint import EVENTS as CACHE_EVENTS
 from app.webhooks.verification import RejectedDelivery, verified_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -18,6 +21,9 @@ from tenants.resolution import require_platform_host
 from worker.dispatch import enqueue_after_commit
 
 log = logging.getLogger(__name__)
+
+# Event types counted by name in metrics (the ones the cache listens to); others are "other".
+COUNTED_TYPES = frozenset({*CACHE_EVENTS, DEAUTHORIZED})
 
 MAX_WEBHOOK_BYTES = 512 * 1024  # Stripe events are a few KB; anything this large is not one
 
@@ -28,6 +34,7 @@ csrf.exempt(bp)  # authenticated by Stripe's signature, not by a session
 
 @bp.errorhandler(RejectedDelivery)
 def _rejected(exc: RejectedDelivery):
+    WEBHOOKS.labels("unverified", f"rejected_{exc.status}").inc()  # the type is not to be believed
     log.warning("webhook rejected (%s) on %s: %s", exc.status, request.path, exc.reason)
     return jsonify(error=exc.reason), exc.status
 
@@ -80,6 +87,8 @@ def _accept(tenant, event: dict):
     """Store and queue. `tenant`: a Tenant, or its IngestFacts."""
     with tenant_context(tenant.id):
         stored = store_event(tenant, event)
+    outcome = stored.status if stored.inserted else "duplicate"
+    WEBHOOKS.labels(bounded(event["type"], COUNTED_TYPES), outcome).inc()
     if stored.inserted and stored.status == EventStatus.PENDING:
         # Sent once the request commits; a broker failure is logged and the stuck-event sweep
         # queues it later. A duplicate delivery is a no-op: its task exists.

@@ -1,0 +1,1 @@
+"""The operators' side of the platform: readiness, metrics (and, as it grows, the console)."""

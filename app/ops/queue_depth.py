@@ -1,0 +1,31 @@
+"""How many tasks wait in each queue, read from Redis when metrics are scraped."""
+
+from __future__ import annotations
+
+import redis
+from prometheus_client.core import GaugeMetricFamily
+
+from worker.celery_app import QUEUES
+
+# Kombu's Redis transport keeps a queue as a list under its name, and one list per priority
+# step beside it (the name, a separator and the step).
+PRIORITY_SEPARATOR = "\x06\x16"
+PRIORITY_STEPS = (3, 6, 9)
+
+
+class QueueDepth:
+    def __init__(self, client: redis.Redis | None) -> None:
+        self.client = client
+
+    def collect(self):
+        gauge = GaugeMetricFamily(
+            "billfold_queue_depth", "Tasks waiting in each Celery queue", labels=["queue"]
+        )
+        if self.client is not None:
+            for queue in QUEUES:
+                keys = [queue] + [f"{queue}{PRIORITY_SEPARATOR}{step}" for step in PRIORITY_STEPS]
+                with self.client.pipeline() as pipe:
+                    for key in keys:
+                        pipe.llen(key)
+                    gauge.add_metric([queue], sum(pipe.execute()))
+        yield gauge
