@@ -13,13 +13,8 @@ from tests.support.database import rebuild_schema, rolled_back_session, truncate
 from tests.support.factories import make_tenant_factory
 from tests.support.live_server import LiveServer
 from tests.support.probe_model import create_probe_table
-from tests.support.services import require_postgres, require_redis
-from tests.support.settings import (
-    ARTIFACTS_DIR,
-    PLATFORM_DOMAIN,
-    TEST_APP_DATABASE_URL,
-    TEST_REDIS_URL,
-)
+from tests.support.services import SessionDatabase, session_database, session_redis
+from tests.support.settings import ARTIFACTS_DIR, PLATFORM_DOMAIN
 from tests.support.smtp_sink import SmtpSink
 from tests.support.tls import TlsSite
 from tests.support.worker_process import WorkerProcess
@@ -27,6 +22,20 @@ from tests.support.worker_process import WorkerProcess
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
 CONNECT_WEBHOOK_SECRET = "whsec_billfold_connect_test"
+
+
+@pytest.fixture(scope="session")
+def database() -> SessionDatabase:
+    """The session's own PostgreSQL (or TEST_DATABASE_URL's), stopped at the end."""
+    with session_database() as session_db:
+        yield session_db
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The session's own Redis (or TEST_REDIS_URL's database, emptied), stopped at the end."""
+    with session_redis() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +60,12 @@ def bank_settlement(stripe_emulator):
 
 
 @pytest.fixture(scope="session")
-def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
+def service_env(database, redis_url, smtp_sink, stripe_emulator) -> dict[str, str]:
     """The environment the app (and a worker subprocess) runs with under test."""
     return {
         "BILLFOLD_ENV": "testing",
-        "DATABASE_URL": TEST_APP_DATABASE_URL,
-        "REDIS_URL": TEST_REDIS_URL,
+        "DATABASE_URL": database.app_url,
+        "REDIS_URL": redis_url,
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "MAIL_SERVER": "127.0.0.1",
@@ -75,17 +84,15 @@ def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app(service_env):
-    require_postgres()
-    require_redis().flushdb()
+def app(service_env, database):
     os.environ.update(service_env)
     from app.factory import create_app
 
     # Tasks run eagerly inside the test's transaction unless a test asks for the real worker.
     flask_app = create_app({"CELERY_EAGER": True, "TESTING": True})
     flask_app.extensions["celery"].conf.task_always_eager = True
-    rebuild_schema(flask_app)
-    create_probe_table(flask_app)
+    rebuild_schema(flask_app, database)
+    create_probe_table(database)
     return flask_app
 
 
@@ -96,11 +103,11 @@ def db_session(app):
 
 
 @pytest.fixture
-def committed(app):
+def committed(app, database):
     """For tests whose rows must be visible to other processes; every table is emptied after."""
     with app.app_context():
         yield
-    truncate_all(app)
+    truncate_all(app, database)
 
 
 @pytest.fixture
