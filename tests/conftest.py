@@ -11,11 +11,12 @@ from flask.testing import FlaskClient
 from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
+from tests.support.late_services import LateServices
 from tests.support.live_server import LiveServer
 from tests.support.probe_model import create_probe_table
 from tests.support.services import SessionDatabase, session_database, session_redis
 from tests.support.settings import ARTIFACTS_DIR, PLATFORM_DOMAIN
-from tests.support.smtp_sink import SmtpSink
+from tests.support.smtp_sink import SmtpSink, free_port
 from tests.support.tls import TlsSite
 from tests.support.worker_process import WorkerProcess
 
@@ -39,16 +40,27 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def smtp_sink():
+def late_services() -> LateServices:
+    return LateServices()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(late_services):
+    """A real SMTP server, started for the first test that asks for it; the app mails it from
+    then on (before, its emails are refused: nothing listens on the port it has)."""
     sink = SmtpSink().start()
+    late_services.add({"MAIL_PORT": str(sink.port)})
     yield sink
     sink.stop()
 
 
 @pytest.fixture(scope="session")
-def stripe_emulator():
-    """The patched localstripe (stripe_emulator), one subprocess for the whole session."""
+def stripe_emulator(late_services):
+    """The patched localstripe (stripe_emulator), one subprocess, started for the first test
+    that asks for it; the app speaks to it from then on (before, Stripe calls fail at once:
+    tests never reach the real Stripe)."""
     with StripeEmulator().start(port=0) as emulator:
+        late_services.add({"STRIPE_API_BASE": emulator.url, "STRIPE_JS_URL": emulator.js_url})
         yield emulator
 
 
@@ -60,8 +72,8 @@ def bank_settlement(stripe_emulator):
 
 
 @pytest.fixture(scope="session")
-def service_env(database, redis_url, smtp_sink, stripe_emulator) -> dict[str, str]:
-    """The environment the app (and a worker subprocess) runs with under test."""
+def app_env(database, redis_url) -> dict[str, str]:
+    """The environment the app runs with under test, before any SMTP sink or emulator."""
     return {
         "BILLFOLD_ENV": "testing",
         "DATABASE_URL": database.app_url,
@@ -69,14 +81,12 @@ def service_env(database, redis_url, smtp_sink, stripe_emulator) -> dict[str, st
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_sink.port),
+        "MAIL_PORT": str(free_port()),  # nothing listens there until smtp_sink starts
         "MAIL_DEFAULT_SENDER": "Billfold <no-reply@billfold.test>",
         "RATELIMIT_ENABLED": "true",
-        "STRIPE_API_BASE": stripe_emulator.url,
         "STRIPE_SECRET_KEY": PLATFORM_STRIPE_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold",
         "STRIPE_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
-        "STRIPE_JS_URL": stripe_emulator.js_url,
         # Event retries in test time: 3, after 0.1-0.2, 0.2-0.4, 0.4-0.8 s (production: 8 from 2 s)
         "STRIPE_EVENT_MAX_RETRIES": "3",
         "STRIPE_EVENT_RETRY_BASE_MS": "200",
@@ -84,13 +94,23 @@ def service_env(database, redis_url, smtp_sink, stripe_emulator) -> dict[str, st
 
 
 @pytest.fixture(scope="session")
-def app(service_env, database):
-    os.environ.update(service_env)
+def service_env(app_env, late_services, smtp_sink, stripe_emulator) -> dict[str, str]:
+    """The environment of a subprocess that serves or works for the app (gunicorn, a worker):
+    it may send email and call Stripe, so both are running."""
+    return {**app_env, **late_services.settings}
+
+
+@pytest.fixture(scope="session")
+def app(app_env, database, late_services):
+    """The app on the session's database and Redis. Only what a test asks for runs besides:
+    the SMTP sink and the Stripe emulator start with the first test that needs them."""
+    os.environ.update(app_env)
     from app.factory import create_app
 
     # Tasks run eagerly inside the test's transaction unless a test asks for the real worker.
     flask_app = create_app({"CELERY_EAGER": True, "TESTING": True})
     flask_app.extensions["celery"].conf.task_always_eager = True
+    late_services.attach(flask_app)
     rebuild_schema(flask_app, database)
     create_probe_table(database)
     return flask_app

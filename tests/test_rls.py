@@ -119,7 +119,7 @@ def test_the_setting_ends_with_its_transaction(app):
         assert tuple(conn.execute(setting).one()) in {(None, None), ("", ""), ("", None)}
 
 
-def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_env, database):
+def test_check_isolation_says_whether_policies_bind_the_apps_role(app, app_env, database):
     result = app.test_cli_runner().invoke(args=["tenants", "check-isolation"])
     assert result.exit_code == 0, result.output
     assert "binds the app's database role" in result.output
@@ -128,7 +128,7 @@ def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_e
     # the Celery app the other tests use).
     as_superuser = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "check-isolation"],
-        env={**os.environ, **service_env, "DATABASE_URL": database.owner_url},
+        env={**os.environ, **app_env, "DATABASE_URL": database.owner_url},
         capture_output=True,
         text=True,
         timeout=60,

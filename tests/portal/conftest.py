@@ -22,11 +22,13 @@ from tests.support.stripe_helpers import (
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits_and_mailbox(app, smtp_sink):
-    """Each test starts with empty rate-limit counters (in Redis) and an empty SMTP sink."""
+def fresh_limits_and_mailbox(request, app):
+    """Each test starts with empty rate-limit counters (in Redis) and, if it reads mail, an
+    empty SMTP sink (a test that sends none does not start one)."""
     with app.app_context():
         limiter.reset()
-    smtp_sink.clear()
+    if "smtp_sink" in request.fixturenames:
+        request.getfixturevalue("smtp_sink").clear()
 
 
 @dataclass
@@ -86,10 +88,26 @@ def build_merchant(make_tenant, stripe_emulator, subdomain: str = "acme", **tena
 
 
 @pytest.fixture
-def merchant(db_session, make_tenant, stripe_emulator):
+def merchant(db_session, make_tenant, stripe_emulator, smtp_sink):
+    """Acme Rockets with its Stripe account's customers in the cache: they get emails."""
     return build_merchant(make_tenant, stripe_emulator)
 
 
 @pytest.fixture
 def portal(client_for, merchant):
     return client_for(merchant.tenant.subdomain)
+
+
+@pytest.fixture
+def acme(db_session, make_tenant):
+    """Acme Rockets as build_merchant names it, and nothing at Stripe or in its cache: for
+    pages and forms that read no billing data (no emulator, no backfill)."""
+    return make_tenant(
+        "acme", name="Acme Rockets", stripe_account=new_account_id(),
+        support_email="billing@acme.test",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def acme_portal(client_for, acme):
+    return client_for(acme.subdomain)

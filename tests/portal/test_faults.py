@@ -163,10 +163,10 @@ def test_per_ip_rate_limit_across_addresses(portal, merchant):
     assert statuses[:20] == [302] * 20 and statuses[20] == 429
 
 
-def test_password_attempts_are_rate_limited(portal, merchant):
-    page = portal.get("/login/password")
+def test_password_attempts_are_rate_limited(acme_portal):
+    page = acme_portal.get("/login/password")
     statuses = [
-        portal.post(
+        acme_portal.post(
             "/login/password",
             data={
                 "email": "ada@example.com",
