@@ -205,9 +205,17 @@ def tls_live_server(app, service_env, tls_site):
 
 
 @pytest.fixture
-def real_worker(app, worker_process, committed):
-    """Send tasks through Redis to the worker subprocess for this test."""
+def tasks_via_redis(app):
+    """Tasks go through Redis, as in production, instead of running eagerly inside the test's
+    transaction; afterwards they run eagerly again and any no worker took are dropped."""
     celery_app = app.extensions["celery"]
     celery_app.conf.task_always_eager = False
-    yield worker_process
+    yield celery_app
     celery_app.conf.task_always_eager = True
+    celery_app.control.purge()
+
+
+@pytest.fixture
+def real_worker(tasks_via_redis, worker_process, committed):
+    """Tasks run in the session's worker subprocess; the test's rows are committed for it."""
+    return worker_process

@@ -51,15 +51,6 @@ def webhooks_paused(request, stripe_emulator):
 
 
 @pytest.fixture
-def tasks_via_redis(app, committed):
-    """Tasks go through Redis (to whichever worker the test starts), not eagerly in-process."""
-    conf = app.extensions["celery"].conf
-    conf.task_always_eager = False
-    yield
-    conf.task_always_eager = True
-
-
-@pytest.fixture
 def stripe_faults(stripe_emulator):
     """Factory: stripe_faults(status=503, path=..., account=...) until the end of the test."""
     added: list[str] = []

@@ -24,7 +24,7 @@ QUEUE = "events-crash-test"  # this test's own worker, apart from the session's 
 
 
 @pytest.fixture
-def crash_worker(app, service_env, tasks_via_redis):
+def crash_worker(app, service_env, tasks_via_redis, committed):
     log = Path(ARTIFACTS_DIR) / "crash-worker.log"
     log.unlink(missing_ok=True)
     worker = WorkerProcess(service_env, log, concurrency=1, queues=QUEUE, name="crash")
