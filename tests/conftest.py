@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from local_services.processes import free_port
+from local_services.worker import CeleryWorker
 from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
@@ -16,9 +18,8 @@ from tests.support.live_server import LiveServer
 from tests.support.probe_model import create_probe_table
 from tests.support.services import SessionDatabase, session_database, session_redis
 from tests.support.settings import ARTIFACTS_DIR, PLATFORM_DOMAIN
-from tests.support.smtp_sink import SmtpSink, free_port
+from tests.support.smtp_sink import SmtpSink
 from tests.support.tls import TlsSite
-from tests.support.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
@@ -173,7 +174,9 @@ def tls_site(tmp_path_factory) -> TlsSite:
 @pytest.fixture(scope="session")
 def worker_process(app, service_env, tls_site):
     # Emailed links point at the HTTPS site, as production's do; plain-HTTP tests use their path.
-    worker = WorkerProcess({**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log")
+    worker = CeleryWorker(
+        {**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log", name="tests"
+    )
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()

@@ -24,13 +24,13 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.sync_state import BackfillStatus
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from app.webhooks.ingest import store_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
-from tests.support.stripe_helpers import create_paying_customer, create_price
 from worker.locks import held_lock
 from worker.tasks.backfill import BUSY, backfill_tenant
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from app.billing.models import CachedCustomer, CachedSubscription, UpcomingInvoice
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from app.webhooks.models import EventStatus
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_request_count
 from tests.support.cache_helpers import one
-from tests.support.stripe_helpers import create_paying_customer, create_price
 from worker.tasks.events import process_stripe_event
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from app.billing.models import CachedCustomer
 from app.extensions import db
 from app.webhooks.models import EventStatus
+from local_services.worker import CeleryWorker
 from tenants.context import tenant_context
 from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiter
 from tests.support.settings import ARTIFACTS_DIR
 from tests.support.stripe_helpers import wait_for
-from tests.support.worker_process import WorkerProcess
 from worker.tasks.events import process_stripe_event
 
 pytestmark = pytest.mark.worker
@@ -27,13 +27,13 @@ QUEUE = "events-crash-test"  # this test's own worker, apart from the session's 
 def crash_worker(app, service_env, tasks_via_redis, committed):
     log = Path(ARTIFACTS_DIR) / "crash-worker.log"
     log.unlink(missing_ok=True)
-    worker = WorkerProcess(service_env, log, concurrency=1, queues=QUEUE, name="crash")
+    worker = CeleryWorker(service_env, log, concurrency=1, queues=QUEUE, name="crash")
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
 
 
-def wait_for_new_pool_process(worker: WorkerProcess, old: int, timeout: float = 20.0) -> int:
+def wait_for_new_pool_process(worker: CeleryWorker, old: int, timeout: float = 20.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pids = worker.pool_pids()

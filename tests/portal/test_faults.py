@@ -5,8 +5,10 @@ from sqlalchemy import select
 from app.billing.backfill import backfill
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.stripe_health import stripe_health
+from app.demo.stripe_data import create_paying_customer
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
+from local_services.processes import free_port
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_client_for
 from tests.portal.test_account import action
@@ -17,8 +19,6 @@ from tests.support.portal_client import (
     request_link,
     sign_in,
 )
-from tests.support.smtp_sink import free_port
-from tests.support.stripe_helpers import create_paying_customer
 
 
 def test_smtp_down_login_email_is_retried_and_the_customer_sees_no_error(
