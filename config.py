@@ -93,7 +93,17 @@ class Config:
         self.STRIPE_PUBLISHABLE_KEY = _str("STRIPE_PUBLISHABLE_KEY")
         self.STRIPE_API_BASE = _str("STRIPE_API_BASE")
         self.STRIPE_JS_URL = _str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+        # Where merchants connect an existing Stripe account (app/stripe_connection/): Connect
+        # OAuth's pages and token endpoint, the Stripe App's install page (its token endpoint is
+        # on the API host, STRIPE_API_BASE), and the two OAuth client ids.
+        self.STRIPE_CONNECT_OAUTH_BASE = _str(
+            "STRIPE_CONNECT_OAUTH_BASE", "https://connect.stripe.com"
+        )
+        self.STRIPE_APPS_OAUTH_BASE = _str(
+            "STRIPE_APPS_OAUTH_BASE", "https://marketplace.stripe.com"
+        )
         self.STRIPE_CONNECT_CLIENT_ID = _str("STRIPE_CONNECT_CLIENT_ID")
+        self.STRIPE_APP_CLIENT_ID = _str("STRIPE_APP_CLIENT_ID")
         self.STRIPE_WEBHOOK_SECRET = _str("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_LIVEMODE = _bool("STRIPE_LIVEMODE", False)
         # Processing a Stripe event: retries after a failure, waiting ~base x 2^n (capped).

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db, limiter
+from app.portal.forms import ConfirmForm
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ def render_error(status: int, description: str | None = None, text: str | None =
     # user is read from, so it never asks.
     extra = {"layout": "base.html"}
     if signed_in:
-        from app.portal.forms import ConfirmForm
-
         extra = {"layout": "portal/_signed_in.html", "logout_form": ConfirmForm()}
     return render_template(
         "errors/error.html",

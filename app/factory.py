@@ -9,21 +9,41 @@ from flask import Flask
 import tenants
 from app import auth  # noqa: F401  (registers Flask-Login's user loader)
 from app.billing import models as billing_models  # noqa: F401  (models known to Alembic)
+from app.billing import tasks as billing_tasks  # noqa: F401  (tasks known to Celery)
+from app.cli import tenants_cli
+from app.commits import commit_request
+from app.core.views import bp as core_bp
+from app.demo.mailbox import bp as mailbox_bp
 from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.portal import bp as portal_bp
 from app.portal import models as portal_models  # noqa: F401
+from app.portal import tasks as portal_tasks  # noqa: F401
 from app.security import init_security
 from app.server_logs import install_log_redaction
+from app.webhooks.views import bp as webhooks_bp
 from config import INSTANCE_DIR, load_config
+from tenants import app_tokens  # noqa: F401  (a Stripe App's tokens, known to Alembic)
 from tenants.crypto import render_migration_item
-from worker.celery_app import celery_init_app
+from worker import health  # noqa: F401  (the worker's heartbeat task)
+from worker.celery_app import celery_init_app, register_renamed_tasks
 from worker.dispatch import install_dispatch_hooks
+
+
+class Billfold(Flask):
+    """Flask, plus the commit rule's one request commit: a view that returns has its work
+    committed (app/commits.py); one that raises has it rolled back by the error page."""
+
+    def dispatch_request(self):
+        response = super().dispatch_request()
+        commit_request()
+        return response
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from environment settings plus `overrides` (tests, scripts)."""
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app = Billfold(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_mapping(load_config(overrides))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -47,12 +67,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_error_pages(app)
     install_dispatch_hooks()
 
-    celery_init_app(app)
-    import worker.tasks  # noqa: F401  (registers the tasks with Celery)
-    from app.core.views import bp as core_bp
-    from app.portal import bp as portal_bp
-    from app.webhooks.views import bp as webhooks_bp
-
+    register_renamed_tasks(celery_init_app(app))
+    app.cli.add_command(tenants_cli)
     app.register_blueprint(core_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(webhooks_bp)
@@ -61,8 +77,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message_category = "warning"
 
     if app.config["ENV_NAME"] != "production":  # the demo's mailbox never exists there
-        from app.demo.mailbox import bp as mailbox_bp
-
         app.register_blueprint(mailbox_bp)
 
     return app

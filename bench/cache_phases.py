@@ -119,8 +119,8 @@ def raw_retrieve_rate(emulator, customers: list[str], clients: int) -> tuple[flo
 
 
 def store_wave(tenant_id: int, customers: list[str], wave: int) -> list[int]:
+    from app.billing.event_log import store_event
     from app.extensions import db
-    from app.webhooks.ingest import store_event
     from tenants.context import tenant_context
     from tenants.models import Tenant
 
@@ -156,8 +156,8 @@ def bench_processing(app, services: Services, tenant_id: int, customers: list[st
     """
     from sqlalchemy import text
 
+    from app.billing.tasks import process_stripe_event
     from app.extensions import db
-    from worker.tasks.events import process_stripe_event
 
     control = app.extensions["celery"].control
     worker = [services.worker_name]

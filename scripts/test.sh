@@ -16,5 +16,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== layering: import-linter contracts in pyproject.toml (docs/architecture.md)"
+.venv/bin/lint-imports
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiohttp import web
 from localstripe import resources
 
+from .credentials import current_credential
 from .routing import Route, json_route, stripe_error
 from .storage import current_account
 
@@ -22,6 +23,9 @@ _PUBLIC_KEY_CALLS = (
 
 
 def _account_for_request(request: web.Request) -> str | None:
+    credential = current_credential.get()
+    if credential is not None:
+        return credential.account  # a key issued to one account acts on that account only
     header = request.headers.get("Stripe-Account", "").strip()
     if header:
         if not header.startswith("acct_"):
@@ -77,20 +81,28 @@ def retrieve_account(id: str) -> dict:
 
 
 def retrieve_current_account() -> dict:
-    return _account_object(current_account.get() or PLATFORM_ACCOUNT_ID)
+    account = _account_object(current_account.get() or PLATFORM_ACCOUNT_ID)
+    credential = current_credential.get()
+    if credential is not None:
+        account["livemode"] = credential.livemode
+    return account
 
 
 def tag_events_with_account() -> None:
-    """Every Event created in a connected namespace carries `account: "acct_..."`.
+    """Every Event created in a connected namespace carries `account: "acct_..."`, unless it
+    was made with the account's own key (a restricted or secret key of the merchant).
 
-    Platform events have no `account` key at all, as on Stripe.
+    Platform events have no `account` key at all, as on Stripe. Each event also remembers its
+    namespace (unexported) so endpoints created on that account receive it.
     """
     original_init = resources.Event.__init__
 
     def init(self, type, data):
         original_init(self, type, data)
         account = current_account.get()
-        if account is not None:
+        self._namespace = account
+        credential = current_credential.get()
+        if account is not None and (credential is None or credential.events_carry_account):
             self.account = account
 
     resources.Event.__init__ = init

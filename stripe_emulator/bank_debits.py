@@ -30,7 +30,7 @@ from aiohttp import web
 from localstripe.resources import BalanceTransaction, Charge, Invoice, PaymentIntent, PaymentMethod
 from localstripe.server import get_post_data
 
-from .launcher import DEFAULT_SETTLEMENT_SECONDS
+from .defaults import DEFAULT_SETTLEMENT_SECONDS
 from .routing import Route, stripe_error
 
 FAILING_IBANS = {

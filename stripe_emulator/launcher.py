@@ -29,6 +29,14 @@ What an app needs to know:
   ``set_settlement_delay()`` seconds; see ``bank_debits.py``.
 * ``add_fault()`` makes chosen API calls fail (an outage's 503, a 429 rate limit), for a
   number of calls or until ``remove_fault()``; see ``faults.py``.
+* Merchants' own keys (``create_key()``: restricted keys with chosen permissions, or a secret
+  key) act on their own account and are checked as Stripe checks them: expired, revoked,
+  publishable, lacking a permission; see ``credentials.py``.
+* Connect OAuth (``/oauth/authorize``, ``/oauth/token``, ``/oauth/deauthorize``) and Stripe Apps
+  OAuth (``/oauth/v2/authorize``, ``/v1/oauth/token`` with expiring access tokens and one-use
+  refresh tokens), each with an Allow/Deny page that seeds a new account; see ``oauth.py``.
+* ``POST /v1/webhook_endpoints`` creates an endpoint on an account, which then receives that
+  account's events; see ``webhook_endpoints.py``.
 """
 
 from __future__ import annotations
@@ -50,9 +58,10 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from .defaults import DEFAULT_SETTLEMENT_SECONDS  # noqa: F401  (launchers read it here)
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8420
-DEFAULT_SETTLEMENT_SECONDS = 0.5  # how long a bank takes to answer a SEPA debit
 READY_LINE = re.compile(r"^Stripe emulator listening on (http://127\.0\.0\.1:\d+)$")
 CHECKOUT = Path(__file__).resolve().parents[1]  # where `python -m stripe_emulator` finds us
 
@@ -218,18 +227,52 @@ class StripeEmulator:
             stats = json.load(response)
         return stats["api_requests"] if account is None else stats["by_account"].get(account, 0)
 
+    def create_key(
+        self,
+        account: str,
+        permissions: list[str] | None = None,
+        *,
+        mode: str = "test",
+        kind: str = "restricted",
+    ) -> str:
+        """Issue a key of `account` (see credentials.py): a restricted key with `permissions`
+        (``customer_read``, ``invoice_write`` ...), or kind="secret" for a full secret key."""
+        fields = [("account", account), ("mode", mode), ("kind", kind)]
+        fields += [("permissions[]", name) for name in permissions or []]
+        return self._config_request("POST", "/_config/keys", fields)["key"]
+
+    def expire_key(self, key: str) -> None:
+        """The key (an OAuth access token, say) answers api_key_expired from now on."""
+        self._config_request("POST", "/_config/keys/expire", [("key", key)])
+
+    def set_access_token_seconds(self, seconds: float) -> None:
+        """How long OAuth access tokens issued from now on live (Stripe: 3600)."""
+        self._config_request("POST", "/_config/oauth", [("access_token_seconds", str(seconds))])
+
+    def answer_garbage(self, times: int = 1) -> None:
+        """The next `times` OAuth token answers are an HTML page with status 200."""
+        self._config_request("POST", "/_config/oauth", [("garbage_answers", str(times))])
+
+    def merchant_deauthorizes(self, account: str) -> None:
+        """The merchant removes the app / disconnects the platform in their own Dashboard."""
+        self._config_request("POST", "/_config/oauth/deauthorize", [("account", account)])
+
     def flush(self) -> None:
         """Forget every object of every account (webhook endpoints stay registered)."""
         self._config_request("DELETE", "/_config/data")
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _config_request(self, method: str, path: str, fields: list | None = None) -> None:
+    def _config_request(self, method: str, path: str, fields: list | None = None):
+        """Send a configuration request; its JSON answer, if it has one."""
         data = urllib.parse.urlencode(fields).encode() if fields is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                response.read()
+                body = response.read()
+                if response.headers.get_content_type() == "application/json":
+                    return json.loads(body)
+                return None
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
             raise EmulatorError(f"{method} {path} failed: HTTP {error.code} {detail}") from None

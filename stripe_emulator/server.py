@@ -6,7 +6,18 @@ from aiohttp import web
 from localstripe import resources
 from localstripe import server as localstripe_server
 
-from . import accounts, bank_debits, customers, faults, invoices, stats, webhook_delivery
+from . import (
+    accounts,
+    bank_debits,
+    credentials,
+    customers,
+    faults,
+    invoices,
+    oauth,
+    stats,
+    webhook_delivery,
+    webhook_endpoints,
+)
 from .accounts import account_middleware, tag_events_with_account
 from .bank_debits import install_bank_debits
 from .customers import install_customers
@@ -75,8 +86,8 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
             stats.stats_middleware,  # outermost: counts every API call, faulted ones too
             error_middleware,
             fault_middleware,
+            credentials.credentials_middleware,  # issued keys; localstripe's check for the rest
             account_middleware,
-            localstripe_server.auth_middleware,
         ]
     )
     app.on_response_prepare.append(localstripe_server.add_cors_headers)
@@ -85,11 +96,14 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     own_routes: list[Route] = [
         *accounts.ROUTES,
         *bank_debits.ROUTES,
+        *credentials.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
         *invoices.ROUTES,
+        *oauth.ROUTES,
         *stats.ROUTES,
         *webhook_delivery.ROUTES,
+        *webhook_endpoints.ROUTES,
         ("GET", "/_config/health", health),
         ("DELETE", "/_config/data", localstripe_server.flush_store),
         ("GET", "/js.stripe.com/v3/", localstripe_server.localstripe_js),

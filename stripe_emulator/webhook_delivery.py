@@ -29,8 +29,15 @@ class WebhookEndpoint:
     secret: str
     events: tuple[str, ...] | None  # None means every event type
     connect: bool  # True: only connected accounts' events; False: only the platform's
+    # Set for an endpoint created on an account through its API (webhook_endpoints.py): every
+    # event of that account, delivered without `account`, as to a merchant's own endpoint.
+    account: str | None = None
 
     def wants(self, event) -> bool:
+        if self.account is not None:
+            return getattr(event, "_namespace", None) == self.account and (
+                self.events is None or event.type in self.events or "*" in self.events
+            )
         from_connected_account = getattr(event, "account", None) is not None
         if from_connected_account != self.connect:
             return False
@@ -67,10 +74,15 @@ class WebhookDispatcher:
                 if self.delay_seconds:
                     await asyncio.sleep(self.delay_seconds)
                 try:
-                    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
+                    exported = event._export()
+                    payload = json.dumps(exported, indent=2, sort_keys=True).encode()
                     for endpoint in list(self.endpoints.values()):
                         if endpoint.wants(event):
-                            await self._post(session, endpoint, event.type, payload)
+                            body = payload
+                            if endpoint.account is not None and "account" in exported:
+                                own = {k: v for k, v in exported.items() if k != "account"}
+                                body = json.dumps(own, indent=2, sort_keys=True).encode()
+                            await self._post(session, endpoint, event.type, body)
                 except Exception:  # noqa: BLE001 - one bad event must not stop later deliveries
                     log.exception("could not deliver %s", event.type)
 

@@ -1,8 +1,10 @@
-"""Tenancy: Tenant model, host resolution, automatic query scoping, credentials, Stripe client."""
+"""Tenancy: Tenant model, host resolution, automatic query scoping, credentials, Stripe client.
+
+A lower layer: nothing here imports views, tasks or the factory (docs/architecture.md).
+"""
 
 from flask import Flask
 
-from tenants.cli import tenants_cli
 from tenants.crypto import configure_keyring
 from tenants.resolution import init_resolution
 from tenants.rls import install_rls_hooks
@@ -14,4 +16,3 @@ def init_app(app: Flask) -> None:
     install_scoping_hooks()
     install_rls_hooks()
     init_resolution(app)
-    app.cli.add_command(tenants_cli)

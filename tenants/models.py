@@ -30,6 +30,14 @@ class StripeConnectionStatus:
     DISCONNECTED = "disconnected"
 
 
+class ConnectionMethod:
+    """How the merchant let Billfold reach its Stripe account."""
+
+    CONNECT = "connect"  # Stripe Connect (OAuth or `flask tenants set --stripe-account`)
+    STRIPE_APP = "stripe_app"  # Billfold's Stripe App installed through OAuth: expiring tokens
+    API_KEY = "api_key"  # a restricted key the merchant pasted
+
+
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
 
@@ -46,9 +54,7 @@ def platform_livemode() -> bool:
 
 ENCRYPTED_ATTRIBUTES = (
     "_stripe_account_id",
-    "stripe_access_token",
-    "stripe_refresh_token",
-    "stripe_api_key",
+    "_stripe_api_key",
     "stripe_webhook_secret",
 )
 
@@ -93,10 +99,21 @@ class Tenant(db.Model):
     _stripe_account_id: Mapped[str | None] = mapped_column("stripe_account_id", EncryptedText)
     # Keyed hash of the account id: webhooks find their tenant without decrypting every row.
     stripe_account_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
-    stripe_access_token: Mapped[str | None] = mapped_column(EncryptedText)
-    stripe_refresh_token: Mapped[str | None] = mapped_column(EncryptedText)
-    stripe_api_key: Mapped[str | None] = mapped_column(EncryptedText)
+    # A Stripe App's access and refresh tokens live in StripeAppTokens (tenants/app_tokens.py).
+    _stripe_api_key: Mapped[str | None] = mapped_column("stripe_api_key", EncryptedText)
+    # Keyed hash of the key (one key never serves two tenants) and its last 4 characters, the
+    # only part of it ever shown again.
+    stripe_api_key_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_api_key_last4: Mapped[str | None] = mapped_column(String(4))
     stripe_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    stripe_connection_method: Mapped[str | None] = mapped_column(String(20))
+    # The endpoint Billfold created on the merchant's account (we_...), deleted on disconnect;
+    # None when the merchant added it by hand.
+    stripe_created_webhook_endpoint: Mapped[str | None] = mapped_column(String(255))
+    # Why the connection ended when the merchant did not end it (Stripe refused to renew the
+    # app's access, say): the dashboard shows it until they connect again.
+    stripe_disconnected_reason: Mapped[str | None] = mapped_column(String(300))
+    stripe_disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Public id in the webhook URL of a tenant connected by API key: /webhooks/stripe/<id>.
     webhook_endpoint_id: Mapped[str] = mapped_column(
         String(40), unique=True, nullable=False, default=lambda: "whep_" + secrets.token_hex(12)
@@ -114,6 +131,16 @@ class Tenant(db.Model):
         self.stripe_account_lookup = keyring().lookup_hash(account_id) if account_id else None
 
     @property
+    def stripe_api_key(self) -> str | None:
+        return self._stripe_api_key
+
+    @stripe_api_key.setter
+    def stripe_api_key(self, key: str | None) -> None:
+        self._stripe_api_key = key
+        self.stripe_api_key_lookup = keyring().lookup_hash(key) if key else None
+        self.stripe_api_key_last4 = key[-4:] if key else None
+
+    @property
     def is_active(self) -> bool:
         return self.status == TenantStatus.ACTIVE
 
@@ -121,36 +148,54 @@ class Tenant(db.Model):
     def display_sender(self) -> str:
         return self.sender_name or self.name
 
-    def connect_account(self, account_id: str) -> None:
-        """Record a Stripe Connect account as this tenant's Stripe (its mode: the platform's)."""
+    def connect_account(self, account_id: str, method: str = ConnectionMethod.CONNECT) -> None:
+        """Record a Stripe Connect account (or the account a Stripe App was installed on) as
+        this tenant's Stripe (its mode: the platform's)."""
         self.stripe_account_id = account_id
         self.stripe_api_key = None
+        self.stripe_webhook_secret = None
+        self.stripe_created_webhook_endpoint = None
+        self.stripe_connection_method = method
         self.stripe_livemode = platform_livemode()
-        self.stripe_status = StripeConnectionStatus.CONNECTED
-        self.stripe_connected_at = utcnow()
+        self._mark_connected()
 
-    def connect_api_key(self, api_key: str, webhook_secret: str | None) -> None:
+    def connect_api_key(
+        self, api_key: str, webhook_secret: str | None, account_id: str | None = None
+    ) -> None:
         """Record a restricted API key (and its webhook signing secret) as this tenant's Stripe.
 
         The key says its mode (rk_live_... or rk_test_...); events of the other mode are ignored.
+        `account_id`: the account the key belongs to, when it was read (one account, one tenant).
         """
         self.stripe_api_key = api_key
         self.stripe_webhook_secret = webhook_secret
-        self.stripe_account_id = None
+        self.stripe_account_id = account_id
+        self.stripe_connection_method = ConnectionMethod.API_KEY
         self.stripe_livemode = is_live_key(api_key)
+        self._mark_connected()
+
+    def _mark_connected(self) -> None:
         self.stripe_status = StripeConnectionStatus.CONNECTED
         self.stripe_connected_at = utcnow()
+        self.stripe_disconnected_reason = None
+        self.stripe_disconnected_at = None
 
-    def mark_disconnected(self) -> None:
+    def mark_disconnected(self, reason: str | None = None) -> None:
+        """Stop using the account and forget every credential of it (tokens: the caller)."""
         self.stripe_status = StripeConnectionStatus.DISCONNECTED
-        self.stripe_access_token = None
-        self.stripe_refresh_token = None
+        self.stripe_account_id = None
+        self.stripe_api_key = None
+        self.stripe_webhook_secret = None
+        self.stripe_created_webhook_endpoint = None
+        self.stripe_disconnected_reason = reason
+        self.stripe_disconnected_at = utcnow()
 
     def reencrypt_credentials(self) -> None:
         """Write every credential again so it is stored under the newest encryption key."""
         for attr in ENCRYPTED_ATTRIBUTES:
             flag_modified(self, attr)
-        self.stripe_account_id = self.stripe_account_id  # also refreshes the lookup hash
+        self.stripe_account_id = self.stripe_account_id  # also refreshes the lookup hashes
+        self.stripe_api_key = self.stripe_api_key
 
     @classmethod
     def by_stripe_account(cls, account_id: str) -> Tenant | None:

@@ -1,4 +1,6 @@
-"""The one factory for a tenant's Stripe client: its account (Connect) or its own key.
+"""The one factory for a tenant's Stripe client: its account (Connect), its own key, or the
+access token of Billfold's Stripe App on its account (renewed under every call when it expires,
+see tenants/app_token_renewal.py); and the platform's own client for OAuth.
 
 Every client shares one HTTP client per process (kept-alive connections to Stripe), which also
 counts the requests it sends: `stripe_request_count()` lets tests and benchmarks prove how many
@@ -13,7 +15,15 @@ import threading
 import stripe
 from flask import current_app, has_request_context
 
-from tenants.models import StripeConnectionStatus, Tenant
+from app.extensions import db
+from tenants.app_token_renewal import (
+    REFUSED_REASON,
+    AppTokenHTTPClient,
+    AppTokenRenewer,
+)
+from tenants.app_tokens import StripeAppTokens
+from tenants.context import tenant_context
+from tenants.models import ConnectionMethod, StripeConnectionStatus, Tenant
 from tenants.stripe_http import StripeHTTPClient
 
 # A task may wait for Stripe (30 s a try, two retries); a web request (a customer's action)
@@ -54,14 +64,20 @@ def stripe_request_count() -> int:
 
 
 def _base_addresses() -> dict:
-    api_base = current_app.config.get("STRIPE_API_BASE")
+    config = current_app.config
+    api_base = config.get("STRIPE_API_BASE")
     if current_app.testing and not api_base:
         # Tests must never reach api.stripe.com: the emulator is the only Stripe they see.
         raise StripeNotConnected("STRIPE_API_BASE must point at the emulator in tests")
-    return {"api": api_base} if api_base else {}
+    addresses = {"api": api_base} if api_base else {}
+    if config.get("STRIPE_CONNECT_OAUTH_BASE"):
+        addresses["connect"] = config["STRIPE_CONNECT_OAUTH_BASE"].rstrip("/")
+    return addresses
 
 
-def _client(key: str, stripe_account: str | None = None) -> stripe.StripeClient:
+def _client(
+    key: str, stripe_account: str | None = None, http_client: stripe.HTTPClient | None = None
+) -> stripe.StripeClient:
     return stripe.StripeClient(
         key,
         stripe_account=stripe_account,
@@ -69,7 +85,44 @@ def _client(key: str, stripe_account: str | None = None) -> stripe.StripeClient:
         max_network_retries=(
             MAX_NETWORK_RETRIES_IN_REQUEST if has_request_context() else MAX_NETWORK_RETRIES
         ),
-        http_client=shared_http_client(),
+        http_client=http_client or shared_http_client(),
+    )
+
+
+def client_for_key(key: str) -> stripe.StripeClient:
+    """A client on whatever account `key` belongs to (a key a merchant is pasting)."""
+    return _client(key)
+
+
+def platform_client() -> stripe.StripeClient:
+    """The platform's own client: Connect's and the Stripe App's OAuth endpoints."""
+    key = current_app.config.get("STRIPE_SECRET_KEY")
+    if not key:
+        raise StripeNotConnected("STRIPE_SECRET_KEY is not configured")
+    return _client(key)
+
+
+def refresh_app_token(refresh_token: str) -> dict:
+    """Ask Stripe for the Stripe App's next access token (and next refresh token)."""
+    answer = platform_client().raw_request(
+        "post", "/v1/oauth/token", grant_type="refresh_token", refresh_token=refresh_token
+    )
+    return answer.data if isinstance(answer.data, dict) else {}
+
+
+def _app_client(tenant: Tenant) -> stripe.StripeClient:
+    with tenant_context(tenant.id):
+        tokens = db.session.scalars(db.select(StripeAppTokens)).one_or_none()
+    if tokens is None:
+        # Stripe refused a renewal while this tenant's row was busy: say so now.
+        tenant.mark_disconnected(REFUSED_REASON)
+        db.session.flush()
+        raise StripeNotConnected(f"tenant {tenant.subdomain}: Stripe refused the app's access")
+    renewer = AppTokenRenewer(
+        tenant.id, tokens.access_token, tokens.access_token_expires_at, refresh_app_token
+    )
+    return _client(
+        tokens.access_token, http_client=AppTokenHTTPClient(shared_http_client(), renewer)
     )
 
 
@@ -79,6 +132,8 @@ def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
         raise StripeNotConnected(f"tenant {tenant.subdomain} is not connected to Stripe")
     if tenant.stripe_api_key:
         return _client(tenant.stripe_api_key)
+    if tenant.stripe_connection_method == ConnectionMethod.STRIPE_APP:
+        return _app_client(tenant)
     if not tenant.stripe_account_id:
         raise StripeNotConnected(f"tenant {tenant.subdomain} has no Stripe account")
     key = current_app.config.get("STRIPE_SECRET_KEY")

@@ -24,6 +24,8 @@ from tests.support.tls import TlsSite
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
 CONNECT_WEBHOOK_SECRET = "whsec_billfold_connect_test"
+CONNECT_CLIENT_ID = "ca_billfold_connect_test"
+APP_CLIENT_ID = "ca_billfold_app_test"
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +63,14 @@ def stripe_emulator(late_services):
     that asks for it; the app speaks to it from then on (before, Stripe calls fail at once:
     tests never reach the real Stripe)."""
     with StripeEmulator().start(port=0) as emulator:
-        late_services.add({"STRIPE_API_BASE": emulator.url, "STRIPE_JS_URL": emulator.js_url})
+        late_services.add(
+            {
+                "STRIPE_API_BASE": emulator.url,
+                "STRIPE_JS_URL": emulator.js_url,
+                "STRIPE_CONNECT_OAUTH_BASE": emulator.url,
+                "STRIPE_APPS_OAUTH_BASE": emulator.url,
+            }
+        )
         yield emulator
 
 
@@ -88,6 +97,11 @@ def app_env(database, redis_url) -> dict[str, str]:
         "STRIPE_SECRET_KEY": PLATFORM_STRIPE_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold",
         "STRIPE_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
+        "STRIPE_CONNECT_CLIENT_ID": CONNECT_CLIENT_ID,
+        "STRIPE_APP_CLIENT_ID": APP_CLIENT_ID,
+        # Stripe's consent pages are the emulator's once it runs; before, nothing answers here.
+        "STRIPE_CONNECT_OAUTH_BASE": f"http://127.0.0.1:{free_port()}",
+        "STRIPE_APPS_OAUTH_BASE": f"http://127.0.0.1:{free_port()}",
         # Event retries in test time: 3, after 0.1-0.2, 0.2-0.4, 0.4-0.8 s (production: 8 from 2 s)
         "STRIPE_EVENT_MAX_RETRIES": "3",
         "STRIPE_EVENT_RETRY_BASE_MS": "200",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.core.branding import CANVAS, WHITE, contrast_ratio, contrast_text, readable_ink
+from tenants.branding import CANVAS, WHITE, contrast_ratio, contrast_text, readable_ink
 
 COLOURS = ["#fde047", "#e11d48", "#0f766e", "#4f46e5", "#f59e0b", "#22c55e", "#38bdf8",
            "#ffffff", "#000000", "#808080", "#6b7280", "#ff0000"]  # fmt: skip

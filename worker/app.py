@@ -13,6 +13,3 @@ except ConfigError as exc:
     print(f"billfold: configuration error: {exc}", file=sys.stderr)
     sys.exit(2)
 celery_app = flask_app.extensions["celery"]
-
-# Import task modules so the worker registers them.
-import worker.tasks  # noqa: E402,F401

@@ -8,22 +8,35 @@ from kombu import Exchange, Queue
 
 # Kinds of work kept apart so a bulk backfill never delays a customer's login email.
 QUEUES = ("email", "events", "backfill", "default")
+# Exact names are matched before patterns: the backfill leaves billing's events queue.
 ROUTES = {
-    "worker.tasks.email.*": {"queue": "email"},
-    "worker.tasks.events.*": {"queue": "events"},
-    "worker.tasks.health.*": {"queue": "default"},
-    "worker.tasks.backfill.*": {"queue": "backfill"},
+    "app.portal.tasks.*": {"queue": "email"},
+    "app.billing.tasks.backfill_tenant": {"queue": "backfill"},
+    "app.billing.tasks.*": {"queue": "events"},
+    "worker.health.*": {"queue": "default"},
 }
 
 BEAT_SCHEDULE = {
     "requeue-stuck-events": {
-        "task": "worker.tasks.events.requeue_stuck_events",
+        "task": "app.billing.tasks.requeue_stuck_events",
         "schedule": 60.0,
     },
     "reconcile-tenants": {
-        "task": "worker.tasks.events.reconcile_tenants",
+        "task": "app.billing.tasks.reconcile_tenants",
         "schedule": 15 * 60.0,
     },
+}
+
+# Tasks once named after their old module. A message queued under an old name before an upgrade
+# still runs: the worker knows each old name as the renamed task (see the README's "Upgrading").
+RENAMED_TASKS = {
+    "worker.tasks.email.send_login_email": "app.portal.tasks.send_login_email",
+    "worker.tasks.events.process_stripe_event": "app.billing.tasks.process_stripe_event",
+    "worker.tasks.events.requeue_stuck_events": "app.billing.tasks.requeue_stuck_events",
+    "worker.tasks.events.reconcile_tenants": "app.billing.tasks.reconcile_tenants",
+    "worker.tasks.events.reconcile_tenant": "app.billing.tasks.reconcile_tenant",
+    "worker.tasks.backfill.backfill_tenant": "app.billing.tasks.backfill_tenant",
+    "worker.tasks.health.worker_heartbeat": "worker.health.worker_heartbeat",
 }
 
 
@@ -67,3 +80,9 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def register_renamed_tasks(celery_app: Celery) -> None:
+    """Answer each old task name with its renamed task. Call after the task modules are imported."""
+    for old_name, new_name in RENAMED_TASKS.items():
+        celery_app.tasks[old_name] = celery_app.tasks[new_name]

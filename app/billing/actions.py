@@ -23,6 +23,7 @@ from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object
+from app.commits import record_side_effect
 from app.extensions import db
 from tenants.context import current_tenant_id
 
@@ -62,7 +63,7 @@ def _refresh_after_conflict(client: stripe.StripeClient, kind: str, stripe_id: s
     db.session.rollback()
     with suppress(stripe.StripeError):
         sync_object(client, kind, stripe_id)
-        db.session.commit()
+        record_side_effect()  # Stripe's fresh answer, kept though the action failed
 
 
 def _store(obj) -> dict:
@@ -93,7 +94,7 @@ def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str)
             ) from failure
         raise
     data = _store(answered)
-    db.session.commit()
+    record_side_effect()
     return outcome_of(data)
 
 
@@ -124,7 +125,7 @@ def set_cancel_at_period_end(
     with suppress(stripe.StripeError):
         refresh_upcoming_invoice(client, data, datetime.now(UTC))
     subscription.cancellation_reason = (reason or None) if cancel else None
-    db.session.commit()
+    record_side_effect()
     return subscription
 
 
@@ -188,7 +189,7 @@ def use_confirmed_card(
         )
     result = CardReplaced(_store(method))
     _store(updated)
-    db.session.commit()
+    record_side_effect()  # the default card is switched, whatever the subscriptions do
     for subscription_id in subscription_ids:
         try:
             with stripe_call():
@@ -205,5 +206,5 @@ def use_confirmed_card(
             result.subscriptions_not_switched.append(subscription_id)
             continue
         _store(changed)
-        db.session.commit()
+        record_side_effect()  # each switched subscription, as it succeeds
     return result

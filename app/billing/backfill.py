@@ -31,6 +31,7 @@ from app.billing.stripe_health import stripe_health_noted
 from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import apply_stripe_object, cached_rows
 from app.clock import as_utc
+from app.commits import save_progress
 from app.extensions import db
 from tenants.context import current_tenant_id
 from tenants.models import Tenant
@@ -135,23 +136,28 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
         apply_stripe_object(obj, listed_at, row)
 
 
-def _set_progress(state: SyncState, phase: str, done: int, finished: bool) -> None:
+def _set_progress(state: SyncState, phase: str, done: int, finished: bool, reach=None) -> None:
+    """`reach`: (visited, of) for a phase that reads one customer or subscription at a time,
+    whose length is known before it starts: what a progress bar and a time estimate need."""
     _fence()
     progress = dict(state.backfill_progress or {})
-    progress[phase] = {"done": done, "total": done if finished else None, "finished": finished}
+    entry = {"done": done, "total": done if finished else None, "finished": finished}
+    if reach is not None:
+        entry["visited"], entry["of"] = reach
+    progress[phase] = entry
     state.backfill_progress = progress  # a new dict, so the JSON column is marked changed
 
 
-def _checkpoint(state, phase: str, done: int, on_progress: Progress | None) -> None:
-    _set_progress(state, phase, done, finished=False)
-    _commit()
+def _checkpoint(state, phase: str, done: int, on_progress: Progress | None, reach=None) -> None:
+    _set_progress(state, phase, done, finished=False, reach=reach)
+    _save_progress()
     if on_progress:
         on_progress(phase, done)
 
 
-def _finish(state, phase: str, done: int) -> None:
-    _set_progress(state, phase, done, finished=True)
-    _commit()
+def _finish(state, phase: str, done: int, reach=None) -> None:
+    _set_progress(state, phase, done, finished=True, reach=reach)
+    _save_progress()
 
 
 def _run_listed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
@@ -175,11 +181,13 @@ def _run_per_customer(reader, client, state, kind: Kind, on_progress: Progress |
         _store_listed(objects, listed_at)
         done += len(objects)
         if n % COMMIT_EVERY == 0:
-            _checkpoint(state, kind.name, done, on_progress)
+            reach = (min(n, len(customer_ids)), len(customer_ids))  # rarely 2 pages a customer
+            _checkpoint(state, kind.name, done, on_progress, reach)
         else:
-            _commit()  # release the cards' locks before waiting on the next read
-    _checkpoint(state, kind.name, done, on_progress)
-    _finish(state, kind.name, done)
+            _save_progress()  # release the cards' locks before waiting on the next read
+    reach = (len(customer_ids), len(customer_ids))
+    _checkpoint(state, kind.name, done, on_progress, reach)
+    _finish(state, kind.name, done, reach)
 
 
 def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
@@ -207,10 +215,10 @@ def _run_previewed(reader, client, state, kind: Kind, on_progress: Progress | No
         ):
             store_preview(subscription, preview, read_at)
         if done % COMMIT_EVERY == 0 or done == len(subscriptions):
-            _checkpoint(state, kind.name, done, on_progress)
+            _checkpoint(state, kind.name, done, on_progress, (done, len(subscriptions)))
         else:
-            _commit()  # release its lock before waiting on the next read
-    _finish(state, kind.name, len(subscriptions))
+            _save_progress()  # release its lock before waiting on the next read
+    _finish(state, kind.name, len(subscriptions), (len(subscriptions), len(subscriptions)))
 
 
 # How each phase runs, by how its kind is copied (a kind copied with its parent has no phase).
@@ -251,8 +259,8 @@ def _fence() -> None:
     db.session.info[_FENCED] = True
 
 
-def _commit() -> None:
-    db.session.commit()
+def _save_progress() -> None:
+    save_progress()
     db.session.info.pop(_FENCED, None)  # the next transaction takes it again
 
 
@@ -283,7 +291,7 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
     state.backfill_finished_at = None
     state.backfill_error = None
     state.backfill_progress = {}
-    _commit()
+    _save_progress()
     try:
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="stripe-read") as reader:
             for kind in BACKFILL_PHASES:
@@ -301,12 +309,12 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
         state = sync_state()
         state.backfill_status = BackfillStatus.FAILED
         state.backfill_error = f"{type(exc).__name__}: {exc}"[:1000]
-        _commit()
+        _save_progress()
         raise
     _fence()
     state.backfill_status = BackfillStatus.DONE
     state.backfill_finished_at = datetime.now(UTC)
-    _commit()
+    _save_progress()
     return state
 
 

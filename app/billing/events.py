@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
+from app.billing.forget import forget_connection
 from app.billing.models import CachedInvoice
+from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import (
     STRIPE_UNREACHABLE,
     note_stripe_answered,
@@ -17,14 +19,18 @@ from app.billing.stripe_health import (
 from app.billing.sync import event_target, refresh_subscription_preview, sync_object
 from app.billing.upsert import cached_row
 from app.clock import as_utc
+from app.commits import save_progress
 from app.extensions import db
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
 
 log = logging.getLogger(__name__)
 
 DEAUTHORIZED = "account.application.deauthorized"
+DEAUTHORIZED_REASON = (
+    "Billfold's access to your Stripe account was removed from Stripe. Connect your account "
+    "again to resume syncing."
+)
 
 # The event, locked, with its tenant (for the credentials) in one query.
 EVENT_AND_TENANT = (
@@ -38,9 +44,10 @@ EVENT_AND_TENANT = (
 def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     """Process a stored event in the current tenant's context; returns what happened.
 
-    Runs in one transaction: the event row stays locked while its object is re-fetched and written,
-    so a duplicate task waits and then finds it processed. On failure the transaction rolls back
-    (nothing half-written), the error is recorded, and the exception propagates for a retry.
+    Runs in one transaction, which the caller commits: the event row stays locked while its
+    object is re-fetched and written, so a duplicate task waits and then finds it processed. On
+    failure the transaction rolls back (nothing half-written), the failed attempt is saved, and
+    the exception propagates for a retry.
     """
     started = time.perf_counter()
     found = db.session.execute(EVENT_AND_TENANT, {"event_id": event_id}).one_or_none()
@@ -62,13 +69,25 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     event.last_error = None
     event.processed_at = datetime.now(UTC)
     event.processing_ms = round((time.perf_counter() - started) * 1000, 2)
-    db.session.commit()
+    db.session.flush()
     return note
 
 
 def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if event.type == DEAUTHORIZED:
-        tenant.mark_disconnected()
+        if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+            return "ignored: tenant not connected"
+        connected_at = tenant.stripe_connected_at
+        created = (event.payload or {}).get("created")
+        # Stripe's times are whole seconds: only an event of an earlier second is older.
+        if (
+            isinstance(created, int)
+            and connected_at
+            and created < int(as_utc(connected_at).timestamp())
+        ):
+            return "ignored: about an earlier connection"  # connected again since
+        # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
+        forget_connection(tenant, DEAUTHORIZED_REASON)
         return "tenant disconnected"
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return "ignored: tenant not connected"
@@ -100,5 +119,5 @@ def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
     event.status = EventStatus.FAILED if final_attempt else EventStatus.PENDING
     if not final_attempt:
         event.queued_at = datetime.now(UTC)  # its retry is on the way: not stuck
-    db.session.commit()
+    save_progress()  # the attempt and its error outlive the exception
     log.warning("stripe event %s attempt %s failed: %s", event.stripe_id, event.attempts, exc)

@@ -8,12 +8,12 @@ import stripe
 from sqlalchemy import func, select, update
 
 from app.billing.backfill import sync_state, with_rate_limit_backoff
+from app.billing.event_log import store_event
 from app.billing.fetch import list_page
+from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import stripe_health_noted
 from app.clock import as_utc
 from app.extensions import db
-from app.webhooks.ingest import store_event
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.models import Tenant
 
 STUCK_AFTER = timedelta(minutes=15)
@@ -77,7 +77,7 @@ def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
         query["starting_after"] = events[-1]["id"]
     state.reconciled_until = newest
     state.last_reconciled_at = datetime.now(UTC)
-    db.session.commit()
+    db.session.flush()
     return fresh
 
 

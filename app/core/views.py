@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from sqlalchemy import text
 
-from app.core.branding import brand_stylesheet
 from app.extensions import db
+from app.portal.login_views import login
+from tenants.branding import brand_stylesheet
 
 bp = Blueprint("core", __name__)
 
@@ -15,8 +16,6 @@ bp = Blueprint("core", __name__)
 def home():
     """One address, two audiences: a tenant's host shows its portal login, the bare domain ours."""
     if g.tenant is not None:
-        from app.portal.login_views import login
-
         return login()
     if request.method != "GET":
         abort(405)

@@ -18,6 +18,8 @@ DEMO_KEYS = {
     "STRIPE_SECRET_KEY": "sk_test_billfold_demo",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold_demo",
     "STRIPE_WEBHOOK_SECRET": "whsec_billfold_demo",
+    "STRIPE_CONNECT_CLIENT_ID": "ca_billfold_demo_connect",
+    "STRIPE_APP_CLIENT_ID": "ca_billfold_demo_app",
 }
 
 
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 "MAIL_CAPTURE": "true",
                 "STRIPE_API_BASE": emulator.url,
                 "STRIPE_JS_URL": emulator.js_url,
+                "STRIPE_CONNECT_OAUTH_BASE": emulator.url,
+                "STRIPE_APPS_OAUTH_BASE": emulator.url,
                 **DEMO_KEYS,
             }
         )

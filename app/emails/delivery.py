@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from app.commits import record_side_effect
 from app.emails.addresses import UndeliverableAddress, needs_smtputf8
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import RenderedEmail, build_message
@@ -46,12 +47,12 @@ def send_recorded(
         delivery.status = DeliveryStatus.QUEUED if retrying else DeliveryStatus.FAILED
         plain = isinstance(exc, UndeliverableAddress)  # its message is the whole reason
         delivery.error = (str(exc) if plain else f"{type(exc).__name__}: {exc}")[:1000]
-        db.session.commit()
+        record_side_effect()  # what the mail server answered survives the re-raise
         raise
     delivery.status = DeliveryStatus.SENT
     delivery.error = None
     delivery.sent_at = datetime.now(UTC)
-    db.session.commit()
+    record_side_effect()  # handed over: a later failure must not make it look unsent
 
 
 def transmit(message: EmailMessage) -> None:

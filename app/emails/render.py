@@ -11,10 +11,10 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
 
-from app.core.branding import DEFAULT_PRIMARY, contrast_text, readable_ink, safe_color
 from app.emails.addresses import UndeliverableAddress, mail_address
-from app.portal.urls import absolute_asset_url, portal_url
+from tenants.branding import DEFAULT_PRIMARY, contrast_text, readable_ink, safe_color
 from tenants.models import Tenant
+from tenants.urls import absolute_asset_url, portal_url
 from tenants.validation import validate_support_email
 
 log = logging.getLogger(__name__)

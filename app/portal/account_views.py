@@ -7,7 +7,6 @@ import re
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
-from app.extensions import db
 from app.portal.account_data import invoice_page, load_account
 from app.portal.accounts import PasswordRejected, change_password
 from app.portal.blueprint import bp, my_customer_ids, my_customers
@@ -62,7 +61,6 @@ def password():
             # Keep this session (the new version ends the others). The user, not the proxy:
             # a proxy stored as the logged-in user would resolve to itself.
             login_user(current_user._get_current_object())
-            db.session.commit()
             flash("Your password is set. You can also still sign in with an email link.", "success")
             return redirect(url_for("portal.account"))
     status = 400 if form.errors else 200

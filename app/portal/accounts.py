@@ -167,8 +167,7 @@ def load_portal_user(raw: str) -> PortalUser | None:
     if now - as_utc(last_seen_at) > _LAST_SEEN_EVERY:
         db.session.execute(
             update(PortalSession).where(PortalSession.id == session_id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        )  # committed with the request (app/commits.py)
     g.my_customers = customers
     return user
 

@@ -16,6 +16,7 @@ from app.portal.accounts import (
 from app.portal.blueprint import bp
 from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
 from app.portal.limits import code_limits, login_link_limits, password_limits
+from app.portal.tasks import send_login_email
 from app.portal.tokens import find_usable_token, spend_code, spend_link_token
 from app.security import first_party_only
 from worker.dispatch import enqueue_after_commit
@@ -29,11 +30,8 @@ def login():
         return redirect(url_for("portal.account"))
     form = EmailForm()
     if form.validate_on_submit():
-        from worker.tasks.email import send_login_email
-
         # Only a task is queued: known and unknown addresses take the same path and time.
         enqueue_after_commit(send_login_email, g.tenant.id, form.email.data)
-        db.session.commit()
         session["login_email"] = form.email.data
         return redirect(url_for("portal.check_email"))
     status = 400 if form.errors else 200
@@ -61,7 +59,6 @@ def login_with_code():
         ), 400
     signed_in_as = spend_code(email, form.code.data)
     if signed_in_as is None:
-        db.session.commit()  # keep the counted attempt
         # One message whatever the reason (wrong, expired, used up, or no code was ever sent):
         # a different answer would tell a stranger which addresses have a billing account.
         form.code.errors.append(
@@ -127,7 +124,6 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         end_session()
-        db.session.commit()
         flash("You are signed out.", "success")
     return redirect(url_for("portal.login"))
 
@@ -138,7 +134,6 @@ def logout_everywhere():
     form = ConfirmForm()
     if form.validate_on_submit():
         end_every_session(current_user._get_current_object())
-        db.session.commit()
         flash("You are signed out on every device.", "success")
     return redirect(url_for("portal.login"))
 
@@ -146,7 +141,6 @@ def logout_everywhere():
 def _finish_login(email: str, method: str):
     user = user_for_email(email)
     start_session(user, method)
-    db.session.commit()
     # A clean URL: the token never stays in the address bar or history.
     return redirect(url_for("portal.account"))
 

@@ -7,12 +7,15 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
+from app.billing.event_log import store_event
+from app.billing.models.events import EventStatus
+from app.billing.tasks import process_stripe_event
 from app.extensions import csrf, db
-from app.webhooks.ingest import RejectedDelivery, store_event, verified_event
-from app.webhooks.models import EventStatus
+from app.webhooks.verification import RejectedDelivery, verified_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.resolution import require_platform_host
+from worker.dispatch import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +78,10 @@ def account_endpoint(endpoint_id: str):
 
 def _accept(tenant, event: dict):
     """Store and queue. `tenant`: a Tenant, or its IngestFacts."""
-    tenant_id = tenant.id  # read before the commit expires it: no query after the commit
-    with tenant_context(tenant_id):
+    with tenant_context(tenant.id):
         stored = store_event(tenant, event)
-        db.session.commit()
     if stored.inserted and stored.status == EventStatus.PENDING:
-        _enqueue(tenant_id, stored.id)  # a duplicate delivery is a no-op: its task exists
+        # Sent once the request commits; a broker failure is logged and the stuck-event sweep
+        # queues it later. A duplicate delivery is a no-op: its task exists.
+        enqueue_after_commit(process_stripe_event, tenant.id, stored.id)
     return jsonify(received=True, duplicate=not stored.inserted, status=stored.status), 200
-
-
-def _enqueue(tenant_id: int, event_id: int) -> None:
-    from worker.tasks.events import process_stripe_event
-
-    try:
-        process_stripe_event.apply_async(args=[tenant_id, event_id])
-    except Exception:  # noqa: BLE001
-        # Stored and committed: the stuck-event sweep will queue it. Stripe must not retry.
-        log.exception("could not enqueue stripe event %s; the sweep will pick it up", event_id)

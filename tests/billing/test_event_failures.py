@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.billing.models import CachedSubscription, CachedSubscriptionItem, UpcomingInvoice
+from app.billing.models.events import EventStatus
 from app.billing.stripe_health import stripe_health
+from app.billing.tasks import process_stripe_event, replay_event
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
-from app.webhooks.models import EventStatus
 from tenants.context import tenant_context
 from tests.support.stripe_helpers import wait_for
-from worker.tasks.events import process_stripe_event, replay_event
 
 pytestmark = pytest.mark.worker
 

@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from app.billing.event_log import store_event
+from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.reconcile import tenant_event_figures
 from app.extensions import db
-from app.webhooks.ingest import store_event
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.context import tenant_context
 from tests.support.signing import make_event
 

@@ -8,21 +8,21 @@ from sqlalchemy import select, update
 
 from app.billing.backfill import sync_state
 from app.billing.models import CachedCustomer
+from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.reconcile import missed_events, stuck_event_ids
-from app.clock import utcnow
-from app.extensions import db
-from app.webhooks.models import EventStatus, StripeEvent
-from tenants.context import tenant_context, unscoped
-from tenants.models import Tenant
-from tenants.stripe_client import stripe_client_for
-from tests.support.cache_helpers import one
-from tests.support.stripe_helpers import wait_for
-from worker.tasks.events import (
+from app.billing.tasks import (
     process_stripe_event,
     reconcile_tenant,
     reconcile_tenants,
     requeue_stuck_events,
 )
+from app.clock import utcnow
+from app.extensions import db
+from tenants.context import tenant_context, unscoped
+from tenants.models import Tenant
+from tenants.stripe_client import stripe_client_for
+from tests.support.cache_helpers import one
+from tests.support.stripe_helpers import wait_for
 
 
 def cached_name(shop, customer_id, name):

@@ -6,6 +6,7 @@ from app.billing.backfill import sync_state
 from app.billing.models import CachedCustomer, CachedSubscription, SyncState
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.stripe_health import stripe_health
+from app.billing.tasks import queue_backfill
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from local_services.processes import free_port
@@ -13,7 +14,6 @@ from tenants.context import tenant_context
 from tenants.models import Tenant
 from tests.conftest import PLATFORM_STRIPE_KEY
 from tests.support.stripe_helpers import merchant_client, new_account_id
-from worker.tasks.backfill import queue_backfill
 
 
 def run(app, *args):

@@ -12,9 +12,9 @@ from app.billing.models import (
     CachedSubscriptionItem,
     UpcomingInvoice,
 )
+from app.billing.models.events import EventStatus, StripeEvent
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.context import tenant_context
 from tests.conftest import PLATFORM_STRIPE_KEY
 from tests.support.stripe_helpers import merchant_client, new_account_id, wait_for

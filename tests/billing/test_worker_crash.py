@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.billing.models import CachedCustomer
+from app.billing.models.events import EventStatus
+from app.billing.tasks import process_stripe_event
 from app.extensions import db
-from app.webhooks.models import EventStatus
 from local_services.worker import CeleryWorker
 from tenants.context import tenant_context
 from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiter
 from tests.support.settings import ARTIFACTS_DIR
 from tests.support.stripe_helpers import wait_for
-from worker.tasks.events import process_stripe_event
 
 pytestmark = pytest.mark.worker
 

@@ -6,8 +6,8 @@ Look at them after a change to a template or app.css: they are how the pages are
 import pytest
 from playwright.sync_api import expect
 
+from app.billing.tasks import reconcile_tenant
 from tests.portal.conftest import euro_invoice_paid_by_debit
-from worker.tasks.events import reconcile_tenant
 
 pytestmark = pytest.mark.browser
 

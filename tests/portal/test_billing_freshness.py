@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.billing.event_log import store_event
 from app.billing.fetch import plain_dict
+from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import (
     StripeHealth,
     forget_stripe_health,
@@ -15,18 +17,16 @@ from app.billing.stripe_health import (
     note_stripe_unreachable,
     stripe_health,
 )
+from app.billing.tasks import process_stripe_event, reconcile_tenant, replay_event
 from app.extensions import db
 from app.factory import create_app
 from app.portal.formatting import moment, time_ago
-from app.webhooks.ingest import store_event
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_request_count
 from tests.portal.test_account import action
 from tests.support.portal_client import sign_in
 from tests.support.queries import count_queries
-from worker.tasks.events import process_stripe_event, reconcile_tenant, replay_event
 
 NOTICE = "Billing details may be out of date"
 TENANT_WITHOUT_ROWS = 987_654  # the record alone, no tenant needed

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import stripe
 from sqlalchemy import select, text
 
+from app.billing.event_log import store_event
 from app.billing.fetch import plain_dict
 from app.billing.locks import object_lock_key
+from app.billing.models.events import StripeEvent
 from app.extensions import db
-from app.webhooks.ingest import store_event
-from app.webhooks.models import StripeEvent
 from tenants.context import tenant_context
 from tenants.models import Tenant
 

@@ -7,8 +7,8 @@ import pytest
 from celery.signals import before_task_publish
 from sqlalchemy import func, select
 
+from app.billing.models.events import EventStatus, StripeEvent
 from app.extensions import db
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.context import tenant_context, unscoped
 from tenants.models import StripeConnectionStatus, Tenant
 from tests.conftest import CONNECT_WEBHOOK_SECRET
@@ -70,7 +70,7 @@ def test_duplicate_delivery_is_a_no_op(platform, connected, tasks_via_redis):
         before_task_publish.disconnect(record)
     assert response.json == {"received": True, "duplicate": True, "status": "pending"}
     assert len(stored_events()) == 1
-    assert sent == ["worker.tasks.events.process_stripe_event"]  # queued once, not per delivery
+    assert sent == ["app.billing.tasks.process_stripe_event"]  # queued once, not per delivery
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
-"""Cached Stripe objects, one entity a module; imported here so Alembic and the app see them all."""
+"""Cached Stripe objects and the event log, one entity a module, all imported here for Alembic."""
 
 from app.billing.models.catalog import CachedPrice, CachedProduct
 from app.billing.models.customers import CachedCustomer
+from app.billing.models.events import StripeEvent
 from app.billing.models.invoices import CachedInvoice, UpcomingInvoice
 from app.billing.models.payment_methods import CachedPaymentMethod
 from app.billing.models.subscriptions import CachedSubscription, CachedSubscriptionItem
@@ -15,6 +16,7 @@ __all__ = [
     "CachedProduct",
     "CachedSubscription",
     "CachedSubscriptionItem",
+    "StripeEvent",
     "SyncState",
     "UpcomingInvoice",
 ]

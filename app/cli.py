@@ -4,16 +4,23 @@ the app its database role."""
 from __future__ import annotations
 
 import click
+import stripe
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import create_engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from app.billing.backfill import BackfillSuperseded, backfill
+from app.billing.forget import forget_cached_account
+from app.billing.progress import ProgressPrinter
+from app.billing.tasks import queue_backfill
 from app.extensions import db
+from tenants.context import tenant_context
 from tenants.crypto import CredentialError
 from tenants.models import Tenant, TenantStatus
 from tenants.rls import grant_app_role, role_escapes_rls
+from tenants.stripe_client import StripeNotConnected, stripe_client_for
 from tenants.validation import (
     validate_name,
     validate_setting,
@@ -146,14 +153,9 @@ def set_tenant(subdomain: str, **values) -> None:
         # The tenant's row first: a backfill of the old account commits the page it is writing
         # and stops at the next one (app/billing/backfill.py), so forgetting below is complete.
         db.session.flush()
-        from app.billing.forget import forget_cached_account
-        from tenants.context import tenant_context
-
         with tenant_context(tenant.id):
             forget_cached_account()
     if connecting:
-        from worker.tasks.backfill import queue_backfill
-
         queue_backfill(tenant.id)  # sent to the worker once this commit succeeds
     db.session.commit()
     click.echo(f"updated tenant {tenant.subdomain}")
@@ -187,13 +189,6 @@ def _another_account(tenant: Tenant, values: dict) -> bool:
 @click.argument("subdomain")
 def sync_tenant(subdomain: str) -> None:
     """Copy the tenant's Stripe account into the cache now (the backfill), showing progress."""
-    import stripe
-
-    from app.billing.backfill import BackfillSuperseded, backfill
-    from app.billing.progress import ProgressPrinter
-    from tenants.context import tenant_context
-    from tenants.stripe_client import StripeNotConnected, stripe_client_for
-
     tenant = _get_tenant(subdomain)
     printer = ProgressPrinter()
     with tenant_context(tenant.id):

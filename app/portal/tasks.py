@@ -17,9 +17,9 @@ from app.emails.render import render_email
 from app.extensions import db
 from app.portal.customers import customers_for_email
 from app.portal.tokens import TOKEN_TTL, issue_login_token
-from app.portal.urls import portal_url
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
+from tenants.urls import portal_url
 from worker.base import tenant_task
 
 log = logging.getLogger(__name__)

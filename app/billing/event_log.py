@@ -1,54 +1,21 @@
-"""Verify a delivery's signature on the raw body and store the event once, by its evt_ id."""
+"""The event log: each Stripe event stored once, by its evt_ id, before anything processes it.
+
+Events arrive from webhooks and from reconciliation's read of Stripe's event list; both store here.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-import stripe
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.billing.models.events import EventStatus, StripeEvent
 from app.extensions import db
-from app.webhooks.models import EventStatus, StripeEvent
 from tenants.models import StripeConnectionStatus
-
-SIGNATURE_TOLERANCE_SECONDS = 300
-
-
-class RejectedDelivery(Exception):
-    """A delivery we refuse: nothing is stored and Stripe is told why (4xx, or 5xx to retry)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-def verified_event(payload: bytes, signature: str | None, secret: str) -> dict:
-    """The event of a delivery whose Stripe-Signature matches `secret`, or RejectedDelivery."""
-    if not signature:
-        raise RejectedDelivery(400, "missing Stripe-Signature header")
-    try:
-        text = payload.decode("utf-8")
-        stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE_SECONDS)
-    except UnicodeDecodeError:
-        raise RejectedDelivery(400, "body is not UTF-8") from None
-    except stripe.SignatureVerificationError as exc:
-        # Covers a wrong secret, a tampered body and a timestamp outside the tolerance.
-        raise RejectedDelivery(400, f"signature check failed: {exc.user_message or exc}") from None
-    try:
-        event = json.loads(text)
-    except ValueError:
-        raise RejectedDelivery(400, "body is not JSON") from None
-    if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
-        raise RejectedDelivery(400, "body is not a Stripe event")
-    if not isinstance(event.get("type"), str) or not isinstance(event.get("data"), dict):
-        raise RejectedDelivery(400, "event has no type or data")
-    return event
 
 
 def _initial_status(tenant, event: dict) -> tuple[str, str | None]:

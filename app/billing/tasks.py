@@ -1,0 +1,178 @@
+"""Billing's Celery tasks: process a stored Stripe event, sweep stuck events, reconcile with
+Stripe's event list, and copy a newly connected account into the cache (the backfill).
+
+Thin on purpose: each parses ids, calls a service of this package and decides retries; each
+commits its own work (services only flush).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from celery import shared_task
+from flask import current_app
+
+from app.billing.backfill import BackfillSuperseded, backfill, sync_state
+from app.billing.events import process_event
+from app.billing.models.events import EventStatus, StripeEvent
+from app.billing.models.sync_state import BackfillStatus
+from app.billing.reconcile import missed_events, stuck_event_ids
+from app.clock import utcnow
+from app.extensions import db
+from tenants.context import tenant_context, unscoped
+from tenants.models import StripeConnectionStatus, Tenant
+from tenants.stripe_client import StripeNotConnected, stripe_client_for
+from worker.base import backoff_seconds, tenant_task
+from worker.dispatch import enqueue_after_commit
+from worker.locks import held_lock, single_run
+
+log = logging.getLogger(__name__)
+
+
+@tenant_task()
+def process_stripe_event(self, tenant_id: int, event_id: int) -> str:
+    """Bring the cache up to date with one stored event, retried with backoff on failure.
+
+    STRIPE_EVENT_MAX_RETRIES and STRIPE_EVENT_RETRY_BASE_MS set the policy; after the last
+    retry the event stays `failed` with its error, for operators to see and replay.
+    """
+    max_retries = current_app.config["STRIPE_EVENT_MAX_RETRIES"]
+    final_attempt = self.request.retries >= max_retries
+    try:
+        note = process_event(event_id, final_attempt=final_attempt)
+        db.session.commit()
+        return note
+    except Exception as exc:
+        if final_attempt:
+            raise
+        base = current_app.config["STRIPE_EVENT_RETRY_BASE_MS"] / 1000
+        countdown = backoff_seconds(self.request.retries, base)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
+
+
+@shared_task(name="app.billing.tasks.requeue_stuck_events")
+def requeue_stuck_events() -> int:
+    """Queue again the events still pending long after they were stored (lost task, outage)."""
+    with single_run("requeue_stuck_events", ttl=300) as acquired:
+        if not acquired:
+            return 0
+        with unscoped():
+            stuck = stuck_event_ids()
+            db.session.commit()  # stamped as queued before the tasks go out
+        for tenant_id, event_id in stuck:
+            process_stripe_event.apply_async(args=[tenant_id, event_id])
+        return len(stuck)
+
+
+@shared_task(name="app.billing.tasks.reconcile_tenants")
+def reconcile_tenants() -> int:
+    """Queue a reconciliation of every connected tenant."""
+    with unscoped():
+        tenant_ids = db.session.scalars(
+            db.select(Tenant.id).where(Tenant.stripe_status == StripeConnectionStatus.CONNECTED)
+        ).all()
+    for tenant_id in tenant_ids:
+        reconcile_tenant.apply_async(args=[tenant_id])
+    return len(tenant_ids)
+
+
+@tenant_task()
+def reconcile_tenant(self, tenant_id: int) -> int:
+    """Store and process any event Stripe lists that never reached our webhook."""
+    with single_run(f"reconcile:{tenant_id}", ttl=900) as acquired:
+        if not acquired:
+            return 0
+        tenant = db.session.get(Tenant, tenant_id)
+        fresh = missed_events(stripe_client_for(tenant), tenant)
+        db.session.commit()  # stored before their tasks go out
+        for event_id in fresh:
+            process_stripe_event.apply_async(args=[tenant_id, event_id])
+        if fresh:
+            log.info("reconcile %s: %d missed events queued", tenant.subdomain, len(fresh))
+        return len(fresh)
+
+
+def replay_event(tenant_id: int, event_id: int) -> None:
+    """Operator action: put a failed event back in the queue."""
+    with tenant_context(tenant_id):
+        event = db.session.get(StripeEvent, event_id)
+        event.status = EventStatus.PENDING
+        event.last_error = None
+        event.queued_at = utcnow()
+        db.session.commit()
+    process_stripe_event.apply_async(args=[tenant_id, event_id])
+
+
+# The backfill.
+
+# Stripe down, rate-limiting past our own backoff, or failing inside: try again later.
+RETRY_ON = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+# The run's lock lives this long past its last progress (a page, or 50 customers' cards): a
+# worker killed mid-run holds up the next run for this long at most.
+LOCK_TTL_SECONDS = 600
+
+
+# Finding the lock held, wait this many times (a lock's lifetime each) before concluding that
+# a live run holds it (it keeps renewing it) rather than a dead one (it would have expired).
+BUSY_WAITS = 2
+BUSY = "already running"
+SUPERSEDED = "superseded"
+
+
+@tenant_task(retry_on=RETRY_ON, max_retries=3)
+def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
+    with held_lock(f"backfill:{tenant_id}", ttl=LOCK_TTL_SECONDS) as lock:
+        if lock is None:
+            return _wait_for_lock(tenant_id, busy_waits)
+        tenant = db.session.get(Tenant, tenant_id)
+        try:
+            client = stripe_client_for(tenant)
+        except StripeNotConnected as exc:
+            state = sync_state()
+            state.backfill_status = BackfillStatus.FAILED
+            state.backfill_error = str(exc)
+            db.session.commit()
+            return BackfillStatus.FAILED
+        try:
+            return backfill(
+                client,
+                on_progress=lambda _phase, _done: lock.renew(),
+                connection_at=tenant.stripe_connected_at,
+            ).backfill_status
+        except BackfillSuperseded:
+            pass  # the tenant connected another account: copy that one, once the lock is free
+    # The lock is released: the new connection's copy starts now, not a lock's lifetime later
+    # (its own queued task may then find nothing left to do but a second, harmless pass).
+    backfill_tenant.apply_async(args=[tenant_id])
+    return SUPERSEDED
+
+
+def _wait_for_lock(tenant_id: int, busy_waits: int) -> str:
+    """Another run holds the lock. This message may be the redelivery of a run whose worker
+    died (its lock expires within LOCK_TTL_SECONDS), or a second copy while the first still
+    works (Redis redelivers unacknowledged messages after its visibility timeout): come back
+    after the lock's lifetime, and after BUSY_WAITS such waits leave it to the live run. (A run
+    superseded by a new connection queues the new copy itself when it stops.)
+
+    Queued anew rather than retried, so the waits never use up the retries for Stripe errors.
+    """
+    if busy_waits >= BUSY_WAITS:
+        return BUSY
+    backfill_tenant.apply_async(
+        args=[tenant_id], kwargs={"busy_waits": busy_waits + 1}, countdown=LOCK_TTL_SECONDS + 30
+    )
+    return f"waiting for the running backfill (wait {busy_waits + 1})"
+
+
+def queue_backfill(tenant_id: int) -> None:
+    """Mark the tenant's backfill queued, and send the task once the caller's transaction commits.
+
+    Call it when a tenant gets connected to a Stripe account (CLI, dashboard, Connect OAuth).
+    """
+    with tenant_context(tenant_id):
+        state = sync_state()
+        state.backfill_status = BackfillStatus.QUEUED
+        state.backfill_error = None
+        db.session.flush()
+    enqueue_after_commit(backfill_tenant, tenant_id)
