@@ -140,26 +140,26 @@ def test_stripe_down_past_every_retry_records_a_failed_delivery_and_sends_nothin
     assert stripe_health(merchant.tenant.id).failing  # pages say so, from now on
 
 
-def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(portal, merchant):
+def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(acme_portal, tasks_via_redis):
     for email in ("ada@example.com", "nobody@example.com"):
         statuses = []
         for _ in range(6):
-            page = portal.get("/")
-            response = portal.post("/", data={"email": email, "csrf_token": csrf_from(page.text)})
+            page = acme_portal.get("/")
+            form = {"email": email, "csrf_token": csrf_from(page.text)}
+            response = acme_portal.post("/", data=form)
             statuses.append(response.status_code)
         assert statuses == [302] * 5 + [429], (email, statuses)
         assert "Too many attempts" in response.text
         assert "per 10 minute" not in response.text  # no limiter jargon for people
 
 
-def test_per_ip_rate_limit_across_addresses(portal, merchant):
+def test_per_ip_rate_limit_across_addresses(acme_portal, tasks_via_redis):
     statuses = []
     for n in range(21):
-        page = portal.get("/")
+        page = acme_portal.get("/")
         email = f"person{n}@example.com"
-        statuses.append(
-            portal.post("/", data={"email": email, "csrf_token": csrf_from(page.text)}).status_code
-        )
+        form = {"email": email, "csrf_token": csrf_from(page.text)}
+        statuses.append(acme_portal.post("/", data=form).status_code)
     assert statuses[:20] == [302] * 20 and statuses[20] == 429
 
 
