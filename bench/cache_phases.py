@@ -13,11 +13,11 @@ from bench.harness import (
     LoadResult,
     Services,
     closed_loop,
-    cpu_seconds,
     open_loop,
     postgres_backends,
     rss_kib,
 )
+from tests.support.local_services.processes import cpu_seconds
 
 
 def bench_ingest(services: Services, customers: list[str], n: int) -> dict:

@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+from app.demo.stripe_data import create_paying_customer, create_price
 from bench.harness import PLATFORM_KEY, WEBHOOK_SECRET
 
 ACCOUNT = "acct_billfoldbench01"
@@ -71,28 +72,20 @@ def in_threads(count: int, work, threads: int = 4) -> list:
 
 
 def seed_account(client, customers: int, subs: int) -> list[str]:
-    price = client.v1.prices.create(
-        params={
-            "currency": "usd",
-            "unit_amount": 1500,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    )
-    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    price = create_price(client, amount=1500, name="Pro")
 
     def customer(i: int) -> str:
-        made = client.v1.customers.create(params={"email": f"c{i}@bench.test", "name": f"C {i}"})
-        if i < subs:
-            method = client.v1.payment_methods.create(params={"type": "card", "card": card})
-            client.v1.payment_methods.attach(method.id, params={"customer": made.id})
-            client.v1.subscriptions.create(
-                params={
-                    "customer": made.id,
-                    "items": [{"price": price.id}],
-                    "default_payment_method": method.id,
-                }
-            )
+        email, name = f"c{i}@bench.test", f"C {i}"
+        if i >= subs:
+            return client.v1.customers.create(params={"email": email, "name": name}).id
+        made, method = create_paying_customer(client, email, name)
+        client.v1.subscriptions.create(
+            params={
+                "customer": made.id,
+                "items": [{"price": price.id}],
+                "default_payment_method": method.id,
+            }
+        )
         return made.id
 
     return in_threads(customers, customer)

@@ -9,14 +9,10 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +20,9 @@ import psycopg2
 import redis
 
 from stripe_emulator.launcher import StripeEmulator
+from tests.support.local_services.processes import free_port
+from tests.support.local_services.web import Gunicorn
+from tests.support.local_services.worker import CeleryWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_DIR = ROOT / "instance" / "bench"
@@ -33,12 +32,6 @@ DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 PLATFORM_KEY = "sk_test_billfold_bench"  # noqa: S105 - the local emulator's
 WEBHOOK_SECRET = "whsec_billfold_bench"  # noqa: S105 - the local emulator's
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_database() -> None:
@@ -59,15 +52,6 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def postgres_backends() -> list[int]:
     """Server processes of the benchmark's database (their command line names it)."""
     found = []
@@ -82,10 +66,6 @@ def postgres_backends() -> list[int]:
     return found
 
 
-def children(pid: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 class Services:
     """Emulator, gunicorn (the Procfile's web settings) and a Celery worker, on loopback."""
 
@@ -94,8 +74,8 @@ class Services:
         self.web_workers = web_workers
         self.web_port = free_port()
         self.emulator = StripeEmulator()
-        self.web: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
+        self.web: Gunicorn | None = None
+        self.worker: CeleryWorker | None = None
         self.worker_name = ""
         self.env: dict[str, str] = {}
 
@@ -125,64 +105,34 @@ class Services:
 
     def __exit__(self, *exc_info) -> None:
         self.stop_worker()
-        stop_process(self.web)
+        if self.web is not None:
+            self.web.stop()
         self.emulator.stop()
 
     def start_web(self) -> None:
-        log = open(LOG_DIR / "gunicorn.log", "wb")  # noqa: SIM115 - kept open for the child
-        self.web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.web_port}",
-             "--workers", str(self.web_workers), "wsgi:app"],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with suppress(OSError):
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{self.web_port}/healthz",
-                    headers={"Host": self.env["PLATFORM_DOMAIN"]},
-                )
-                urllib.request.urlopen(request, timeout=1).close()
-                return
-            time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start; see instance/bench/gunicorn.log")
+        log = LOG_DIR / "gunicorn.log"
+        log.unlink(missing_ok=True)
+        self.web = Gunicorn(
+            self.env, log, port=self.web_port, workers=self.web_workers,
+            health_host=self.env["PLATFORM_DOMAIN"],
+        ).start()  # fmt: skip
 
     def start_worker(self, celery_app) -> None:
-        log = open(LOG_DIR / "worker.log", "wb")  # noqa: SIM115 - kept open for the child
-        name = self.worker_name = f"bench-{os.getpid()}@{socket.gethostname()}"
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker.app", "worker",
-             "--queues", "events,backfill,default", "--concurrency",
-             str(self.worker_concurrency), "--pool", "prefork", "--loglevel", "WARNING",
-             "--without-gossip", "--without-mingle", "--hostname", name],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if celery_app.control.ping(destination=[name], timeout=0.5):
-                return
-        raise RuntimeError("celery worker did not start; see instance/bench/worker.log")
+        log = LOG_DIR / "worker.log"
+        log.unlink(missing_ok=True)
+        self.worker = CeleryWorker(
+            self.env, log, concurrency=self.worker_concurrency, queues="events,backfill,default",
+            name="bench", loglevel="WARNING",
+        ).start(celery_app)  # fmt: skip
+        self.worker_name = self.worker.nodename
 
     def stop_worker(self) -> None:
-        stop_process(self.worker)
+        if self.worker is not None:
+            self.worker.stop()
         self.worker = None
 
     def worker_pool_pids(self) -> list[int]:
-        return children(self.worker.pid)
-
-
-def stop_process(process: subprocess.Popen | None) -> None:
-    """SIGTERM the process group, SIGKILL if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        return self.worker.pool_pids()
 
 
 @dataclass

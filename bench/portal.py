@@ -34,11 +34,9 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or with -m
 
-from bench.harness import free_port  # noqa: E402
 from bench.http_load import PhaseResult, build_request, run_phase  # noqa: E402
 from bench.portal_setup import (  # noqa: E402
     SUBDOMAIN,
-    Gunicorn,
     Merchant,
     app_env,
     create_database,
@@ -47,6 +45,8 @@ from bench.portal_setup import (  # noqa: E402
     sign_in,
 )
 from stripe_emulator.launcher import StripeEmulator  # noqa: E402
+from tests.support.local_services.processes import free_port  # noqa: E402
+from tests.support.local_services.web import Gunicorn  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/billfold_bench_portal"
@@ -209,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         reset_database(app, REDIS_URL)
         logging.getLogger().setLevel(logging.WARNING)
         merchant = Merchant(app, emulator.url).create()
-        server = Gunicorn(port, env, workdir / "gunicorn.log", args.workers, args.threads).start()
+        server = Gunicorn(
+            env, workdir / "gunicorn.log", port=port, workers=args.workers, threads=args.threads
+        ).start()
         cookie = sign_in(app, port, merchant.tenant_id)
 
         if merchant.cached_counts() != (1, 1, 1):

@@ -6,13 +6,8 @@ the cache the way a real one does: through the backfill.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
-import subprocess
-import sys
-import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
@@ -25,13 +20,12 @@ from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
-from bench.harness import stop_process
+from app.demo.stripe_data import create_paying_customer, create_price, open_invoice
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBDOMAIN = "acme"
 EMAIL = "ada@example.com"
 PLATFORM_KEY = "sk_test_bench_platform"
-CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -173,18 +167,10 @@ class Merchant:
     # -- Stripe, as the merchant's own dashboard would do it -------------------------------
 
     def _price(self, amount: int, interval: str, name: str):
-        params = {"currency": "usd", "unit_amount": amount, "recurring": {"interval": interval},
-                  "product_data": {"name": name}}  # fmt: skip
-        return self.client.v1.prices.create(params=params)
+        return create_price(self.client, amount=amount, interval=interval, name=name)
 
     def _customer(self, email: str, name: str):
-        customer = self.client.v1.customers.create(params={"email": email, "name": name})
-        card = self.client.v1.payment_methods.create(params={"type": "card", "card": dict(CARD)})
-        self.client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
-        self.client.v1.customers.update(
-            customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
-        )
-        return customer
+        return create_paying_customer(self.client, email, name)[0]
 
     def _subscribe(self, customer, price, quantity: int = 1) -> None:
         items = [{"price": price.id, "quantity": quantity}]
@@ -193,68 +179,10 @@ class Merchant:
             self.invoices_made += 1  # the emulator bills the first period at once
 
     def _one_off_invoice(self, customer, amount: int, pay: bool) -> None:
-        item = {"customer": customer.id, "amount": amount, "currency": "usd", "description": "Kit"}
-        self.client.v1.invoice_items.create(params=item)
-        draft = self.client.v1.invoices.create(
-            params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
-        )
-        invoice = self.client.v1.invoices.finalize_invoice(draft.id)
+        invoice = open_invoice(self.client, customer.id, amount, description="Kit")
         if pay:
             self.client.v1.invoices.pay(invoice.id)
         self.invoices_made += 1
-
-
-class Gunicorn:
-    """gunicorn serving wsgi:app on 127.0.0.1 in its own process group; stop() ends it all."""
-
-    def __init__(self, port: int, env: dict[str, str], log_path: Path, workers: int, threads: int):
-        self.port, self.env, self.log_path = port, env, log_path
-        self.workers, self.threads = workers, threads
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def command(self) -> list[str]:
-        return ["gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--threads", str(self.threads), "wsgi:app"]  # fmt: skip
-
-    def start(self, timeout: float = 30.0) -> Gunicorn:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", *self.command], cwd=ROOT, env={**os.environ, **self.env},
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SetupError(f"gunicorn exited early:\n{self.log_tail()}")
-            try:
-                status, _, _ = http_get(self.port, f"localhost:{self.port}", "/healthz")
-                if status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SetupError(f"gunicorn did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the master and its workers (user + system, from /proc)."""
-        pid = self.process.pid
-        pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
-        ticks = 0
-        for each in pids:
-            with contextlib.suppress(OSError):  # a worker that just exited
-                fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-    def stop(self) -> None:
-        stop_process(self.process)
 
 
 # -- the real login: ask for a link, read the captured email, confirm ------------------------

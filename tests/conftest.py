@@ -8,21 +8,18 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, StripeEmulator
+from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, EmulatorError, StripeEmulator
 from tests.support.database import rebuild_schema, rolled_back_session, truncate_all
 from tests.support.factories import make_tenant_factory
+from tests.support.late_services import LateServices
 from tests.support.live_server import LiveServer
+from tests.support.local_services.processes import free_port
+from tests.support.local_services.worker import CeleryWorker
 from tests.support.probe_model import create_probe_table
-from tests.support.services import require_postgres, require_redis
-from tests.support.settings import (
-    ARTIFACTS_DIR,
-    PLATFORM_DOMAIN,
-    TEST_APP_DATABASE_URL,
-    TEST_REDIS_URL,
-)
+from tests.support.services import SessionDatabase, session_database, session_redis
+from tests.support.settings import ARTIFACTS_DIR, PLATFORM_DOMAIN
 from tests.support.smtp_sink import SmtpSink
 from tests.support.tls import TlsSite
-from tests.support.worker_process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_STRIPE_KEY = "sk_test_billfold_platform"
@@ -32,16 +29,48 @@ APP_CLIENT_ID = "ca_billfold_app_test"
 
 
 @pytest.fixture(scope="session")
-def smtp_sink():
+def database() -> SessionDatabase:
+    """The session's own PostgreSQL (or TEST_DATABASE_URL's), stopped at the end."""
+    with session_database() as session_db:
+        yield session_db
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The session's own Redis (or TEST_REDIS_URL's database, emptied), stopped at the end."""
+    with session_redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def late_services() -> LateServices:
+    return LateServices()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(late_services):
+    """A real SMTP server, started for the first test that asks for it; the app mails it from
+    then on (before, its emails are refused: nothing listens on the port it has)."""
     sink = SmtpSink().start()
+    late_services.add({"MAIL_PORT": str(sink.port)})
     yield sink
     sink.stop()
 
 
 @pytest.fixture(scope="session")
-def stripe_emulator():
-    """The patched localstripe (stripe_emulator), one subprocess for the whole session."""
+def stripe_emulator(late_services):
+    """The patched localstripe (stripe_emulator), one subprocess, started for the first test
+    that asks for it; the app speaks to it from then on (before, Stripe calls fail at once:
+    tests never reach the real Stripe)."""
     with StripeEmulator().start(port=0) as emulator:
+        late_services.add(
+            {
+                "STRIPE_API_BASE": emulator.url,
+                "STRIPE_JS_URL": emulator.js_url,
+                "STRIPE_CONNECT_OAUTH_BASE": emulator.url,
+                "STRIPE_APPS_OAUTH_BASE": emulator.url,
+            }
+        )
         yield emulator
 
 
@@ -53,27 +82,26 @@ def bank_settlement(stripe_emulator):
 
 
 @pytest.fixture(scope="session")
-def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
-    """The environment the app (and a worker subprocess) runs with under test."""
+def app_env(database, redis_url) -> dict[str, str]:
+    """The environment the app runs with under test, before any SMTP sink or emulator."""
     return {
         "BILLFOLD_ENV": "testing",
-        "DATABASE_URL": TEST_APP_DATABASE_URL,
-        "REDIS_URL": TEST_REDIS_URL,
+        "DATABASE_URL": database.app_url,
+        "REDIS_URL": redis_url,
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_sink.port),
+        "MAIL_PORT": str(free_port()),  # nothing listens there until smtp_sink starts
         "MAIL_DEFAULT_SENDER": "Billfold <no-reply@billfold.test>",
         "RATELIMIT_ENABLED": "true",
-        "STRIPE_API_BASE": stripe_emulator.url,
         "STRIPE_SECRET_KEY": PLATFORM_STRIPE_KEY,
         "STRIPE_PUBLISHABLE_KEY": "pk_test_billfold",
         "STRIPE_WEBHOOK_SECRET": CONNECT_WEBHOOK_SECRET,
-        "STRIPE_JS_URL": stripe_emulator.js_url,
-        "STRIPE_CONNECT_OAUTH_BASE": stripe_emulator.url,
-        "STRIPE_APPS_OAUTH_BASE": stripe_emulator.url,
         "STRIPE_CONNECT_CLIENT_ID": CONNECT_CLIENT_ID,
         "STRIPE_APP_CLIENT_ID": APP_CLIENT_ID,
+        # Stripe's consent pages are the emulator's once it runs; before, nothing answers here.
+        "STRIPE_CONNECT_OAUTH_BASE": f"http://127.0.0.1:{free_port()}",
+        "STRIPE_APPS_OAUTH_BASE": f"http://127.0.0.1:{free_port()}",
         # Event retries in test time: 3, after 0.1-0.2, 0.2-0.4, 0.4-0.8 s (production: 8 from 2 s)
         "STRIPE_EVENT_MAX_RETRIES": "3",
         "STRIPE_EVENT_RETRY_BASE_MS": "200",
@@ -81,17 +109,25 @@ def service_env(smtp_sink, stripe_emulator) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app(service_env):
-    require_postgres()
-    require_redis().flushdb()
-    os.environ.update(service_env)
+def service_env(app_env, late_services, smtp_sink, stripe_emulator) -> dict[str, str]:
+    """The environment of a subprocess that serves or works for the app (gunicorn, a worker):
+    it may send email and call Stripe, so both are running."""
+    return {**app_env, **late_services.settings}
+
+
+@pytest.fixture(scope="session")
+def app(app_env, database, late_services):
+    """The app on the session's database and Redis. Only what a test asks for runs besides:
+    the SMTP sink and the Stripe emulator start with the first test that needs them."""
+    os.environ.update(app_env)
     from app.factory import create_app
 
     # Tasks run eagerly inside the test's transaction unless a test asks for the real worker.
     flask_app = create_app({"CELERY_EAGER": True, "TESTING": True})
     flask_app.extensions["celery"].conf.task_always_eager = True
-    rebuild_schema(flask_app)
-    create_probe_table(flask_app)
+    late_services.attach(flask_app)
+    rebuild_schema(flask_app, database)
+    create_probe_table(database)
     return flask_app
 
 
@@ -102,11 +138,11 @@ def db_session(app):
 
 
 @pytest.fixture
-def committed(app):
+def committed(app, database):
     """For tests whose rows must be visible to other processes; every table is emptied after."""
     with app.app_context():
         yield
-    truncate_all(app)
+    truncate_all(app, database)
 
 
 @pytest.fixture
@@ -152,7 +188,9 @@ def tls_site(tmp_path_factory) -> TlsSite:
 @pytest.fixture(scope="session")
 def worker_process(app, service_env, tls_site):
     # Emailed links point at the HTTPS site, as production's do; plain-HTTP tests use their path.
-    worker = WorkerProcess({**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log")
+    worker = CeleryWorker(
+        {**service_env, **tls_site.link_env}, Path(ARTIFACTS_DIR) / "worker.log", name="tests"
+    )
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
@@ -184,9 +222,43 @@ def tls_live_server(app, service_env, tls_site):
 
 
 @pytest.fixture
-def real_worker(app, worker_process, committed):
-    """Send tasks through Redis to the worker subprocess for this test."""
+def tasks_via_redis(app):
+    """Tasks go through Redis, as in production, instead of running eagerly inside the test's
+    transaction; afterwards they run eagerly again and any no worker took are dropped."""
     celery_app = app.extensions["celery"]
     celery_app.conf.task_always_eager = False
-    yield worker_process
+    yield celery_app
     celery_app.conf.task_always_eager = True
+    celery_app.control.purge()
+
+
+@pytest.fixture
+def real_worker(tasks_via_redis, worker_process, committed):
+    """Tasks run in the session's worker subprocess; the test's rows are committed for it."""
+    return worker_process
+
+
+CONNECT_ENDPOINT_ID = "billfold-connect"  # as registered by the live_server fixture
+
+
+@pytest.fixture
+def webhooks_paused(request, stripe_emulator):
+    """The emulator delivers no Connect webhooks during the test: every event is 'missed'.
+
+    Tests that commit a connected tenant use this so that only the events they store
+    themselves are processed. The endpoint is registered again afterwards.
+    """
+    try:
+        stripe_emulator.unregister_webhook(CONNECT_ENDPOINT_ID)
+    except EmulatorError:
+        server = None  # the live server has not been started: nothing is delivered anyway
+    else:
+        server = request.getfixturevalue("live_server")  # running: it registered the endpoint
+    yield
+    if server is not None:
+        stripe_emulator.register_webhook(
+            CONNECT_ENDPOINT_ID,
+            f"{server.url}/webhooks/stripe/connect",
+            CONNECT_WEBHOOK_SECRET,
+            connect=True,
+        )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.smtp_sink import free_port
+from tests.support.local_services.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

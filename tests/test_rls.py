@@ -16,9 +16,7 @@ from app.extensions import db
 from tenants.context import tenant_context, unscoped
 from tenants.rls import PREDICATE, role_escapes_rls
 from tenants.scoping import tenant_owned_table_names
-from tests.support.database import owner_engine
 from tests.support.probe_model import ProbeNote
-from tests.support.settings import TEST_DATABASE_URL
 
 RAW_TEXTS = text("SELECT text FROM test_probe_notes ORDER BY text")
 
@@ -35,10 +33,10 @@ def two_tenants(db_session, make_tenant):
     return a.id, b.id
 
 
-def test_every_tenant_owned_table_is_under_a_forced_policy(app):
+def test_every_tenant_owned_table_is_under_a_forced_policy(app, database):
     with app.app_context():
         expected = set(tenant_owned_table_names(db.metadata))
-    with owner_engine().connect() as conn:
+    with database.owner_engine().connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.qual, p.with_check"
@@ -121,7 +119,7 @@ def test_the_setting_ends_with_its_transaction(app):
         assert tuple(conn.execute(setting).one()) in {(None, None), ("", ""), ("", None)}
 
 
-def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_env):
+def test_check_isolation_says_whether_policies_bind_the_apps_role(app, app_env, database):
     result = app.test_cli_runner().invoke(args=["tenants", "check-isolation"])
     assert result.exit_code == 0, result.output
     assert "binds the app's database role" in result.output
@@ -130,7 +128,7 @@ def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_e
     # the Celery app the other tests use).
     as_superuser = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "tenants", "check-isolation"],
-        env={**os.environ, **service_env, "DATABASE_URL": TEST_DATABASE_URL},
+        env={**os.environ, **app_env, "DATABASE_URL": database.owner_url},
         capture_output=True,
         text=True,
         timeout=60,
@@ -139,17 +137,15 @@ def test_check_isolation_says_whether_policies_bind_the_apps_role(app, service_e
     assert "superuser or BYPASSRLS" in as_superuser.stderr
 
 
-def test_grant_app_role_lets_a_new_role_use_the_tables_without_owning_them(app):
-    from tests.support.database import OWNER_URL
-
-    with owner_engine().begin() as conn:
+def test_grant_app_role_lets_a_new_role_use_the_tables_without_owning_them(app, database):
+    with database.owner_engine().begin() as conn:
         conn.execute(
             text(
                 "DO $$ BEGIN CREATE ROLE billfold_grant_probe LOGIN; "
                 "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
             )
         )
-    app.config["DATABASE_OWNER_URL"] = OWNER_URL
+    app.config["DATABASE_OWNER_URL"] = database.sqlalchemy_owner_url
     try:
         result = app.test_cli_runner().invoke(
             args=["tenants", "grant-app-role", "billfold_grant_probe"]
@@ -157,7 +153,7 @@ def test_grant_app_role_lets_a_new_role_use_the_tables_without_owning_them(app):
     finally:
         app.config["DATABASE_OWNER_URL"] = None
     assert result.exit_code == 0, result.output
-    with owner_engine().connect() as conn:
+    with database.owner_engine().connect() as conn:
         allowed = conn.execute(
             text(
                 "SELECT has_table_privilege('billfold_grant_probe', 'billing_invoices', 'SELECT'),"

@@ -12,7 +12,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.factory import create_app
-from tests.support.settings import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 # Our tables out of sight, as on a release that skipped its migrations: every query fails.
@@ -20,9 +19,9 @@ NO_TABLES = "options=-csearch_path%3Dno_billfold_tables_here"
 
 
 @pytest.fixture
-def failing_app(app):
+def failing_app(app, database):
     """An app whose every query fails; the session's app is made current again afterwards."""
-    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg2://", 1)
+    url = database.sqlalchemy_owner_url
     yield create_app({"CELERY_EAGER": True, "SQLALCHEMY_DATABASE_URI": f"{url}?{NO_TABLES}"})
     app.extensions["celery"].set_current()
     app.extensions["celery"].set_default()

@@ -6,12 +6,9 @@ import uuid
 
 import pytest
 
-from stripe_emulator.launcher import EmulatorError
-from tests.conftest import CONNECT_WEBHOOK_SECRET, PLATFORM_STRIPE_KEY
+from tests.conftest import PLATFORM_STRIPE_KEY
 from tests.support.cache_helpers import Shop
 from tests.support.stripe_helpers import merchant_client, new_account_id
-
-CONNECT_ENDPOINT_ID = "billfold-connect"  # as registered by the live_server fixture
 
 
 @pytest.fixture
@@ -25,38 +22,6 @@ def connect_shop(make_tenant, stripe_emulator):
         return Shop(tenant.id, account, client)
 
     return make
-
-
-@pytest.fixture
-def webhooks_paused(request, stripe_emulator):
-    """The emulator delivers no Connect webhooks during the test: every event is 'missed'.
-
-    Tests that commit a connected tenant use this so that only the events they store
-    themselves are processed. The endpoint is registered again afterwards.
-    """
-    try:
-        stripe_emulator.unregister_webhook(CONNECT_ENDPOINT_ID)
-    except EmulatorError:
-        server = None  # the live server has not been started: nothing is delivered anyway
-    else:
-        server = request.getfixturevalue("live_server")  # running: it registered the endpoint
-    yield
-    if server is not None:
-        stripe_emulator.register_webhook(
-            CONNECT_ENDPOINT_ID,
-            f"{server.url}/webhooks/stripe/connect",
-            CONNECT_WEBHOOK_SECRET,
-            connect=True,
-        )
-
-
-@pytest.fixture
-def tasks_via_redis(app, committed):
-    """Tasks go through Redis (to whichever worker the test starts), not eagerly in-process."""
-    conf = app.extensions["celery"].conf
-    conf.task_always_eager = False
-    yield
-    conf.task_always_eager = True
 
 
 @pytest.fixture

@@ -27,12 +27,12 @@ from app.billing.models import (
 )
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.tasks import BUSY, backfill_tenant
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.cache_helpers import one, wait_for_lock_waiter
-from tests.support.stripe_helpers import create_paying_customer, create_price
 from worker.locks import held_lock
 
 BULK_CUSTOMERS = 100  # with the named ones, more than one page (Stripe's maximum is 100)

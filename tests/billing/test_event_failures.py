@@ -9,9 +9,10 @@ from app.billing.models import CachedSubscription, CachedSubscriptionItem, Upcom
 from app.billing.models.events import EventStatus
 from app.billing.stripe_health import stripe_health
 from app.billing.tasks import process_stripe_event, replay_event
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
-from tests.support.stripe_helpers import create_paying_customer, create_price, wait_for
+from tests.support.stripe_helpers import wait_for
 
 pytestmark = pytest.mark.worker
 

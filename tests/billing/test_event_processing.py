@@ -10,11 +10,11 @@ from sqlalchemy import select
 from app.billing.models import CachedCustomer, CachedSubscription, UpcomingInvoice
 from app.billing.models.events import EventStatus
 from app.billing.tasks import process_stripe_event
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_request_count
 from tests.support.cache_helpers import one
-from tests.support.stripe_helpers import create_paying_customer, create_price
 
 
 @pytest.fixture

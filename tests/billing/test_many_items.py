@@ -10,11 +10,11 @@ from app.billing.fetch import plain_dict
 from app.billing.models import CachedSubscriptionItem
 from app.billing.sync import sync_object
 from app.billing.upsert import apply_stripe_object
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_client import stripe_client_for
-from tests.support.stripe_helpers import create_paying_customer, create_price
 
 ITEMS = 12
 

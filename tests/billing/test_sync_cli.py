@@ -7,17 +7,13 @@ from app.billing.models import CachedCustomer, CachedSubscription, SyncState
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.stripe_health import stripe_health
 from app.billing.tasks import queue_backfill
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tests.conftest import PLATFORM_STRIPE_KEY
-from tests.support.smtp_sink import free_port
-from tests.support.stripe_helpers import (
-    create_paying_customer,
-    create_price,
-    merchant_client,
-    new_account_id,
-)
+from tests.support.local_services.processes import free_port
+from tests.support.stripe_helpers import merchant_client, new_account_id
 
 
 def run(app, *args):

@@ -13,16 +13,11 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.events import EventStatus, StripeEvent
+from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
 from tests.conftest import PLATFORM_STRIPE_KEY
-from tests.support.stripe_helpers import (
-    create_paying_customer,
-    create_price,
-    merchant_client,
-    new_account_id,
-    wait_for,
-)
+from tests.support.stripe_helpers import merchant_client, new_account_id, wait_for
 
 pytestmark = pytest.mark.worker
 

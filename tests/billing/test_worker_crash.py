@@ -14,9 +14,9 @@ from app.billing.tasks import process_stripe_event
 from app.extensions import db
 from tenants.context import tenant_context
 from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiter
+from tests.support.local_services.worker import CeleryWorker
 from tests.support.settings import ARTIFACTS_DIR
 from tests.support.stripe_helpers import wait_for
-from tests.support.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.worker
 
@@ -24,16 +24,16 @@ QUEUE = "events-crash-test"  # this test's own worker, apart from the session's 
 
 
 @pytest.fixture
-def crash_worker(app, service_env, tasks_via_redis):
+def crash_worker(app, service_env, tasks_via_redis, committed):
     log = Path(ARTIFACTS_DIR) / "crash-worker.log"
     log.unlink(missing_ok=True)
-    worker = WorkerProcess(service_env, log, concurrency=1, queues=QUEUE, name="crash")
+    worker = CeleryWorker(service_env, log, concurrency=1, queues=QUEUE, name="crash")
     worker.start(app.extensions["celery"])
     yield worker
     worker.stop()
 
 
-def wait_for_new_pool_process(worker: WorkerProcess, old: int, timeout: float = 20.0) -> int:
+def wait_for_new_pool_process(worker: CeleryWorker, old: int, timeout: float = 20.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pids = worker.pool_pids()

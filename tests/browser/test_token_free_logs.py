@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from tests.support.live_server import LiveServer
 from tests.support.portal_client import link_and_code
-from tests.support.settings import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +30,9 @@ def wait_for_text(log: Path, text: str, timeout: float = 10.0) -> str:
     raise AssertionError(f"{text!r} not in {log} within {timeout}s")
 
 
-def test_gunicorn_and_app_logs_never_hold_a_live_token(visitor, live_server, service_env, tmp_path):
+def test_gunicorn_and_app_logs_never_hold_a_live_token(
+    visitor, live_server, service_env, database, tmp_path
+):
     page = visitor.page
     path, _ = link_and_code(visitor.ask_for_link("ada@example.com"))
     token = path.rsplit("/", 1)[1]
@@ -42,7 +43,7 @@ def test_gunicorn_and_app_logs_never_hold_a_live_token(visitor, live_server, ser
 
     # The same URL failing with a 500: a second gunicorn whose queries all fail.
     broken = LiveServer(
-        {**service_env, "DATABASE_URL": f"{TEST_DATABASE_URL}?{NO_TABLES}"},
+        {**service_env, "DATABASE_URL": f"{database.owner_url}?{NO_TABLES}"},
         tmp_path / "gunicorn-broken.log",
         workers=1,
     ).start()

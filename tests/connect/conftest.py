@@ -34,3 +34,11 @@ def consent(authorize_url: str, decision: str = "allow", account: str = "") -> d
 @pytest.fixture
 def platform_key() -> str:
     return PLATFORM_STRIPE_KEY
+
+
+@pytest.fixture(autouse=True)
+def emulated_stripe(stripe_emulator, webhooks_paused):
+    """Every connection test goes through Stripe's consent pages and API: the emulator's. Its
+    webhooks are held back, so no worker left running by earlier tests acts on these accounts
+    meanwhile (renewing a Stripe App's token before the test does, say)."""
+    return stripe_emulator

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.stripe_helpers import pay_by_bank_debit
+from app.demo.stripe_data import pay_by_bank_debit
 
 SUCCEEDS = "AT611904300234573201"
 FAILS = "AT861904300235473202"

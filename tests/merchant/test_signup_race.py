@@ -16,7 +16,6 @@ from app.extensions import db
 from app.merchant.models import MerchantUser
 from tenants.models import Tenant
 from tests.merchant.conftest import signup_fields
-from tests.support.database import owner_engine
 from tests.support.portal_client import csrf_from
 
 
@@ -29,7 +28,9 @@ def _waiting_on_locks(conn) -> int:
     ).scalar()
 
 
-def test_concurrent_sign_ups_for_one_subdomain_one_wins(app, committed, client_for, smtp_sink):
+def test_concurrent_sign_ups_for_one_subdomain_one_wins(
+    app, database, committed, client_for, smtp_sink
+):
     clients = [client_for(None), client_for(None)]
     tokens = [csrf_from(client.get("/dashboard/signup").text) for client in clients]
     results: list = [None, None]
@@ -38,7 +39,7 @@ def test_concurrent_sign_ups_for_one_subdomain_one_wins(app, committed, client_f
         fields = signup_fields(email=f"racer{n}@example.com", subdomain="acme")
         results[n] = clients[n].post("/dashboard/signup", data={"csrf_token": tokens[n], **fields})
 
-    engine = owner_engine()
+    engine = database.owner_engine()
     # The watcher in autocommit: inside a transaction, pg_stat_activity is one frozen snapshot.
     with (
         engine.connect() as blocker_conn,

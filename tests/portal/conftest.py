@@ -8,25 +8,27 @@ import pytest
 import stripe
 
 from app.billing.backfill import backfill
+from app.demo.stripe_data import (
+    create_paying_customer,
+    create_price,
+    open_invoice,
+    pay_by_bank_debit,
+)
 from app.extensions import limiter
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_client_for
 from tests.conftest import PLATFORM_STRIPE_KEY
-from tests.support.stripe_helpers import (
-    create_paying_customer,
-    create_price,
-    merchant_client,
-    new_account_id,
-    pay_by_bank_debit,
-)
+from tests.support.stripe_helpers import merchant_client, new_account_id
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits_and_mailbox(app, smtp_sink):
-    """Each test starts with empty rate-limit counters (in Redis) and an empty SMTP sink."""
+def fresh_limits_and_mailbox(request, app):
+    """Each test starts with empty rate-limit counters (in Redis) and, if it reads mail, an
+    empty SMTP sink (a test that sends none does not start one)."""
     with app.app_context():
         limiter.reset()
-    smtp_sink.clear()
+    if "smtp_sink" in request.fixturenames:
+        request.getfixturevalue("smtp_sink").clear()
 
 
 @dataclass
@@ -40,27 +42,10 @@ class Merchant:
     price: object
 
 
-def open_invoice_for(
-    client: stripe.StripeClient, customer_id: str, amount: int = 4200, currency: str = "usd"
-):
-    client.v1.invoice_items.create(
-        params={
-            "customer": customer_id,
-            "amount": amount,
-            "currency": currency,
-            "description": "Setup",
-        }
-    )
-    draft = client.v1.invoices.create(
-        params={"customer": customer_id, "pending_invoice_items_behavior": "include"}
-    )
-    return client.v1.invoices.finalize_invoice(draft.id)
-
-
 def euro_invoice_paid_by_debit(merchant, iban: str):
     """Ada's workshop pays by SEPA debit from `iban`; a new €25.00 invoice of hers is cached."""
     pay_by_bank_debit(merchant.stripe, merchant.ada_second.id, iban)
-    invoice = open_invoice_for(merchant.stripe, merchant.ada_second.id, 2500, currency="eur")
+    invoice = open_invoice(merchant.stripe, merchant.ada_second.id, 2500, currency="eur")
     with tenant_context(merchant.tenant.id):
         backfill(stripe_client_for(merchant.tenant))
     return invoice
@@ -79,17 +64,33 @@ def build_merchant(make_tenant, stripe_emulator, subdomain: str = "acme", **tena
     subscription = client.v1.subscriptions.create(
         params={"customer": first.id, "items": [{"price": price.id, "quantity": 2}]}
     )
-    invoice = open_invoice_for(client, second.id)
+    invoice = open_invoice(client, second.id)
     with tenant_context(tenant.id):
         backfill(stripe_client_for(tenant))
     return Merchant(tenant, client, first, second, subscription, invoice, price)
 
 
 @pytest.fixture
-def merchant(db_session, make_tenant, stripe_emulator):
+def merchant(db_session, make_tenant, stripe_emulator, smtp_sink):
+    """Acme Rockets with its Stripe account's customers in the cache: they get emails."""
     return build_merchant(make_tenant, stripe_emulator)
 
 
 @pytest.fixture
 def portal(client_for, merchant):
     return client_for(merchant.tenant.subdomain)
+
+
+@pytest.fixture
+def acme(db_session, make_tenant):
+    """Acme Rockets as build_merchant names it, and nothing at Stripe or in its cache: for
+    pages and forms that read no billing data (no emulator, no backfill)."""
+    return make_tenant(
+        "acme", name="Acme Rockets", stripe_account=new_account_id(),
+        support_email="billing@acme.test",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def acme_portal(client_for, acme):
+    return client_for(acme.subdomain)

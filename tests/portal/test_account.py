@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
+from app.demo.stripe_data import open_invoice
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_request_count
-from tests.portal.conftest import build_merchant, euro_invoice_paid_by_debit, open_invoice_for
+from tests.portal.conftest import build_merchant, euro_invoice_paid_by_debit
 from tests.support.portal_client import csrf_from, sign_in
 from tests.support.queries import count_queries
 
@@ -55,7 +56,7 @@ def test_page_views_make_no_stripe_call_and_constant_queries(ada, merchant, app)
     with count_queries(app) as few_invoices:
         assert ada.get("/invoices").status_code == 200
     for _ in range(30):  # many more invoices
-        open_invoice_for(merchant.stripe, merchant.ada_first.id, amount=100)
+        open_invoice(merchant.stripe, merchant.ada_first.id, amount=100)
     from app.billing.backfill import backfill
     from tenants.stripe_client import stripe_client_for
 
@@ -73,7 +74,7 @@ def test_page_views_make_no_stripe_call_and_constant_queries(ada, merchant, app)
 
 def test_invoices_are_paginated(ada, merchant):
     for _ in range(21):
-        open_invoice_for(merchant.stripe, merchant.ada_first.id, amount=100)
+        open_invoice(merchant.stripe, merchant.ada_first.id, amount=100)
     from app.billing.backfill import backfill
     from tenants.stripe_client import stripe_client_for
 
@@ -156,7 +157,7 @@ def test_a_settled_debit_is_paid(ada, merchant, bank_settlement):
 
 def test_ids_of_other_customers_and_tenants_are_404(ada, merchant, make_tenant, stripe_emulator):
     page = ada.get("/invoices")
-    grace_invoice = open_invoice_for(merchant.stripe, merchant.ada_first.id)  # not yet cached
+    grace_invoice = open_invoice(merchant.stripe, merchant.ada_first.id)  # not yet cached
     other = build_merchant(make_tenant, stripe_emulator, subdomain="beta", name="Beta Boats")
     for path in (
         f"/invoices/{other.open_invoice.id}/pay",

@@ -3,12 +3,12 @@
 import pytest
 from sqlalchemy import select
 
+from app.demo.stripe_data import create_paying_customer
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from tenants.context import tenant_context
 from tests.support.portal_client import link_and_code, request_link, sign_in
 from tests.support.smtp_sink import SmtpSink
-from tests.support.stripe_helpers import create_paying_customer
 
 
 @pytest.fixture

@@ -5,11 +5,13 @@ from sqlalchemy import select
 from app.billing.backfill import backfill
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.stripe_health import stripe_health
+from app.demo.stripe_data import create_paying_customer
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_client_for
 from tests.portal.test_account import action
+from tests.support.local_services.processes import free_port
 from tests.support.portal_client import (
     csrf_from,
     html_part,
@@ -17,8 +19,6 @@ from tests.support.portal_client import (
     request_link,
     sign_in,
 )
-from tests.support.smtp_sink import free_port
-from tests.support.stripe_helpers import create_paying_customer
 
 
 def test_smtp_down_login_email_is_retried_and_the_customer_sees_no_error(
@@ -140,33 +140,33 @@ def test_stripe_down_past_every_retry_records_a_failed_delivery_and_sends_nothin
     assert stripe_health(merchant.tenant.id).failing  # pages say so, from now on
 
 
-def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(portal, merchant):
+def test_per_email_rate_limit_gives_a_friendly_page_for_any_address(acme_portal, tasks_via_redis):
     for email in ("ada@example.com", "nobody@example.com"):
         statuses = []
         for _ in range(6):
-            page = portal.get("/")
-            response = portal.post("/", data={"email": email, "csrf_token": csrf_from(page.text)})
+            page = acme_portal.get("/")
+            form = {"email": email, "csrf_token": csrf_from(page.text)}
+            response = acme_portal.post("/", data=form)
             statuses.append(response.status_code)
         assert statuses == [302] * 5 + [429], (email, statuses)
         assert "Too many attempts" in response.text
         assert "per 10 minute" not in response.text  # no limiter jargon for people
 
 
-def test_per_ip_rate_limit_across_addresses(portal, merchant):
+def test_per_ip_rate_limit_across_addresses(acme_portal, tasks_via_redis):
     statuses = []
     for n in range(21):
-        page = portal.get("/")
+        page = acme_portal.get("/")
         email = f"person{n}@example.com"
-        statuses.append(
-            portal.post("/", data={"email": email, "csrf_token": csrf_from(page.text)}).status_code
-        )
+        form = {"email": email, "csrf_token": csrf_from(page.text)}
+        statuses.append(acme_portal.post("/", data=form).status_code)
     assert statuses[:20] == [302] * 20 and statuses[20] == 429
 
 
-def test_password_attempts_are_rate_limited(portal, merchant):
-    page = portal.get("/login/password")
+def test_password_attempts_are_rate_limited(acme_portal):
+    page = acme_portal.get("/login/password")
     statuses = [
-        portal.post(
+        acme_portal.post(
             "/login/password",
             data={
                 "email": "ada@example.com",

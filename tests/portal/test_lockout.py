@@ -28,9 +28,9 @@ def _guess(client, code: str, ip: str):
     )
 
 
-def test_the_two_routes_of_the_login_form_share_one_count(portal, merchant):
+def test_the_two_routes_of_the_login_form_share_one_count(acme_portal, tasks_via_redis):
     statuses = [
-        _ask(portal, "ada@example.com", route).status_code
+        _ask(acme_portal, "ada@example.com", route).status_code
         for route in ("/", "/login", "/", "/login", "/", "/login")
     ]
     assert statuses == [302] * 5 + [429]
@@ -111,23 +111,25 @@ def test_a_wrong_code_does_the_same_work_whether_or_not_the_address_has_a_code(
     assert any(s.startswith("UPDATE login_tokens SET code_attempts") for s in known)
 
 
-def test_one_ipv6_network_is_one_client_for_the_limits(portal, merchant, smtp_sink):
+def test_one_ipv6_network_is_one_client_for_the_limits(acme_portal, tasks_via_redis):
     """Each address of a /56 is not a fresh quota: 20 link requests per 10 minutes in all."""
     statuses = [
-        _ask(portal, f"someone{n}@example.com", ip=f"2001:db8:0:1{n % 10}::{n + 1}").status_code
+        _ask(
+            acme_portal, f"someone{n}@example.com", ip=f"2001:db8:0:1{n % 10}::{n + 1}"
+        ).status_code
         for n in range(21)
     ]
     assert statuses == [302] * 20 + [429]
 
 
-def test_junk_requests_do_not_use_up_the_tenants_sign_in_emails(portal, merchant):
+def test_junk_requests_do_not_use_up_the_tenants_sign_in_emails(acme_portal, tasks_via_redis):
     """More junk than the tenant's 600 a minute, each from its own IPv4 network."""
     refused = [
-        _ask(portal, f"not-an-address-{n}", ip=f"198.18.{n // 200}.{n % 200}").status_code
+        _ask(acme_portal, f"not-an-address-{n}", ip=f"198.18.{n // 200}.{n % 200}").status_code
         for n in range(610)
     ]
     assert set(refused) == {400}
-    assert _ask(portal, "ada@example.com", ip="198.51.100.77").status_code == 302
+    assert _ask(acme_portal, "ada@example.com", ip="198.51.100.77").status_code == 302
 
 
 def test_a_strangers_wrong_passwords_do_not_refuse_the_owners_right_one(

@@ -6,26 +6,19 @@ from contextlib import contextmanager
 
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from tenants.rls import grant_app_role
-from tests.support.settings import TEST_APP_ROLE, TEST_DATABASE_URL
-
-OWNER_URL = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg2://", 1)
-
-
-def owner_engine():
-    """The tables' owner (a superuser here): builds and empties the schema, nothing else."""
-    return create_engine(OWNER_URL, poolclass=NullPool)
+from tests.support.services import SessionDatabase
+from tests.support.settings import TEST_APP_ROLE
 
 
-def rebuild_schema(app) -> None:
+def rebuild_schema(app, database: SessionDatabase) -> None:
     """Drop everything and run every migration (as the owner, as in production), so the tests
     also prove the migrations; then let the app's ordinary role use the tables."""
-    engine = owner_engine()
+    engine = database.owner_engine()
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
@@ -37,7 +30,7 @@ def rebuild_schema(app) -> None:
             )
         )
     with app.app_context():
-        app.config["DATABASE_OWNER_URL"] = OWNER_URL
+        app.config["DATABASE_OWNER_URL"] = database.sqlalchemy_owner_url
         upgrade(directory="migrations")
         db.engine.dispose()
     with engine.begin() as conn:
@@ -66,10 +59,10 @@ def rolled_back_session(app):
             connection.close()
 
 
-def truncate_all(app) -> None:
+def truncate_all(app, database: SessionDatabase) -> None:
     """For tests whose data must be committed (worker, webhooks): empty every table after."""
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     if tables:
-        with owner_engine().begin() as conn:
+        with database.owner_engine().begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -3,19 +3,13 @@ browser."""
 
 from __future__ import annotations
 
-import os
 import ssl
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.support.processes import stop_process_group
-from tests.support.smtp_sink import free_port
+from tests.support.local_services.processes import LaunchError, free_port
+from tests.support.local_services.web import Gunicorn
 from tests.support.tls import TlsSite
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class LiveServer:
@@ -29,10 +23,18 @@ class LiveServer:
         self.host = tls.host if tls else "localhost"
         self.scheme = "https" if tls else "http"
         secure = {"SESSION_COOKIE_SECURE": "true", **tls.link_env} if tls else {}
-        self.env = {**env, "PLATFORM_DOMAIN": f"{self.host}:{self.port}", **secure}
         self.log_path = log_path
-        self.workers = workers
-        self.process: subprocess.Popen | None = None
+        tls_args = ["--certfile", str(tls.cert_file), "--keyfile", str(tls.key_file)] if tls else []
+        self.gunicorn = Gunicorn(
+            {**env, "PLATFORM_DOMAIN": f"{self.host}:{self.port}", **secure},
+            log_path,
+            port=self.port,
+            workers=workers,
+            threads=4,
+            extra_args=["--access-logfile", "-",
+                        "--logger-class", "app.server_logs.RedactingLogger", *tls_args],
+            ready=self._healthy,
+        )  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -42,41 +44,15 @@ class LiveServer:
         return f"{self.scheme}://{subdomain}.{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> LiveServer:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        tls = self.tls and [
-            "--certfile",
-            str(self.tls.cert_file),
-            "--keyfile",
-            str(self.tls.key_file),
-        ]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                 "--workers", str(self.workers), "--threads", "4", "--access-logfile", "-",
-                 "--logger-class", "app.server_logs.RedactingLogger",
-                 *(tls or []), "wsgi:app"],
-                cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early; see {self.log_path}")
-            try:
-                if self._healthy():
-                    return self
-            except ssl.SSLCertVerificationError:  # no use waiting: the certificate is wrong
-                self.stop()
-                raise
-            except OSError:  # refused, reset or timed out while gunicorn's workers boot
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log_path}")
+        self.gunicorn.start(timeout)
+        return self
 
     def _healthy(self) -> bool:
         if self.tls:  # a verified handshake: the certificate is good for the platform's name
-            return self.tls.get("/healthz") == 200
+            try:
+                return self.tls.get("/healthz") == 200
+            except ssl.SSLCertVerificationError as exc:  # no use waiting: the certificate is wrong
+                raise LaunchError(f"the test site's certificate is refused: {exc}") from exc
         probe = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/healthz", headers={"Host": f"localhost:{self.port}"}
         )
@@ -84,4 +60,4 @@ class LiveServer:
         return True
 
     def stop(self) -> None:
-        stop_process_group(self.process)
+        self.gunicorn.stop()

@@ -14,13 +14,12 @@ class ProbeNote(TenantScoped, db.Model):
     text: Mapped[str] = mapped_column(String(100))
 
 
-def create_probe_table(app) -> None:
+def create_probe_table(database) -> None:
     """As the owner, under the same row-level security as every tenant-owned table."""
     from tenants.rls import enable_rls_statements, grant_app_role
-    from tests.support.database import owner_engine
     from tests.support.settings import TEST_APP_ROLE
 
-    with owner_engine().begin() as conn:
+    with database.owner_engine().begin() as conn:
         ProbeNote.__table__.create(conn, checkfirst=True)
         for statement in enable_rls_statements(ProbeNote.__tablename__):
             conn.execute(text(statement))

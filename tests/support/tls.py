@@ -15,7 +15,7 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.support.smtp_sink import free_port
+from tests.support.local_services.processes import free_port
 
 # A name under .localhost (Chromium sends every *.localhost name to loopback) with a label of
 # its own, so that *.billfold.localhost is a wildcard TLS libraries accept.

@@ -52,7 +52,7 @@ def test_valid_connect_event_is_stored_and_processed(platform, connected):
     assert event.note == "ignored: no cached object"
 
 
-def test_duplicate_delivery_is_a_no_op(platform, connected, app):
+def test_duplicate_delivery_is_a_no_op(platform, connected, tasks_via_redis):
     body = encode(make_event(account="acct_acme1"))
     sent = []
 
@@ -61,8 +61,6 @@ def test_duplicate_delivery_is_a_no_op(platform, connected, app):
 
     # Through Redis for once, so the event stays pending while its duplicates arrive. (This
     # test's transaction is never committed: a worker that picks the task up finds nothing.)
-    conf = app.extensions["celery"].conf
-    conf.task_always_eager = False
     before_task_publish.connect(record)
     try:
         for _ in range(3):
@@ -70,7 +68,6 @@ def test_duplicate_delivery_is_a_no_op(platform, connected, app):
             assert response.status_code == 200
     finally:
         before_task_publish.disconnect(record)
-        conf.task_always_eager = True
     assert response.json == {"received": True, "duplicate": True, "status": "pending"}
     assert len(stored_events()) == 1
     assert sent == ["app.billing.tasks.process_stripe_event"]  # queued once, not per delivery
