@@ -20,6 +20,7 @@ from . import (
 )
 from .accounts import account_middleware, tag_events_with_account
 from .bank_debits import install_bank_debits
+from .currencies import install_currencies
 from .customers import install_customers
 from .faults import fault_middleware
 from .invoices import install_invoices
@@ -70,6 +71,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_invoices()
         install_customers()
         install_bank_debits()
+        install_currencies()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 

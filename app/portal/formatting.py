@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from babel.numbers import format_currency, get_currency_precision
+
+from app.billing.currencies import exponent, major_units
 from app.billing.statuses import InvoiceStatus, SubscriptionStatus
 
-# Stripe amounts are in the smallest unit; these currencies have none below the unit.
-ZERO_DECIMAL = {
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-}  # fmt: skip
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
+LOCALE = "en_US"  # the portal's pages are written in English
+# CLDR leaves no space after a currency code ("KWD12.500"); a no-break space keeps it readable
+# and on one line with its number.
+CODE_THEN_DIGIT = re.compile(r"([A-Za-z])(?=\d)")
 
 
-def money(amount: int | None, currency: str | None) -> str:
+def money(amount: int | Decimal | None, currency: str | None) -> str:
+    """An amount in Stripe's minor units, written as the currency is: "$12.50", "¥1,500",
+    "KWD 12.500"; a fraction the locale would hide (fillér on a HUF charge) is kept."""
     if amount is None:
         return "—"
-    code = (currency or "usd").lower()
-    value = amount if code in ZERO_DECIMAL else amount / 100
-    number = f"{abs(value):,.0f}" if code in ZERO_DECIMAL else f"{abs(value):,.2f}"
-    sign = "-" if amount < 0 else ""
-    symbol = SYMBOLS.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+    code = (currency or "usd").upper()
+    value = major_units(amount, code)
+    digits = get_currency_precision(code)
+    if value != value.quantize(Decimal(1).scaleb(-digits)):  # more precise than usual: show it
+        digits = max(exponent(code), -value.as_tuple().exponent)
+        pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
+        text = format_currency(value, code, pattern, locale=LOCALE, currency_digits=False)
+    else:
+        text = format_currency(value, code, locale=LOCALE)
+    return CODE_THEN_DIGIT.sub("\\1\xa0", text, count=1)
 
 
 METHOD_LABELS = {"sepa_debit": "SEPA debit", "us_bank_account": "Bank account"}
