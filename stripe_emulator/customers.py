@@ -90,6 +90,10 @@ def list_customer_payment_methods(id, type=None, limit=None, starting_after=None
         and obj.customer == id
         and (type is None or obj.type == type)
     ]
+    if type in (None, "card"):  # legacy cards are listed as payment methods of type card
+        from .payment_method_types import legacy_cards_of  # it builds on this module
+
+        methods._list += legacy_cards_of(id)
     methods._list.sort(key=lambda method: method.created, reverse=True)
     return methods
 

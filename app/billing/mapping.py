@@ -111,15 +111,18 @@ def invoice_columns(obj: dict) -> dict:
 def payment_method_columns(obj: dict) -> dict:
     card = obj.get("card") or {}
     kind = obj.get("type") or "card"
-    # A bank debit (sepa_debit, us_bank_account...) keeps its last4 under its own type's key.
+    # Each type keeps its details under its own key: a bank debit's last4 (sepa_debit,
+    # us_bank_account...), a bank account's bank_name, a Link account's email.
     details = obj.get(kind) or {}
     return {
         "customer_id": stripe_id_of(obj.get("customer")),
         "type": kind,
-        "brand": card.get("brand"),
+        "brand": (card.get("brand") or "").lower() or None,
         "last4": details.get("last4"),
         "exp_month": card.get("exp_month"),
         "exp_year": card.get("exp_year"),
+        "bank_name": (details.get("bank_name") or "")[:100] or None,
+        "email": details.get("email"),
     }
 
 

@@ -34,14 +34,55 @@ def money(amount: int | Decimal | None, currency: str | None) -> str:
     return CODE_THEN_DIGIT.sub("\\1\xa0", text, count=1)
 
 
-METHOD_LABELS = {"sepa_debit": "SEPA debit", "us_bank_account": "Bank account"}
+# Stripe's payment method types, named as their owners know them; a card is named by its brand
+# and a US bank account by its bank.
+METHOD_LABELS = {
+    "sepa_debit": "SEPA debit",
+    "us_bank_account": "Bank account",
+    "link": "Link",
+    "paypal": "PayPal",
+    "bacs_debit": "Bacs Direct Debit",
+    "au_becs_debit": "BECS Direct Debit",
+    "acss_debit": "Pre-authorized debit",
+    "cashapp": "Cash App Pay",
+    "amazon_pay": "Amazon Pay",
+    "revolut_pay": "Revolut Pay",
+}
+CARD_BRANDS = {"amex": "American Express", "diners": "Diners Club", "unionpay": "UnionPay"}
 
 
 def method_label(method) -> str:
-    """'Visa', 'Mastercard', 'SEPA debit': how a payment method is named on the account page."""
-    if method.type and method.type != "card":
-        return METHOD_LABELS.get(method.type, method.type.replace("_", " ").capitalize())
-    return (method.brand or "card").title()
+    """'Visa', 'SEPA debit', 'STRIPE TEST BANK', 'Link': how a payment method is named."""
+    kind = method.type or "card"
+    if kind == "card":
+        brand = (method.brand or "").lower()
+        return CARD_BRANDS.get(brand) or (brand.title() if brand and brand != "unknown" else "Card")
+    if kind == "us_bank_account" and method.bank_name:
+        return method.bank_name
+    return METHOD_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def method_detail(method) -> str | None:
+    """The line under a payment method's name: a card's expiry, a Link account's email."""
+    if method.type in (None, "card"):
+        if method.exp_year:
+            return f"Expires {method.exp_month or 0:02d}/{method.exp_year}"
+        return None
+    if method.type == "link":
+        return method.email
+    if method.type == "us_bank_account":
+        return "US bank account"
+    return None
+
+
+def method_summary(method) -> str:
+    """One line: 'Visa •••• 4242', 'Link (ada@example.com)', 'PayPal'."""
+    name = method_label(method)
+    if method.last4:
+        return f"{name} •••• {method.last4}"
+    if method.type == "link" and method.email:
+        return f"{name} ({method.email})"
+    return name
 
 
 def date(value: datetime | None) -> str:
