@@ -87,9 +87,12 @@ class SubscriptionView:
 @dataclass
 class CustomerView:
     customer: CachedCustomer
+    # The default Stripe charges for renewals; None even when other methods are attached.
     card: CachedPaymentMethod | None
     subscriptions: list[SubscriptionView] = field(default_factory=list)
     invoices: list[CachedInvoice] = field(default_factory=list)
+    # Attached but not the default: on file, yet never charged for a renewal.
+    other_methods: list[CachedPaymentMethod] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -108,10 +111,10 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
         c.stripe_id: CustomerView(c, cards.get(c.default_payment_method_id or ""))
         for c in customers
     }
-    for view in views.values():
-        if view.card is None:  # no default set: show the newest card on file, if any
-            own = [m for m in cards.values() if m.customer_id == view.customer.stripe_id]
-            view.card = max(own, key=lambda m: m.stripe_created or m.synced_at, default=None)
+    for method in sorted(cards.values(), key=lambda m: m.stripe_created or m.synced_at):
+        owner = views.get(method.customer_id or "")
+        if owner is not None and method is not owner.card:
+            owner.other_methods.insert(0, method)  # newest first
     for sub in subscriptions:
         owner = views[sub.customer_id]
         live = sub.status in RENEWING_STATUSES

@@ -112,3 +112,32 @@ def test_customer_source_events_keep_legacy_cards_current(portal, merchant, smtp
             select(CachedPaymentMethod).where(CachedPaymentMethod.stripe_id == card.id)
         ).one()
         assert row.deleted
+
+
+def test_a_card_on_file_that_is_not_the_default_is_not_said_to_be_charged(
+    portal, merchant, smtp_sink
+):
+    """Stripe charges a subscription's default_payment_method, else the customer's
+    invoice_settings.default_payment_method (else default_source): never a card that is merely
+    attached. https://docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method
+    https://docs.stripe.com/api/customers/object#customer_object-invoice_settings-default_payment_method"""
+    customer = new_customer(merchant)
+    card = merchant.stripe.v1.payment_methods.create(params={"type": "card", "card": TEST_CARD})
+    merchant.stripe.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+    merchant.stripe.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": merchant.price.id}],
+            "trial_period_days": 14,
+        }
+    )
+    copy_account(merchant)
+
+    html = account_page(portal, smtp_sink)
+    lab = html[html.index("Ada&#39;s lab") :]
+
+    assert "No card set for renewals" in lab
+    assert f'href="/card?customer={customer.id}"' in lab
+    assert "Set a card for renewals" in lab
+    assert "Visa •••• 4242</dd>" not in lab  # not said to be charged
+    assert "On file but not used for renewals: Visa •••• 4242" in lab
