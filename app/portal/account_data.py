@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import defer
 
 from app.billing.models import (
@@ -129,8 +129,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
             )
         )
     for invoice in invoices:
-        if len(views[invoice.customer_id].invoices) < RECENT_INVOICES:
-            views[invoice.customer_id].invoices.append(invoice)
+        views[invoice.customer_id].invoices.append(invoice)
     return list(views.values())
 
 
@@ -162,10 +161,9 @@ def _subscriptions_with_lines(customer_ids: list[str]):
 
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
-    # A bounded read: enough for RECENT_INVOICES per customer in the common case of a few.
-    take = RECENT_INVOICES * len(customer_ids)
-    params = {"customer_ids": customer_ids, "skip": 0, "take": take}
-    return db.session.scalars(_INVOICES, params).all()
+    """The newest RECENT_INVOICES of each customer, in one query: a customer with many
+    invoices never crowds out another's."""
+    return db.session.scalars(_RECENT_INVOICES, {"customer_ids": customer_ids}).all()
 
 
 def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
@@ -223,14 +221,36 @@ _CARDS = (
     .options(defer(CachedPaymentMethod.data))
 )
 
+_SHOWN_INVOICE = (
+    CachedInvoice.customer_id.in_(_CUSTOMER_IDS),
+    CachedInvoice.deleted.is_(False),
+    CachedInvoice.status != "draft",
+)
+_NEWEST_FIRST = (CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+
+# Each customer's invoices numbered newest first; the page keeps the first few of each.
+_RANKED_INVOICES = (
+    select(
+        CachedInvoice.id,
+        func.row_number()
+        .over(partition_by=CachedInvoice.customer_id, order_by=_NEWEST_FIRST)
+        .label("rank"),
+    )
+    .where(*_SHOWN_INVOICE)
+    .subquery()
+)
+_RECENT_INVOICES = (
+    select(CachedInvoice)
+    .join(_RANKED_INVOICES, _RANKED_INVOICES.c.id == CachedInvoice.id)
+    .where(_RANKED_INVOICES.c.rank <= RECENT_INVOICES)
+    .order_by(*_NEWEST_FIRST)
+    .options(defer(CachedInvoice.data))
+)
+
 _INVOICES = (
     select(CachedInvoice)
-    .where(
-        CachedInvoice.customer_id.in_(_CUSTOMER_IDS),
-        CachedInvoice.deleted.is_(False),
-        CachedInvoice.status != "draft",
-    )
-    .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+    .where(*_SHOWN_INVOICE)
+    .order_by(*_NEWEST_FIRST)
     .offset(bindparam("skip"))
     .limit(bindparam("take"))
     .options(defer(CachedInvoice.data))
