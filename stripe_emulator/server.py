@@ -21,6 +21,7 @@ from . import (
 )
 from .accounts import account_middleware, tag_events_with_account
 from .bank_debits import install_bank_debits
+from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
 from .customers import install_customers
 from .faults import fault_middleware
@@ -70,6 +71,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         _price_resource = install_prices()
         install_subscriptions()
         install_subscription_updates()
+        install_collection_pauses()
         install_invoices()
         install_customers()
         install_bank_debits()

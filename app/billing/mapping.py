@@ -74,6 +74,7 @@ def subscription_columns(obj: dict) -> dict:
         i.get("current_period_end") for i in subscription_items(obj) if i.get("current_period_end")
     ]
     period_end = min(item_ends) if item_ends else obj.get("current_period_end")
+    paused = obj.get("pause_collection") or {}
     return {
         "customer_id": stripe_id_of(obj.get("customer")),
         "status": obj.get("status") or "unknown",
@@ -84,6 +85,8 @@ def subscription_columns(obj: dict) -> dict:
         "current_period_end": from_timestamp(period_end),
         "default_payment_method_id": stripe_id_of(obj.get("default_payment_method")),
         "currency": obj.get("currency"),
+        "pause_behavior": paused.get("behavior"),
+        "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
     }
 
 

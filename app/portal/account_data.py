@@ -25,6 +25,7 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
+from app.clock import as_utc
 from app.extensions import db
 from tenants.models import Tenant
 
@@ -76,12 +77,37 @@ class SubscriptionView:
         )
 
     @property
+    def collection_paused(self) -> bool:
+        """pause_collection: still active, but Stripe charges nothing until it resumes."""
+        return self.row.pause_behavior is not None and self.row.status in RENEWING_STATUSES
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When a live subscription is set to end: at the period's end, or on a fixed date
+        (cancel_at, set by the merchant or by newer API versions)."""
+        if self.row.status not in RENEWING_STATUSES:
+            return None
+        if self.row.cancel_at_period_end:
+            return self.row.cancel_at or self.row.current_period_end
+        return self.row.cancel_at
+
+    @property
+    def ends_on_fixed_date(self) -> bool:
+        return self.ends_at is not None and not self.row.cancel_at_period_end
+
+    @property
     def next_billing_at(self) -> datetime | None:
         if self.row.cancel_at_period_end or self.row.status not in RENEWING_STATUSES:
             return None
+        if self.collection_paused:
+            return None
         if self.upcoming and self.upcoming.next_payment_at:
-            return self.upcoming.next_payment_at
-        return self.row.current_period_end
+            next_at = self.upcoming.next_payment_at
+        else:
+            next_at = self.row.current_period_end
+        if next_at and self.ends_at and as_utc(next_at) >= as_utc(self.ends_at):
+            return None  # it ends first
+        return next_at
 
 
 @dataclass
@@ -124,13 +150,36 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
                 lines=lines.get(sub.stripe_id, []),
                 card=cards.get(sub.default_payment_method_id or "") or owner.card,
                 upcoming=upcoming.get(sub.stripe_id),
-                can_cancel=tenant.allow_cancel and live and not sub.cancel_at_period_end,
+                can_cancel=tenant.allow_cancel and live and ends_later_than_period(sub),
                 can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
             )
         )
     for invoice in invoices:
         views[invoice.customer_id].invoices.append(invoice)
     return list(views.values())
+
+
+def open_invoices_of(subscription_id: str) -> list[CachedInvoice]:
+    """A subscription's invoices still due: cancelling does not cancel them (one query)."""
+    return db.session.scalars(
+        select(CachedInvoice)
+        .where(
+            CachedInvoice.subscription_id == subscription_id,
+            CachedInvoice.status == "open",
+            CachedInvoice.deleted.is_(False),
+        )
+        .order_by(CachedInvoice.stripe_created)
+        .options(defer(CachedInvoice.data))
+    ).all()
+
+
+def ends_later_than_period(sub: CachedSubscription) -> bool:
+    """Whether cancelling at the period's end would end it sooner than it is set to end."""
+    if sub.cancel_at_period_end:
+        return False
+    if sub.cancel_at is None or sub.current_period_end is None:
+        return True
+    return as_utc(sub.cancel_at) > as_utc(sub.current_period_end)
 
 
 def _subscriptions_with_lines(customer_ids: list[str]):
@@ -163,14 +212,24 @@ def _subscriptions_with_lines(customer_ids: list[str]):
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
     """The newest RECENT_INVOICES of each customer, in one query: a customer with many
     invoices never crowds out another's."""
-    return db.session.scalars(_RECENT_INVOICES, {"customer_ids": customer_ids}).all()
+    return _marked(db.session.execute(_RECENT_INVOICES, {"customer_ids": customer_ids}))
 
 
 def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
     """One page of invoices (newest first) and whether there is a next page: one query."""
     params = {"customer_ids": customer_ids, "skip": (page - 1) * per_page, "take": per_page + 1}
-    rows = db.session.scalars(_INVOICES, params).all()
+    rows = _marked(db.session.execute(_INVOICES, params))
     return rows[:per_page], len(rows) > per_page
+
+
+def _marked(rows) -> list[CachedInvoice]:
+    """Invoices, each told whether its subscription's collection is paused: one made during a
+    pause is voided or marked uncollectible by Stripe, not left unpaid by the customer."""
+    invoices = []
+    for invoice, pause_behavior in rows:
+        invoice.collection_paused = pause_behavior is not None
+        invoices.append(invoice)
+    return invoices
 
 
 # The statements are built once; a request only binds its values. tenants.scoping still adds
@@ -239,16 +298,20 @@ _RANKED_INVOICES = (
     .where(*_SHOWN_INVOICE)
     .subquery()
 )
+_PAUSE_OF_SUBSCRIPTION = _same_tenant(CachedSubscription.stripe_id, CachedInvoice.subscription_id)
+
 _RECENT_INVOICES = (
-    select(CachedInvoice)
+    select(CachedInvoice, CachedSubscription.pause_behavior)
     .join(_RANKED_INVOICES, _RANKED_INVOICES.c.id == CachedInvoice.id)
+    .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
     .where(_RANKED_INVOICES.c.rank <= RECENT_INVOICES)
     .order_by(*_NEWEST_FIRST)
     .options(defer(CachedInvoice.data))
 )
 
 _INVOICES = (
-    select(CachedInvoice)
+    select(CachedInvoice, CachedSubscription.pause_behavior)
+    .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
     .where(*_SHOWN_INVOICE)
     .order_by(*_NEWEST_FIRST)
     .offset(bindparam("skip"))
