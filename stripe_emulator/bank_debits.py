@@ -46,8 +46,11 @@ class Settlement:
     seconds: float = DEFAULT_SETTLEMENT_SECONDS
 
 
+BANK_DEBIT_TYPES = ("sepa_debit", "us_bank_account")  # ACH debits settle days later too
+
+
 def is_bank_debit(charge) -> bool:
-    return PaymentMethod._api_retrieve(charge.payment_method).type == "sepa_debit"
+    return PaymentMethod._api_retrieve(charge.payment_method).type in BANK_DEBIT_TYPES
 
 
 def _charging_is_declined(original):

@@ -15,6 +15,8 @@ from localstripe.resources import (
     try_convert_to_int,
 )
 
+from .cards import card_brand
+from .payment_method_types import legacy_cards_of
 from .routing import Route, json_route, stripe_error
 
 # One search clause: email:'a@b.c', name~"Ada", metadata['plan']:'pro'
@@ -90,6 +92,8 @@ def list_customer_payment_methods(id, type=None, limit=None, starting_after=None
         and obj.customer == id
         and (type is None or obj.type == type)
     ]
+    if type in (None, "card"):  # legacy cards are listed as payment methods of type card
+        methods._list += legacy_cards_of(id)
     methods._list.sort(key=lambda method: method.created, reverse=True)
     return methods
 
@@ -156,17 +160,6 @@ def _create_accepting_payment_method(original):
         return intent
 
     return classmethod(create)
-
-
-def card_brand(number: str) -> str:
-    """The card network from the number's first digits, as Stripe reports it."""
-    if number.startswith(("34", "37")):
-        return "amex"
-    if number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(number[:4] or 0) <= 2720:
-        return "mastercard"
-    if number.startswith(("6011", "65")):
-        return "discover"
-    return "visa" if number.startswith("4") else "unknown"
 
 
 def _init_with_brand(original_init):

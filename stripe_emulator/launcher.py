@@ -37,6 +37,11 @@ What an app needs to know:
   refresh tokens), each with an Allow/Deny page that seeds a new account; see ``oauth.py``.
 * ``POST /v1/webhook_endpoints`` creates an endpoint on an account, which then receives that
   account's events; see ``webhook_endpoints.py``.
+* Charges refuse amounts their currency cannot charge (a three-decimal amount not ending in 0,
+  a fraction of an ISK); see ``currencies.py``.
+* ``us_bank_account`` and ``link`` payment methods, and legacy ``card_`` sources served by the
+  PaymentMethods API with ``customer.source.*`` events; see ``payment_method_types.py``.
+* ``pause_collection`` on subscription updates; see ``collection_pauses.py``.
 """
 
 from __future__ import annotations

@@ -14,15 +14,19 @@ from . import (
     faults,
     invoices,
     oauth,
+    payment_method_types,
     stats,
     webhook_delivery,
     webhook_endpoints,
 )
 from .accounts import account_middleware, tag_events_with_account
 from .bank_debits import install_bank_debits
+from .collection_pauses import install_collection_pauses
+from .currencies import install_currencies
 from .customers import install_customers
 from .faults import fault_middleware
 from .invoices import install_invoices
+from .payment_method_types import install_payment_method_types
 from .prices import install_prices
 from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
@@ -67,9 +71,12 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         _price_resource = install_prices()
         install_subscriptions()
         install_subscription_updates()
+        install_collection_pauses()
         install_invoices()
         install_customers()
         install_bank_debits()
+        install_currencies()
+        install_payment_method_types()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -101,6 +108,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *faults.ROUTES,
         *invoices.ROUTES,
         *oauth.ROUTES,
+        *payment_method_types.ROUTES,
         *stats.ROUTES,
         *webhook_delivery.ROUTES,
         *webhook_endpoints.ROUTES,

@@ -74,6 +74,7 @@ def subscription_columns(obj: dict) -> dict:
         i.get("current_period_end") for i in subscription_items(obj) if i.get("current_period_end")
     ]
     period_end = min(item_ends) if item_ends else obj.get("current_period_end")
+    paused = obj.get("pause_collection") or {}
     return {
         "customer_id": stripe_id_of(obj.get("customer")),
         "status": obj.get("status") or "unknown",
@@ -84,6 +85,8 @@ def subscription_columns(obj: dict) -> dict:
         "current_period_end": from_timestamp(period_end),
         "default_payment_method_id": stripe_id_of(obj.get("default_payment_method")),
         "currency": obj.get("currency"),
+        "pause_behavior": paused.get("behavior"),
+        "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
     }
 
 
@@ -111,15 +114,18 @@ def invoice_columns(obj: dict) -> dict:
 def payment_method_columns(obj: dict) -> dict:
     card = obj.get("card") or {}
     kind = obj.get("type") or "card"
-    # A bank debit (sepa_debit, us_bank_account...) keeps its last4 under its own type's key.
+    # Each type keeps its details under its own key: a bank debit's last4 (sepa_debit,
+    # us_bank_account...), a bank account's bank_name, a Link account's email.
     details = obj.get(kind) or {}
     return {
         "customer_id": stripe_id_of(obj.get("customer")),
         "type": kind,
-        "brand": card.get("brand"),
+        "brand": (card.get("brand") or "").lower() or None,
         "last4": details.get("last4"),
         "exp_month": card.get("exp_month"),
         "exp_year": card.get("exp_year"),
+        "bank_name": (details.get("bank_name") or "")[:100] or None,
+        "email": details.get("email"),
     }
 
 

@@ -76,6 +76,9 @@ def event_target(payload: dict) -> tuple[str, str] | None:
     if kind in BY_OBJECT and object_id:
         return ("price" if kind == "plan" else kind), object_id
     related = {
+        # A legacy card or source (customer.source.*): the PaymentMethods API serves it by id.
+        "card": ("payment_method", object_id),
+        "source": ("payment_method", object_id),
         "setup_intent": ("payment_method", obj.get("payment_method")),
         "invoiceitem": ("invoice", obj.get("invoice")),
         "charge": ("invoice", obj.get("invoice")),

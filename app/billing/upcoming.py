@@ -16,8 +16,10 @@ from app.extensions import db
 
 def read_preview(client: stripe.StripeClient, subscription: dict) -> dict | None:
     """Stripe's preview of the subscription's next invoice, or None if no charge will come."""
-    if subscription.get("status") not in RENEWING_STATUSES or subscription.get(
-        "cancel_at_period_end"
+    if (
+        subscription.get("status") not in RENEWING_STATUSES
+        or subscription.get("cancel_at_period_end")
+        or subscription.get("pause_collection")  # invoices will come, but nothing is charged
     ):
         return None
     customer = mapping.stripe_id_of(subscription.get("customer"))

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import defer
 
 from app.billing.models import (
@@ -25,6 +25,7 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
+from app.clock import as_utc
 from app.extensions import db
 from tenants.models import Tenant
 
@@ -76,20 +77,48 @@ class SubscriptionView:
         )
 
     @property
+    def collection_paused(self) -> bool:
+        """pause_collection: still active, but Stripe charges nothing until it resumes."""
+        return self.row.pause_behavior is not None and self.row.status in RENEWING_STATUSES
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When a live subscription is set to end: at the period's end, or on a fixed date
+        (cancel_at, set by the merchant or by newer API versions)."""
+        if self.row.status not in RENEWING_STATUSES:
+            return None
+        if self.row.cancel_at_period_end:
+            return self.row.cancel_at or self.row.current_period_end
+        return self.row.cancel_at
+
+    @property
+    def ends_on_fixed_date(self) -> bool:
+        return self.ends_at is not None and not self.row.cancel_at_period_end
+
+    @property
     def next_billing_at(self) -> datetime | None:
         if self.row.cancel_at_period_end or self.row.status not in RENEWING_STATUSES:
             return None
+        if self.collection_paused:
+            return None
         if self.upcoming and self.upcoming.next_payment_at:
-            return self.upcoming.next_payment_at
-        return self.row.current_period_end
+            next_at = self.upcoming.next_payment_at
+        else:
+            next_at = self.row.current_period_end
+        if next_at and self.ends_at and as_utc(next_at) >= as_utc(self.ends_at):
+            return None  # it ends first
+        return next_at
 
 
 @dataclass
 class CustomerView:
     customer: CachedCustomer
+    # The default Stripe charges for renewals; None even when other methods are attached.
     card: CachedPaymentMethod | None
     subscriptions: list[SubscriptionView] = field(default_factory=list)
     invoices: list[CachedInvoice] = field(default_factory=list)
+    # Attached but not the default: on file, yet never charged for a renewal.
+    other_methods: list[CachedPaymentMethod] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -108,10 +137,10 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
         c.stripe_id: CustomerView(c, cards.get(c.default_payment_method_id or ""))
         for c in customers
     }
-    for view in views.values():
-        if view.card is None:  # no default set: show the newest card on file, if any
-            own = [m for m in cards.values() if m.customer_id == view.customer.stripe_id]
-            view.card = max(own, key=lambda m: m.stripe_created or m.synced_at, default=None)
+    for method in sorted(cards.values(), key=lambda m: m.stripe_created or m.synced_at):
+        owner = views.get(method.customer_id or "")
+        if owner is not None and method is not owner.card:
+            owner.other_methods.insert(0, method)  # newest first
     for sub in subscriptions:
         owner = views[sub.customer_id]
         live = sub.status in RENEWING_STATUSES
@@ -121,14 +150,36 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
                 lines=lines.get(sub.stripe_id, []),
                 card=cards.get(sub.default_payment_method_id or "") or owner.card,
                 upcoming=upcoming.get(sub.stripe_id),
-                can_cancel=tenant.allow_cancel and live and not sub.cancel_at_period_end,
+                can_cancel=tenant.allow_cancel and live and ends_later_than_period(sub),
                 can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
             )
         )
     for invoice in invoices:
-        if len(views[invoice.customer_id].invoices) < RECENT_INVOICES:
-            views[invoice.customer_id].invoices.append(invoice)
+        views[invoice.customer_id].invoices.append(invoice)
     return list(views.values())
+
+
+def open_invoices_of(subscription_id: str) -> list[CachedInvoice]:
+    """A subscription's invoices still due: cancelling does not cancel them (one query)."""
+    return db.session.scalars(
+        select(CachedInvoice)
+        .where(
+            CachedInvoice.subscription_id == subscription_id,
+            CachedInvoice.status == "open",
+            CachedInvoice.deleted.is_(False),
+        )
+        .order_by(CachedInvoice.stripe_created)
+        .options(defer(CachedInvoice.data))
+    ).all()
+
+
+def ends_later_than_period(sub: CachedSubscription) -> bool:
+    """Whether cancelling at the period's end would end it sooner than it is set to end."""
+    if sub.cancel_at_period_end:
+        return False
+    if sub.cancel_at is None or sub.current_period_end is None:
+        return True
+    return as_utc(sub.cancel_at) > as_utc(sub.current_period_end)
 
 
 def _subscriptions_with_lines(customer_ids: list[str]):
@@ -159,17 +210,26 @@ def _subscriptions_with_lines(customer_ids: list[str]):
 
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
-    # A bounded read: enough for RECENT_INVOICES per customer in the common case of a few.
-    take = RECENT_INVOICES * len(customer_ids)
-    params = {"customer_ids": customer_ids, "skip": 0, "take": take}
-    return db.session.scalars(_INVOICES, params).all()
+    """The newest RECENT_INVOICES of each customer, in one query: a customer with many
+    invoices never crowds out another's."""
+    return _marked(db.session.execute(_RECENT_INVOICES, {"customer_ids": customer_ids}))
 
 
 def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
     """One page of invoices (newest first) and whether there is a next page: one query."""
     params = {"customer_ids": customer_ids, "skip": (page - 1) * per_page, "take": per_page + 1}
-    rows = db.session.scalars(_INVOICES, params).all()
+    rows = _marked(db.session.execute(_INVOICES, params))
     return rows[:per_page], len(rows) > per_page
+
+
+def _marked(rows) -> list[CachedInvoice]:
+    """Invoices, each told whether its subscription's collection is paused: one made during a
+    pause is voided or marked uncollectible by Stripe, not left unpaid by the customer."""
+    invoices = []
+    for invoice, pause_behavior in rows:
+        invoice.collection_paused = pause_behavior is not None
+        invoices.append(invoice)
+    return invoices
 
 
 # The statements are built once; a request only binds its values. tenants.scoping still adds
@@ -220,14 +280,40 @@ _CARDS = (
     .options(defer(CachedPaymentMethod.data))
 )
 
-_INVOICES = (
-    select(CachedInvoice)
-    .where(
-        CachedInvoice.customer_id.in_(_CUSTOMER_IDS),
-        CachedInvoice.deleted.is_(False),
-        CachedInvoice.status != "draft",
+_SHOWN_INVOICE = (
+    CachedInvoice.customer_id.in_(_CUSTOMER_IDS),
+    CachedInvoice.deleted.is_(False),
+    CachedInvoice.status != "draft",
+)
+_NEWEST_FIRST = (CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+
+# Each customer's invoices numbered newest first; the page keeps the first few of each.
+_RANKED_INVOICES = (
+    select(
+        CachedInvoice.id,
+        func.row_number()
+        .over(partition_by=CachedInvoice.customer_id, order_by=_NEWEST_FIRST)
+        .label("rank"),
     )
-    .order_by(CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
+    .where(*_SHOWN_INVOICE)
+    .subquery()
+)
+_PAUSE_OF_SUBSCRIPTION = _same_tenant(CachedSubscription.stripe_id, CachedInvoice.subscription_id)
+
+_RECENT_INVOICES = (
+    select(CachedInvoice, CachedSubscription.pause_behavior)
+    .join(_RANKED_INVOICES, _RANKED_INVOICES.c.id == CachedInvoice.id)
+    .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
+    .where(_RANKED_INVOICES.c.rank <= RECENT_INVOICES)
+    .order_by(*_NEWEST_FIRST)
+    .options(defer(CachedInvoice.data))
+)
+
+_INVOICES = (
+    select(CachedInvoice, CachedSubscription.pause_behavior)
+    .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
+    .where(*_SHOWN_INVOICE)
+    .order_by(*_NEWEST_FIRST)
     .offset(bindparam("skip"))
     .limit(bindparam("take"))
     .options(defer(CachedInvoice.data))

@@ -9,7 +9,9 @@ from flask_login import login_required
 
 from app.billing import actions
 from app.billing.actions import ActionFailed
+from app.portal.account_data import ends_later_than_period, open_invoices_of
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
+from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
 from app.portal.payment_notices import payment_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
@@ -78,6 +80,10 @@ def pay_invoice(invoice_id: str):
 def cancel_subscription(subscription_id: str):
     _require(g.tenant.allow_cancel)
     subscription = owned_subscription(subscription_id)
+    if not ends_later_than_period(subscription):
+        # Already ending by then: cancelling "at period end" would move its end date later.
+        flash(f"This subscription already ends on {date(subscription.cancel_at)}.", "success")
+        return redirect(url_for("portal.account"))
     form = CancelForm()
     if form.validate_on_submit():
         reason = (form.reason.data or "").strip() if g.tenant.ask_cancel_reason else None
@@ -94,6 +100,7 @@ def cancel_subscription(subscription_id: str):
         "portal/cancel.html",
         tenant=g.tenant,
         subscription=subscription,
+        open_invoices=open_invoices_of(subscription.stripe_id),
         form=form,
         logout_form=ConfirmForm(),
     )

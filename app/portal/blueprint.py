@@ -35,6 +35,8 @@ def portal_helpers():
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
         "method_label": formatting.method_label,
+        "method_detail": formatting.method_detail,
+        "method_summary": formatting.method_summary,
         "new_action_key": lambda: secrets.token_urlsafe(18),
         "billing_freshness": billing_freshness,
         "time_ago": formatting.time_ago,

@@ -2,37 +2,87 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from babel.numbers import format_currency, get_currency_precision
+
+from app.billing.currencies import exponent, major_units
 from app.billing.statuses import InvoiceStatus, SubscriptionStatus
 
-# Stripe amounts are in the smallest unit; these currencies have none below the unit.
-ZERO_DECIMAL = {
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-}  # fmt: skip
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$", "inr": "₹"}
+LOCALE = "en_US"  # the portal's pages are written in English
+# CLDR leaves no space after a currency code ("KWD12.500"); a no-break space keeps it readable
+# and on one line with its number.
+CODE_THEN_DIGIT = re.compile(r"([A-Za-z])(?=\d)")
 
 
-def money(amount: int | None, currency: str | None) -> str:
+def money(amount: int | Decimal | None, currency: str | None) -> str:
+    """An amount in Stripe's minor units, written as the currency is: "$12.50", "¥1,500",
+    "KWD 12.500"; a fraction the locale would hide (fillér on a HUF charge) is kept."""
     if amount is None:
         return "—"
-    code = (currency or "usd").lower()
-    value = amount if code in ZERO_DECIMAL else amount / 100
-    number = f"{abs(value):,.0f}" if code in ZERO_DECIMAL else f"{abs(value):,.2f}"
-    sign = "-" if amount < 0 else ""
-    symbol = SYMBOLS.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+    code = (currency or "usd").upper()
+    value = major_units(amount, code)
+    digits = get_currency_precision(code)
+    if value != value.quantize(Decimal(1).scaleb(-digits)):  # more precise than usual: show it
+        digits = max(exponent(code), -value.as_tuple().exponent)
+        pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
+        text = format_currency(value, code, pattern, locale=LOCALE, currency_digits=False)
+    else:
+        text = format_currency(value, code, locale=LOCALE)
+    return CODE_THEN_DIGIT.sub("\\1\xa0", text, count=1)
 
 
-METHOD_LABELS = {"sepa_debit": "SEPA debit", "us_bank_account": "Bank account"}
+# Stripe's payment method types, named as their owners know them; a card is named by its brand
+# and a US bank account by its bank.
+METHOD_LABELS = {
+    "sepa_debit": "SEPA debit",
+    "us_bank_account": "Bank account",
+    "link": "Link",
+    "paypal": "PayPal",
+    "bacs_debit": "Bacs Direct Debit",
+    "au_becs_debit": "BECS Direct Debit",
+    "acss_debit": "Pre-authorized debit",
+    "cashapp": "Cash App Pay",
+    "amazon_pay": "Amazon Pay",
+    "revolut_pay": "Revolut Pay",
+}
+CARD_BRANDS = {"amex": "American Express", "diners": "Diners Club", "unionpay": "UnionPay"}
 
 
 def method_label(method) -> str:
-    """'Visa', 'Mastercard', 'SEPA debit': how a payment method is named on the account page."""
-    if method.type and method.type != "card":
-        return METHOD_LABELS.get(method.type, method.type.replace("_", " ").capitalize())
-    return (method.brand or "card").title()
+    """'Visa', 'SEPA debit', 'STRIPE TEST BANK', 'Link': how a payment method is named."""
+    kind = method.type or "card"
+    if kind == "card":
+        brand = (method.brand or "").lower()
+        return CARD_BRANDS.get(brand) or (brand.title() if brand and brand != "unknown" else "Card")
+    if kind == "us_bank_account" and method.bank_name:
+        return method.bank_name
+    return METHOD_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def method_detail(method) -> str | None:
+    """The line under a payment method's name: a card's expiry, a Link account's email."""
+    if method.type in (None, "card"):
+        if method.exp_year:
+            return f"Expires {method.exp_month or 0:02d}/{method.exp_year}"
+        return None
+    if method.type == "link":
+        return method.email
+    if method.type == "us_bank_account":
+        return "US bank account"
+    return None
+
+
+def method_summary(method) -> str:
+    """One line: 'Visa •••• 4242', 'Link (ada@example.com)', 'PayPal'."""
+    name = method_label(method)
+    if method.last4:
+        return f"{name} •••• {method.last4}"
+    if method.type == "link" and method.email:
+        return f"{name} ({method.email})"
+    return name
 
 
 def date(value: datetime | None) -> str:

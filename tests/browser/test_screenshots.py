@@ -3,11 +3,21 @@
 Look at them after a change to a template or app.css: they are how the pages are reviewed.
 """
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
 from app.billing.tasks import reconcile_tenant
 from tests.portal.conftest import euro_invoice_paid_by_debit
+from tests.support.cached_rows import (
+    cache,
+    invoice,
+    new_id,
+    payment_method,
+    price,
+    subscription,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +152,54 @@ def test_screenshots_of_payment_outcomes_and_error_pages(
     page.get_by_role("button", name=f"Pay €25.00 for invoice {refused.number}").click()
     expect(page.get_by_role("alert")).to_contain_text("did not go through")
     visitor.check("payment-failed")
+
+
+def customer(customer_id: str, name: str, default_method: str | None = None) -> dict:
+    return {
+        "id": customer_id,
+        "object": "customer",
+        "email": "ada@example.com",
+        "name": name,
+        "currency": None,
+        "invoice_settings": {"default_payment_method": default_method},
+        "created": int(time.time()),
+    }
+
+
+def test_screenshots_of_billing_states(visitor, shop):
+    """Paused collection, a fixed end date, dinars, a bank account, Link, no default card and a
+    past-due cancellation, as the customer sees them."""
+    page = visitor.page
+    now = int(time.time())
+    lab, studio, garage = new_id("cus"), new_id("cus"), new_id("cus")
+    ach = payment_method(lab, "us_bank_account", bank_name="STRIPE TEST BANK", last4="6789")
+    link = payment_method(studio, "link", email="ada.link@example.com")
+    spare = payment_method(garage, "card", brand="visa", last4="4242", exp_month=4, exp_year=2031)
+    dinars = price(unit_amount=12500, currency="kwd")
+    paused = subscription(
+        lab, [dinars],
+        pause_collection={"behavior": "mark_uncollectible", "resumes_at": now + 40 * 86400},
+    )  # fmt: skip
+    monthly = price(unit_amount=1900)
+    ending = subscription(studio, [monthly], cancel_at=now + 10 * 86400)
+    trial = subscription(garage, [monthly], status="trialing", trial_end=now + 14 * 86400)
+    overdue = subscription(garage, [monthly], status="past_due")
+    cache(
+        shop.tenant.id,
+        customer(lab, "Ada's lab", ach["id"]), customer(studio, "Ada's studio", link["id"]),
+        customer(garage, "Ada's garage"), ach, link, spare, dinars, monthly,
+        paused, ending, trial, overdue,
+        invoice(lab, total=12500, currency="kwd", subscription=paused["id"], created=now - 86400),
+        invoice(lab, total=12500, currency="kwd", status="uncollectible",
+                subscription=paused["id"]),
+        invoice(garage, total=1900, status="open", subscription=overdue["id"]),
+    )  # fmt: skip
+
+    visitor.sign_in("ada@example.com")
+    expect(page.get_by_role("heading", level=2, name="Ada's lab")).to_be_visible()
+    expect(page.get_by_text("Payments paused").first).to_be_visible()
+    visitor.check("account-billing-states")
+
+    page.goto(f"/subscriptions/{overdue['id']}/cancel")
+    expect(page.get_by_text("is still due")).to_be_visible()
+    visitor.check("cancel-past-due")

@@ -1,4 +1,5 @@
-"""Cards on file: brand, last 4 and expiry are all a page needs."""
+"""Payment methods on file: what a page needs to name each kind (a card's brand, last 4 and
+expiry, a bank account's bank and last 4, a Link account's email)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,5 @@ class CachedPaymentMethod(StripeCached, db.Model):
     last4: Mapped[str | None] = mapped_column(String(4))
     exp_month: Mapped[int | None] = mapped_column(Integer)
     exp_year: Mapped[int | None] = mapped_column(Integer)
+    bank_name: Mapped[str | None] = mapped_column(String(100))  # us_bank_account
+    email: Mapped[str | None] = mapped_column(String(254))  # link

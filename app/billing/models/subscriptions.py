@@ -25,6 +25,10 @@ class CachedSubscription(StripeCached, db.Model):
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # pause_collection: Stripe keeps the subscription active but collects nothing (keep_as_draft,
+    # mark_uncollectible or void) until resumes_at, or until the merchant resumes it.
+    pause_behavior: Mapped[str | None] = mapped_column(String(20))
+    pause_resumes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by the portal when a customer cancels; shown to the merchant.
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
 
