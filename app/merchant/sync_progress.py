@@ -82,7 +82,7 @@ def phase_bars(report: dict) -> list[PhaseBar]:
         elif state == "failed":
             bars.append(PhaseBar(label, state, 0, 1, "Stopped"))
         else:
-            bars.append(PhaseBar(label, state, None, 1, f"{done} so far"))
+            bars.append(PhaseBar(label, state, None, 1, f"{done} so far" if done else "Reading…"))
     return bars
 
 

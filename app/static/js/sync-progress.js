@@ -45,7 +45,7 @@
     else if (phase.state === "waiting") { text = "Waiting"; }
     else if (of) { value = visited; max = of; text = (phase.state === "failed" ? "Stopped at " : "") + visited + " of " + of; }
     else if (phase.state === "failed") { text = "Stopped"; }
-    else { value = null; text = phase.done + " so far"; }
+    else { value = null; text = phase.done ? phase.done + " so far" : "Reading…"; }
     bar.max = max;
     if (value === null) { bar.removeAttribute("value"); } else { bar.value = value; }
     count.textContent = text;
