@@ -473,3 +473,31 @@ def test_retry_needs_a_connection_and_goes_back_only_to_its_own_pages(merchant):
         "/dashboard/sync/retry", data={"csrf_token": csrf, "next": "https://evil.example/"}
     )
     assert away.status_code == 302 and away.location.endswith("/dashboard/connect")
+
+
+def test_the_time_left_is_said_in_plain_words(merchant):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+    from app.merchant.sync_progress import time_left
+
+    assert time_left(None) is None
+    assert time_left(20) == "Less than a minute left"
+    assert time_left(61) == "About 1 minute left"
+    assert time_left(130) == "About 2 minutes left"
+    assert time_left(3 * 3600) == "About 3 hours left"
+    connect_by_oauth(merchant, oauth.STRIPE_APP)
+    progress = {
+        "product": {"done": 3, "finished": True},
+        "price": {"done": 4, "finished": True},
+        "customer": {"done": 20, "finished": True},
+        "subscription": {"done": 5},
+    }
+    _set_backfill(tenant_of(), BackfillStatus.RUNNING, backfill_progress=progress,
+                  backfill_started_at=utcnow() - timedelta(minutes=1),
+                  backfill_finished_at=None)  # fmt: skip
+    report = merchant.get("/dashboard/sync.json").json
+    assert report["seconds_left"] and report["percent"] is not None
+    page = merchant.get("/dashboard/connect").text
+    assert time_left(report["seconds_left"]) in page
+    assert f"Copying your Stripe data: {report['percent']}% done." in page
