@@ -24,10 +24,13 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def content_security_policy(stripe_js_url: str | None, image_origin: str | None = None) -> str:
+def content_security_policy(
+    stripe_js_url: str | None, image_origin: str | None = None, form_targets: tuple[str, ...] = ()
+) -> str:
     stripe = _origin(stripe_js_url)
     extra = f" {stripe}" if stripe else ""
     images = f" {image_origin}" if image_origin else ""
+    forms = "".join(f" {origin}" for origin in form_targets)
     return "; ".join(
         [
             "default-src 'self'",
@@ -37,7 +40,7 @@ def content_security_policy(stripe_js_url: str | None, image_origin: str | None 
             f"img-src 'self' data:{images}",
             "style-src 'self'",
             "font-src 'self'",
-            "form-action 'self'",
+            f"form-action 'self'{forms}",
             "base-uri 'none'",
             "object-src 'none'",
             "frame-ancestors 'none'",
@@ -49,6 +52,13 @@ def first_party_only() -> None:
     """Mark this page as loading nothing from elsewhere (a page whose URL carries a login
     token): no merchant-hosted logo, and a CSP that would refuse one."""
     g.first_party_only = True
+
+
+def allow_form_redirect_to(*urls: str | None) -> None:
+    """Let this page's forms end on these sites: browsers hold a form's redirects to the CSP's
+    form-action too, so a POST answered with a redirect to Stripe's consent page needs it."""
+    origins = [origin for origin in map(_origin, urls) if origin]
+    g.form_targets = tuple(dict.fromkeys([*g.get("form_targets", ()), *origins]))
 
 
 def brand_logo_url() -> str | None:
@@ -68,7 +78,8 @@ def add_security_headers(response):
     logo = brand_logo_url()
     image_origin = _origin(logo) if logo and logo.startswith("https://") else None
     headers.setdefault(
-        "Content-Security-Policy", content_security_policy(config["STRIPE_JS_URL"], image_origin)
+        "Content-Security-Policy",
+        content_security_policy(config["STRIPE_JS_URL"], image_origin, g.get("form_targets", ())),
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

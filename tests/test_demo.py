@@ -112,3 +112,65 @@ def test_demo_seeds_a_merchant_who_signs_in_to_the_dashboard(demo):
     status, home, _ = fetch(f"{base}/dashboard", platform, cookie=cookie.split(";")[0])
     assert status == 200 and f"http://acme.localhost:{port}/" in home
     assert "Your portal is live" in home
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_a_newcomer_signs_up_connects_through_the_emulator_and_opens_the_portal(demo):
+    """The demo's own settings point the OAuth pages at the emulator: a second merchant signs
+    up, verifies from the mailbox, installs the app on the emulator's Allow page, sees the copy
+    done and the portal live with the seeded customers' data."""
+    import requests
+
+    port, log = demo
+    base = f"http://localhost:{port}"
+    emulator = re.search(r"Stripe emulator:\s+(\S+)", log.read_text()).group(1)
+    browser = requests.Session()
+    page = browser.get(f"{base}/dashboard/signup").text
+    fields = {
+        "business_name": "Comet Candles",
+        "name": "Cora Comet",
+        "email": "cora@example.com",
+        "password": "orbital-pancake-velvet",
+        "subdomain": "comet",
+        "csrf_token": _csrf(page),
+    }
+    assert browser.post(f"{base}/dashboard/signup", data=fields).status_code == 200
+    inbox = browser.get(f"{base}/dev/mailbox/").text
+    verify = None
+    for path in re.findall(r'href="(/dev/mailbox/\d+)"', inbox):
+        found = re.search(r"/dashboard/verify/[A-Za-z0-9_-]+", browser.get(base + path).text)
+        if found:
+            verify = found.group(0)
+            break
+    assert verify, "no verification email in the mailbox"
+    page = browser.get(base + verify).text
+    browser.post(base + verify, data={"csrf_token": _csrf(page)})
+    page = browser.get(f"{base}/dashboard/login").text
+    login = {"email": "cora@example.com", "password": fields["password"], "csrf_token": _csrf(page)}
+    assert browser.post(f"{base}/dashboard/login", data=login).url.endswith("/dashboard")
+
+    page = browser.get(f"{base}/dashboard/connect").text
+    assert "Install the app on Stripe" in page and "Connect with Stripe" in page
+    start = browser.post(
+        f"{base}/dashboard/connect/stripe_app/start",
+        data={"csrf_token": _csrf(page)},
+        allow_redirects=False,
+    )
+    assert start.status_code == 303 and start.headers["Location"].startswith(emulator)
+    consent = browser.get(start.headers["Location"])
+    assert consent.status_code == 200 and "Install app" in consent.text
+    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', consent.text))
+    allowed = browser.post(
+        consent.url.split("?")[0], data={**hidden, "decision": "allow", "account": ""}
+    )
+    assert allowed.url == f"{base}/dashboard/connect", allowed.url
+    assert "Your Stripe account is connected" in allowed.text
+    report = browser.get(f"{base}/dashboard/sync.json").json()
+    assert report["status"] == "done", report
+    home = browser.get(f"{base}/dashboard").text
+    assert "Your portal is live" in home and f"http://comet.localhost:{port}/" in home
+    status, portal, _ = fetch(f"http://127.0.0.1:{port}/", f"comet.localhost:{port}")
+    assert status == 200 and "Comet Candles" in portal

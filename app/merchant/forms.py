@@ -88,3 +88,43 @@ class SubdomainConfirmForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A button and its CSRF token: confirm a link, sign out, send again."""
+
+
+def _signing_secret(form, field) -> None:
+    if field.data and not field.data.startswith("whsec_"):
+        raise ValidationError("A webhook signing secret starts with whsec_.")
+
+
+class ApiKeyForm(FlaskForm):
+    # Password fields: a pasted key is never written back into the page, even with an error.
+    key = PasswordField(
+        "Restricted key",
+        filters=[_strip],
+        validators=[
+            DataRequired("Paste your restricted key (it starts with rk_live_ or rk_test_)."),
+            Length(max=255, message="This is longer than any Stripe key."),
+        ],
+    )
+    webhook_secret = PasswordField(
+        "Webhook signing secret (optional)",
+        filters=[_strip],
+        validators=[Length(max=255, message="This is longer than any signing secret."),
+                    _signing_secret],
+    )  # fmt: skip
+
+
+class WebhookSecretForm(FlaskForm):
+    webhook_secret = PasswordField(
+        "Signing secret",
+        filters=[_strip],
+        validators=[
+            DataRequired("Paste the endpoint's signing secret (it starts with whsec_)."),
+            Length(max=255, message="This is longer than any signing secret."),
+        ],
+    )
+
+
+class RetryForm(FlaskForm):
+    """Copy the Stripe data again; `next` says which page to come back to."""
+
+    next = HiddenField()

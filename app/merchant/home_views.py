@@ -14,6 +14,7 @@ from app.extensions import db
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.forms import ButtonForm
 from app.merchant.golive import go_live_if_ready, go_live_steps
+from app.merchant.sync_progress import WORTH_SHOWING_AT_HOME, progress_context
 from app.portal.sources import PLACEMENTS
 from tenants.context import tenant_context
 from tenants.urls import portal_url
@@ -36,10 +37,13 @@ def home():
         {"slug": slug, "label": label, "where": where, "url": link_with(tenant, src=slug)}
         for slug, label, where in PLACEMENTS
     ]
+    progress = progress_context(tenant)
     return render_template(
         "merchant/home.html",
         tenant=None,
         merchant_tenant=tenant,
+        show_sync=progress["sync"]["status"] in WORTH_SHOWING_AT_HOME,
+        **progress,
         portal_link=portal_url(tenant),
         email_link=portal_url(tenant) + "?email=",
         placements=placements,

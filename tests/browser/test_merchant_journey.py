@@ -8,47 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.extensions import limiter
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.journeys import DESKTOP, Visitor
 from tests.merchant.conftest import MERCHANT_LINK_RE, PASSWORD
 from tests.support.portal_client import text_part
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def dashboard(app, chromium, live_server, committed, real_worker, smtp_sink):
-    """A browser on the platform host, failing the test on script errors, CSP violations or an
-    asset that did not load (as the portal's `tab`)."""
-    with app.app_context():
-        limiter.reset()
-    smtp_sink.clear()
-    context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and "Failed to load resource" not in message.text
-            and problems.append(f"console error: {message.text}")
-        ),
-    )
-    page.on(
-        "response",
-        lambda response: (
-            response.request.resource_type in {"stylesheet", "script", "image"}
-            and response.status >= 400
-            and problems.append(f"{response.status} for {response.url}")
-        ),
-    )
-    yield Visitor(page, smtp_sink, None, SCREENSHOTS, live_server.url, live_server.url)
-    context.close()
-    assert not problems, "\n".join(problems)
 
 
 def _link_path(message) -> str:
