@@ -100,8 +100,12 @@ def current_password_limits(view):
 def stripe_check_limits(view):
     """Each pasted key or OAuth start costs calls to Stripe (a key: one per permission), so a
     signed-in session cannot turn the dashboard into a key-testing or request-spraying tool."""
-    return _limit(view, "20 per 10 minutes;100 per day", "merchant-stripe-check:user", _user_key)
+    return limit_posts(
+        view, "20 per 10 minutes;100 per day", "merchant-stripe-check:user", _user_key
+    )
 
 
 def backfill_retry_limits(view):
-    return _limit(view, "5 per 10 minutes;30 per day", "merchant-backfill-retry:user", _user_key)
+    return limit_posts(
+        view, "5 per 10 minutes;30 per day", "merchant-backfill-retry:user", _user_key
+    )
