@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 
 from app.billing.models import (
     CachedCustomer,
@@ -287,10 +287,12 @@ _SHOWN_INVOICE = (
 )
 _NEWEST_FIRST = (CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
 
-# Each customer's invoices numbered newest first; the page keeps the first few of each.
+# Each customer's invoices numbered newest first, whole rows, so that the page keeps the first
+# few of each without joining back: a join back lets the planner run the window once per
+# invoice on a table it has no statistics for yet (25 ms instead of 0.3 for a hundred invoices).
 _RANKED_INVOICES = (
     select(
-        CachedInvoice.id,
+        CachedInvoice,
         func.row_number()
         .over(partition_by=CachedInvoice.customer_id, order_by=_NEWEST_FIRST)
         .label("rank"),
@@ -298,16 +300,20 @@ _RANKED_INVOICES = (
     .where(*_SHOWN_INVOICE)
     .subquery()
 )
-_PAUSE_OF_SUBSCRIPTION = _same_tenant(CachedSubscription.stripe_id, CachedInvoice.subscription_id)
+_RECENT_INVOICE = aliased(CachedInvoice, _RANKED_INVOICES)
 
 _RECENT_INVOICES = (
-    select(CachedInvoice, CachedSubscription.pause_behavior)
-    .join(_RANKED_INVOICES, _RANKED_INVOICES.c.id == CachedInvoice.id)
-    .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
+    select(_RECENT_INVOICE, CachedSubscription.pause_behavior)
+    .outerjoin(
+        CachedSubscription,
+        _same_tenant(CachedSubscription.stripe_id, _RECENT_INVOICE.subscription_id),
+    )
     .where(_RANKED_INVOICES.c.rank <= RECENT_INVOICES)
-    .order_by(*_NEWEST_FIRST)
-    .options(defer(CachedInvoice.data))
+    .order_by(_RECENT_INVOICE.stripe_created.desc(), _RECENT_INVOICE.id.desc())
+    .options(defer(_RECENT_INVOICE.data))
 )
+
+_PAUSE_OF_SUBSCRIPTION = _same_tenant(CachedSubscription.stripe_id, CachedInvoice.subscription_id)
 
 _INVOICES = (
     select(CachedInvoice, CachedSubscription.pause_behavior)
