@@ -131,6 +131,9 @@ class Config:
         # A session ends 12 hours after sign-in whatever happens, and after an hour unused.
         self.PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
         self.SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 3600)
+        # An operator's session (/ops) is shorter: it ends after 15 minutes unused, 8 hours in all.
+        self.OPS_SESSION_IDLE_SECONDS = _int("OPS_SESSION_IDLE_SECONDS", 15 * 60)
+        self.OPS_SESSION_LIFETIME_SECONDS = _int("OPS_SESSION_LIFETIME_SECONDS", 8 * 3600)
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # Host-only cookies: a session of acme.example.com is never sent to beta.example.com.

@@ -86,7 +86,9 @@ def _http_error(exc: HTTPException):
     if isinstance(exc, RateLimitExceeded):
         return _too_many_requests()
     if status >= 500:
-        return render_error(status), status
+        # A 503 of our own (a suspended portal) says its own words; others the generic ones.
+        text = exc.description if status == 503 and _is_custom(exc) else None
+        return render_error(status, text=text), status
     description = exc.description if _is_custom(exc) else None
     return render_error(status, description), status
 

@@ -20,6 +20,9 @@ from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 from app.merchant import models as merchant_models  # noqa: F401
 from app.merchant import tasks as merchant_tasks  # noqa: F401
 from app.merchant.views import bp as merchant_bp
+from app.ops import models as ops_models  # noqa: F401
+from app.ops.cli import operators_cli
+from app.ops.console import console as console_bp
 from app.ops.request_metrics import init_request_metrics
 from app.ops.views import bp as ops_bp
 from app.portal import bp as portal_bp
@@ -75,13 +78,18 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_renamed_tasks(celery_init_app(app))
     app.cli.add_command(tenants_cli)
+    app.cli.add_command(operators_cli)
     app.register_blueprint(core_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(merchant_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(console_bp)
     login_manager.login_view = "core.home"
-    login_manager.blueprint_login_views = {"merchant": "merchant.login"}
+    login_manager.blueprint_login_views = {
+        "merchant": "merchant.login",
+        "console": "console.login",
+    }
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "warning"
 

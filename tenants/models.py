@@ -75,6 +75,10 @@ class Tenant(db.Model):
     subdomain: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=TenantStatus.ACTIVE)
+    # Set by an operator who suspends the tenant: its dashboard shows the reason, its portal a
+    # neutral "temporarily unavailable", and its Stripe events wait unprocessed until resumed.
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # When the portal opened to customers. A tenant made by sign-up has none until its owner's
     # address is verified and its Stripe connected (app/merchant/golive.py); until then its
@@ -161,6 +165,16 @@ class Tenant(db.Model):
     @property
     def display_sender(self) -> str:
         return self.sender_name or self.name
+
+    def suspend(self, reason: str) -> None:
+        self.status = TenantStatus.SUSPENDED
+        self.suspended_at = utcnow()
+        self.suspended_reason = reason
+
+    def resume(self) -> None:
+        self.status = TenantStatus.ACTIVE
+        self.suspended_at = None
+        self.suspended_reason = None
 
     def connect_account(self, account_id: str, method: str = ConnectionMethod.CONNECT) -> None:
         """Record a Stripe Connect account (or the account a Stripe App was installed on) as

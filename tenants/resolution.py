@@ -34,6 +34,8 @@ def split_host(host: str, platform_host: str) -> tuple[str, str | None]:
     raise ValueError(f"host {hostname!r} is not served here")
 
 
+TEMPORARILY_UNAVAILABLE = "This billing portal is temporarily unavailable. Please try again later."
+
 # Stylesheets, scripts and the icon are the same for everyone and carry no tenant data: every
 # host gets them, so that even an unknown subdomain's "not found" page is styled.
 HOST_INDEPENDENT_ENDPOINTS = frozenset({"static", "core.favicon"})
@@ -57,7 +59,8 @@ def resolve_tenant() -> None:
     if tenant is None or not tenant.is_live:
         abort(404, description="There is no billing portal at this address. Check the link.")
     if not tenant.is_active:
-        abort(404, description="This billing portal is not available right now.")
+        # Suspended by the platform: said neutrally, the reason is the merchant's business.
+        abort(503, description=TEMPORARILY_UNAVAILABLE)
     g.tenant = tenant
     g._tenant_token = set_tenant_id(tenant.id)
 

@@ -55,10 +55,11 @@ def test_unknown_subdomain_gets_a_clean_404_page(db_session, client_for):
 
 
 def test_suspended_tenant_is_not_served(db_session, make_tenant, client_for):
-    make_tenant("gone", status="suspended")
+    make_tenant("gone", status="suspended", suspended_reason="Unpaid platform fees")
     response = client_for("gone").get("/")
-    assert response.status_code == 404
-    assert b"not available" in response.data
+    assert response.status_code == 503
+    assert b"temporarily unavailable" in response.data
+    assert b"Unpaid" not in response.data  # the reason is for the merchant, not customers
 
 
 def test_bare_domain_is_the_platform_side(db_session, client_for):

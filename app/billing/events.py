@@ -21,7 +21,7 @@ from app.billing.upsert import cached_row
 from app.clock import as_utc
 from app.commits import save_progress
 from app.extensions import db
-from tenants.models import StripeConnectionStatus, Tenant
+from tenants.models import StripeConnectionStatus, Tenant, TenantStatus
 from tenants.stripe_client import stripe_client_for
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ DEAUTHORIZED_REASON = (
     "Billfold's access to your Stripe account was removed from Stripe. Connect your account "
     "again to resume syncing."
 )
+
+HELD = "held: tenant suspended"
 
 # The event, locked, with its tenant (for the credentials) in one query.
 EVENT_AND_TENANT = (
@@ -57,6 +59,10 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     if event.status not in EventStatus.OPEN:
         db.session.rollback()
         return "already-" + event.status
+    if tenant.status == TenantStatus.SUSPENDED:
+        # Kept pending, untouched: resuming the tenant queues its waiting events in order.
+        db.session.rollback()
+        return HELD
     try:
         note = _apply(event, tenant)
     except Exception as exc:

@@ -14,7 +14,7 @@ from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import stripe_health_noted
 from app.clock import as_utc
 from app.extensions import db
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStatus
 
 STUCK_AFTER = timedelta(minutes=15)
 # Stripe keeps events for 30 days; a first reconciliation looks back a day at most.
@@ -29,17 +29,25 @@ def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
     """(tenant_id, event_id) of events pending long after they were last queued (unscoped).
 
     An event waiting between retries was queued again by its failure (see events.py), so it
-    is not stuck; one whose task was lost is. Those returned are stamped as queued now, so the
-    next sweep leaves them alone while their new task runs.
+    is not stuck; one whose task was lost is; a suspended tenant's wait on purpose. Those
+    returned are stamped as queued now, so the next sweep leaves them alone while their new
+    task runs.
     """
     now = now or datetime.now(UTC)
     last_queued = func.coalesce(StripeEvent.queued_at, StripeEvent.received_at)
     rows = db.session.execute(
         select(StripeEvent.tenant_id, StripeEvent.id)
-        .where(StripeEvent.status == EventStatus.PENDING, last_queued < now - STUCK_AFTER)
+        .join(Tenant, Tenant.id == StripeEvent.tenant_id)
+        .where(
+            StripeEvent.status == EventStatus.PENDING,
+            last_queued < now - STUCK_AFTER,
+            Tenant.status != TenantStatus.SUSPENDED,
+        )
         .order_by(last_queued)
         .limit(1000)
-        .with_for_update(skip_locked=True)  # one being processed right now is not stuck
+        .with_for_update(
+            of=StripeEvent, skip_locked=True
+        )  # one being processed right now is not stuck
     ).all()
     if rows:
         db.session.execute(

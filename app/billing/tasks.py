@@ -31,7 +31,7 @@ from worker.locks import held_lock, single_run
 
 log = logging.getLogger(__name__)
 
-EVENT_OUTCOMES = frozenset({"fetched", "coalesced", "ignored", "missing", "tenant"})
+EVENT_OUTCOMES = frozenset({"fetched", "coalesced", "ignored", "missing", "tenant", "held"})
 
 
 @tenant_task()
@@ -102,15 +102,50 @@ def reconcile_tenant(self, tenant_id: int) -> int:
         return len(fresh)
 
 
-def replay_event(tenant_id: int, event_id: int) -> None:
-    """Operator action: put a failed event back in the queue."""
+def replay_event(tenant_id: int, event_id: int) -> bool:
+    """Put one failed event of this tenant back in the queue, once the caller commits. False
+    when the tenant has no such failed event (another tenant's id finds nothing here)."""
     with tenant_context(tenant_id):
         event = db.session.get(StripeEvent, event_id)
+        if event is None or event.tenant_id != tenant_id or event.status != EventStatus.FAILED:
+            return False
         event.status = EventStatus.PENDING
         event.last_error = None
         event.queued_at = utcnow()
-        db.session.commit()
-    process_stripe_event.apply_async(args=[tenant_id, event_id])
+        db.session.flush()
+    enqueue_after_commit(process_stripe_event, tenant_id, event_id)
+    return True
+
+
+def replay_failed_events(tenant_id: int) -> int:
+    """Every failed event of the tenant back in the queue, oldest first; how many."""
+    with tenant_context(tenant_id):
+        failed = db.session.scalars(
+            db.select(StripeEvent.id)
+            .where(StripeEvent.status == EventStatus.FAILED)
+            .order_by(StripeEvent.received_at, StripeEvent.id)
+        ).all()
+    return sum(replay_event(tenant_id, event_id) for event_id in failed)
+
+
+def release_held_events(tenant_id: int) -> int:
+    """A resumed tenant's waiting events, queued in the order they arrived; how many."""
+    with tenant_context(tenant_id):
+        pending = db.session.scalars(
+            db.select(StripeEvent.id)
+            .where(StripeEvent.status == EventStatus.PENDING)
+            .order_by(StripeEvent.received_at, StripeEvent.id)
+        ).all()
+        if pending:
+            db.session.execute(
+                db.update(StripeEvent)
+                .where(StripeEvent.id.in_(pending))
+                .values(queued_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    for event_id in pending:
+        enqueue_after_commit(process_stripe_event, tenant_id, event_id)
+    return len(pending)
 
 
 # The backfill.

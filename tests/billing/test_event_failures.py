@@ -70,7 +70,8 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
     assert stripe_health(shop.tenant_id).failing  # the worker told the portal's pages
 
     stripe_emulator.remove_fault(outage)
-    replay_event(shop.tenant_id, event_id)
+    assert replay_event(shop.tenant_id, event_id)
+    db.session.commit()  # the replay is queued once the caller commits
     event = wait_for(
         shop.tenant_id,
         lambda: (e := shop.event(event_id)).status == EventStatus.PROCESSED and e,

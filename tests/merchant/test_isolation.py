@@ -149,12 +149,20 @@ def test_a_session_ends_after_an_idle_hour_and_twelve_hours_in_all(platform, smt
     assert platform.get("/dashboard").status_code == 302
 
 
-def test_only_the_merchant_account_tables_are_platform_level(app, db_session):
+def test_only_the_merchant_and_operator_tables_are_platform_level(app, db_session):
     from app.merchant.models import MerchantUser
     from tenants.scoping import PLATFORM_LEVEL, tenant_owned_table_names
 
     marked = {t.name for t in db.metadata.sorted_tables if t.info.get(PLATFORM_LEVEL)}
-    assert marked == {"merchant_users", "merchant_sessions", "merchant_tokens"}
+    assert marked == {
+        "merchant_users",
+        "merchant_sessions",
+        "merchant_tokens",
+        "operators",
+        "operator_sessions",
+        "operator_recovery_codes",
+        "ops_audit_log",
+    }
     assert not marked & set(tenant_owned_table_names(db.metadata))
     # Read on the platform host, with no tenant chosen: neither layer refuses or filters it.
     assert db.session.scalars(select(MerchantUser)).all() == []

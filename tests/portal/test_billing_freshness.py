@@ -101,7 +101,8 @@ def test_a_failed_event_refetch_shows_the_notice_on_every_page_before_any_action
         assert last_updated_shown(page.text) < before_failure, path  # the last success
         assert "less than a minute ago" in page.text
 
-    replay_event(merchant.tenant.id, event_id)  # Stripe answers again: the re-fetch succeeds
+    assert replay_event(merchant.tenant.id, event_id)  # Stripe answers again: the re-fetch succeeds
+    db.session.commit()  # the replay is queued once the caller commits
     assert event_status(merchant, event_id) == EventStatus.PROCESSED
     page = ada.get("/account").text
     assert NOTICE not in page and "Ada King" in page
