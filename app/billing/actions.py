@@ -72,12 +72,43 @@ def _store(obj) -> dict:
     return data
 
 
+# Invoices Stripe still lets a customer pay: an uncollectible one is written off by the
+# merchant, not cancelled (docs.stripe.com/invoicing/integration/workflow-transitions).
+PAYABLE_STATUSES = frozenset({InvoiceStatus.OPEN.value, InvoiceStatus.UNCOLLECTIBLE.value})
+
+# Why Stripe would not attempt a payment, each with its own way forward for the customer.
+NO_PAYMENT_METHOD = "no_payment_method"  # nothing set to charge: add a card
+METHOD_NOT_ACCEPTED = "method_not_accepted"  # the invoice takes none of the methods on file
+NOT_PAYABLE = "not_payable"  # paid or voided meanwhile: `status` says which
+NOT_NOW = "not_now"  # anything else: try later, or ask the merchant
+
+
+class PayRefused(ActionFailed):
+    """Stripe refused the pay call before any payment was attempted; nothing was charged."""
+
+    def __init__(self, why: str, status: str | None = None) -> None:
+        super().__init__(f"Stripe refused the payment ({why}).")
+        self.why = why
+        self.status = status  # the invoice's status as Stripe has it now
+
+
+def _refusal(error: stripe.InvalidRequestError, invoice: CachedInvoice) -> PayRefused:
+    """Name Stripe's refusal from its error code and the invoice as re-read just now."""
+    db.session.refresh(invoice)
+    if invoice.status not in PAYABLE_STATUSES:
+        return PayRefused(NOT_PAYABLE, invoice.status)
+    if error.code == "invoice_no_payment_method_types":
+        return PayRefused(METHOD_NOT_ACCEPTED, invoice.status)
+    if error.code == "resource_missing":  # the invoice exists: what is missing is a method
+        return PayRefused(NO_PAYMENT_METHOD, invoice.status)
+    return PayRefused(NOT_NOW, invoice.status)
+
+
 def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> PaymentOutcome:
-    """Pay an open invoice; the outcome is what Stripe's answer says (a 200 is not "paid")."""
-    if invoice.status == InvoiceStatus.PAID:
-        raise ActionFailed("This invoice is already paid.")
-    if invoice.status != InvoiceStatus.OPEN:
-        raise ActionFailed("This invoice can no longer be paid.")
+    """Pay an open (or uncollectible) invoice; the outcome is what Stripe's answer says (a 200
+    is not "paid"). A refusal raises PayRefused, saying why, with the invoice re-read."""
+    if invoice.status not in PAYABLE_STATUSES:
+        raise PayRefused(NOT_PAYABLE, invoice.status)
     try:
         with stripe_call():
             answered = client.v1.invoices.pay(
@@ -88,10 +119,7 @@ def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str)
     except ActionFailed as failure:
         if isinstance(failure.__cause__, stripe.InvalidRequestError):
             _refresh_after_conflict(client, "invoice", invoice.stripe_id)
-            raise ActionFailed(
-                "This invoice changed meanwhile (perhaps it was paid another way). "
-                "The page now shows where it stands."
-            ) from failure
+            raise _refusal(failure.__cause__, invoice) from failure
         raise
     data = _store(answered)
     record_side_effect()

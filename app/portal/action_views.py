@@ -8,12 +8,12 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import login_required
 
 from app.billing import actions
-from app.billing.actions import ActionFailed
+from app.billing.actions import ActionFailed, PayRefused
 from app.portal.account_data import ends_later_than_period, open_invoices_of
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
-from app.portal.payment_notices import payment_notice
+from app.portal.payment_notices import payment_notice, refusal_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
 
 UNSAFE_NEXT = re.compile(r"^/[/\\]|[\\\x00-\x1f\x7f]")
@@ -68,6 +68,8 @@ def pay_invoice(invoice_id: str):
     form = _valid_action_form()
     try:
         outcome = actions.pay_invoice(_client(), invoice, form.action_key.data)
+    except PayRefused as refused:
+        flash(*refusal_notice(invoice, refused, g.tenant))
     except ActionFailed as exc:
         flash(str(exc), "error")
     else:

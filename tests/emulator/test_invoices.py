@@ -87,7 +87,36 @@ def test_declined_payment_answers_402_and_stays_open(stripe_client, paying_custo
 def test_pay_without_any_payment_method_is_refused(stripe_client):
     customer = stripe_client.v1.customers.create(params={"email": "nopm@example.com"})
     invoice = _draft_invoice(stripe_client, customer)
-    with pytest.raises(stripe.InvalidRequestError, match="no attached payment source"):
+    with pytest.raises(stripe.InvalidRequestError, match="no attached payment source") as refused:
+        stripe_client.v1.invoices.pay(invoice.id)
+    assert refused.value.code == "resource_missing"
+
+
+def test_an_uncollectible_invoice_can_still_be_paid(stripe_client, paying_customer, events_about):
+    """uncollectible -> paid through /pay; a failed attempt leaves it uncollectible.
+    https://docs.stripe.com/invoicing/integration/workflow-transitions"""
+    customer, _ = paying_customer(stripe_client, card=DECLINING_CARD)
+    invoice = stripe_client.v1.invoices.finalize_invoice(_draft_invoice(stripe_client, customer).id)
+    stripe_client.v1.invoices.mark_uncollectible(invoice.id)
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.invoices.pay(invoice.id)
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "uncollectible"
+
+    card = stripe_client.v1.payment_methods.create(
+        params={"type": "card", "card": {**DECLINING_CARD, "number": "4242424242424242"}}
+    )
+    stripe_client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+    paid = stripe_client.v1.invoices.pay(invoice.id, params={"payment_method": card.id})
+    assert paid.status == "paid"
+    assert events_about(stripe_client, "invoice.paid", invoice.id)
+
+
+def test_a_void_invoice_cannot_be_paid(stripe_client, paying_customer):
+    """https://docs.stripe.com/invoicing/integration/workflow-transitions"""
+    customer, _ = paying_customer(stripe_client)
+    invoice = stripe_client.v1.invoices.finalize_invoice(_draft_invoice(stripe_client, customer).id)
+    stripe_client.v1.invoices.void_invoice(invoice.id)
+    with pytest.raises(stripe.InvalidRequestError, match="status void"):
         stripe_client.v1.invoices.pay(invoice.id)
 
 
