@@ -17,8 +17,14 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
-from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
-from app.billing.statuses import RENEWING_STATUSES, InvoiceStatus
+from app.billing.payment_outcome import (
+    FAILED,
+    PAYMENT_INTENTS,
+    PaymentOutcome,
+    failure_reason,
+    outcome_of,
+)
+from app.billing.statuses import CHARGING_STATUSES, RENEWING_STATUSES, InvoiceStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
@@ -104,19 +110,35 @@ def _refusal(error: stripe.InvalidRequestError, invoice: CachedInvoice) -> PayRe
     return PayRefused(NOT_NOW, invoice.status)
 
 
-def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> PaymentOutcome:
-    """Pay an open (or uncollectible) invoice; the outcome is what Stripe's answer says (a 200
-    is not "paid"). A refusal raises PayRefused, saying why, with the invoice re-read."""
+def pay_invoice(
+    client: stripe.StripeClient,
+    invoice: CachedInvoice,
+    nonce: str,
+    payment_method: str | None = None,
+) -> PaymentOutcome:
+    """Pay an open (or uncollectible) invoice, with `payment_method` when the customer just
+    chose one (else Stripe's own choice: the subscription's, then the customer's default).
+
+    The outcome is what Stripe's answer says (a 200 is not "paid"; a 402 is a decline). A
+    refusal raises PayRefused, saying why, with the invoice re-read."""
     if invoice.status not in PAYABLE_STATUSES:
         raise PayRefused(NOT_PAYABLE, invoice.status)
+    params: dict = {"expand": [PAYMENT_INTENTS]}
+    if payment_method:
+        params["payment_method"] = payment_method
     try:
         with stripe_call():
             answered = client.v1.invoices.pay(
-                invoice.stripe_id,
-                params={"expand": [PAYMENT_INTENTS]},
-                options=_key("pay", invoice.stripe_id, nonce),
+                invoice.stripe_id, params=params, options=_key("pay", invoice.stripe_id, nonce)
             )
     except ActionFailed as failure:
+        if isinstance(failure.__cause__, stripe.CardError):
+            error = failure.__cause__.error
+            return PaymentOutcome(
+                FAILED,
+                failure_reason({"decline_code": getattr(error, "decline_code", None),
+                                "code": failure.__cause__.code}),
+            )  # fmt: skip
         if isinstance(failure.__cause__, stripe.InvalidRequestError):
             _refresh_after_conflict(client, "invoice", invoice.stripe_id)
             raise _refusal(failure.__cause__, invoice) from failure
@@ -175,7 +197,7 @@ def _still_live(subscription_id: str) -> bool:
     status = db.session.scalar(
         select(CachedSubscription.status).where(CachedSubscription.stripe_id == subscription_id)
     )
-    return status in RENEWING_STATUSES
+    return status in CHARGING_STATUSES
 
 
 @dataclass
@@ -190,8 +212,10 @@ def use_confirmed_card(
     """Check the SetupIntent (succeeded, this customer), then make its card the default.
 
     First the customer's default (what every invoice falls back to), recorded at once; then
-    each live subscription, one at a time, each recorded as it succeeds. One that Stripe refuses
-    (it ended meanwhile) is re-read into the cache; the result says which were not switched.
+    each subscription Stripe may still charge (CHARGING_STATUSES: a subscription's own default
+    comes before the customer's), one at a time, each recorded as it succeeds. One that Stripe
+    refuses (it ended meanwhile) is re-read into the cache; the result says which were not
+    switched.
     """
     with stripe_call():
         intent = client.v1.setup_intents.retrieve(setup_intent_id)
@@ -205,7 +229,7 @@ def use_confirmed_card(
     subscription_ids = db.session.scalars(
         select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer.stripe_id,
-            CachedSubscription.status.in_(RENEWING_STATUSES),
+            CachedSubscription.status.in_(CHARGING_STATUSES),
         )
     ).all()
     with stripe_call():

@@ -10,7 +10,13 @@ from flask_login import login_required
 from app.billing import actions
 from app.billing.actions import ActionFailed, PayRefused
 from app.portal.account_data import ends_later_than_period, open_invoices_of
-from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
+from app.portal.blueprint import (
+    bp,
+    my_customers,
+    owned_customer,
+    owned_invoice,
+    owned_subscription,
+)
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
 from app.portal.payment_notices import payment_notice, refusal_notice
@@ -123,6 +129,16 @@ def reactivate_subscription(subscription_id: str):
     return redirect(url_for("portal.account"))
 
 
+def _invoice_to_pay(invoice_id: str | None, customer):
+    """The customer's own invoice the new card is to pay; None when there is none to pay."""
+    if not invoice_id:
+        return None
+    invoice = owned_invoice(invoice_id)
+    if invoice.customer_id != customer.stripe_id:
+        abort(404)
+    return invoice if invoice.status in actions.PAYABLE_STATUSES else None
+
+
 @bp.get("/card")
 @login_required
 def card():
@@ -132,11 +148,17 @@ def card():
     customer = owned_customer(chosen) if chosen else (customers[0] if customers else None)
     if customer is None:
         abort(404)
+    invoice = _invoice_to_pay(request.args.get("invoice"), customer)
+    if not g.tenant.allow_invoice_payment:
+        invoice = None
     return render_template(
         "portal/card.html",
         tenant=g.tenant,
         customer=customer,
-        form=CardConfirmForm(customer=customer.stripe_id),
+        invoice=invoice,
+        form=CardConfirmForm(
+            customer=customer.stripe_id, invoice=invoice.stripe_id if invoice else ""
+        ),
         action_key=ActionForm().action_key,
         logout_form=ConfirmForm(),
     )
@@ -164,11 +186,14 @@ def card_confirm():
     _require(g.tenant.allow_card_update)
     form = _valid_action_form(CardConfirmForm)
     customer = owned_customer(form.customer.data)
+    invoice = _invoice_to_pay(form.invoice.data, customer)
     try:
         replaced = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
     except ActionFailed as exc:
         flash(str(exc), "error")
-        return redirect(url_for("portal.card", customer=customer.stripe_id))
+        return redirect(
+            url_for("portal.card", customer=customer.stripe_id, invoice=form.invoice.data or None)
+        )
     card = replaced.method.get("card") or {}
     brand, last4 = card.get("brand", "card").title(), card.get("last4", "")
     saved = f"Your {brand} ending {last4} is now the card on file."
@@ -181,4 +206,19 @@ def card_confirm():
         )
     else:
         flash(saved, "success")
+    if invoice is not None and g.tenant.allow_invoice_payment:
+        _pay_with(invoice, replaced.method["id"], form.setup_intent.data)
+        return redirect(url_for("portal.invoices"))
     return redirect(url_for("portal.account"))
+
+
+def _pay_with(invoice, payment_method: str, nonce: str) -> None:
+    """Pay the invoice the card was added for, with that very card; say how it went."""
+    try:
+        outcome = actions.pay_invoice(_client(), invoice, nonce, payment_method=payment_method)
+    except PayRefused as refused:
+        flash(*refusal_notice(invoice, refused, g.tenant))
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(*payment_notice(invoice, outcome, g.tenant))

@@ -30,9 +30,9 @@ def payment_notice(invoice, outcome: PaymentOutcome, tenant) -> tuple[Markup, st
         outcome.reason
     )
     if tenant.allow_card_update:
-        card = url_for("portal.card", customer=invoice.customer_id)
+        card = url_for("portal.card", customer=invoice.customer_id, invoice=invoice.stripe_id)
         return refused + Markup(
-            '<a href="{}">Use a different card</a>, or press Pay to try again later.'
+            '<a href="{}">Use a different card</a> to pay it, or press Pay to try again later.'
         ).format(card), "error"
     return refused + Markup("You can press Pay to try again later."), "error"
 
