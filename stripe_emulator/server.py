@@ -12,6 +12,7 @@ from . import (
     credentials,
     customers,
     faults,
+    invoice_links,
     invoices,
     oauth,
     payment_method_types,
@@ -25,6 +26,7 @@ from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
 from .customers import install_customers
 from .faults import fault_middleware
+from .invoice_links import install_invoice_links, link_origin_middleware
 from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
 from .prices import install_prices
@@ -77,6 +79,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_bank_debits()
         install_currencies()
         install_payment_method_types()
+        install_invoice_links()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -95,6 +98,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
             fault_middleware,
             credentials.credentials_middleware,  # issued keys; localstripe's check for the rest
             account_middleware,
+            link_origin_middleware,
         ]
     )
     app.on_response_prepare.append(localstripe_server.add_cors_headers)
@@ -106,6 +110,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *credentials.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
+        *invoice_links.ROUTES,
         *invoices.ROUTES,
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
