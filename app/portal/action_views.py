@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from app.billing import actions
 from app.billing.actions import ActionFailed, PayRefused
+from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
 from app.portal.account_data import ends_later_than_period, open_invoices_of
 from app.portal.blueprint import (
     bp,
@@ -81,6 +82,32 @@ def pay_invoice(invoice_id: str):
     else:
         flash(*payment_notice(invoice, outcome, g.tenant))
     return _back("portal.invoices")
+
+
+def _invoice_link(invoice_id: str, kind: str):
+    invoice = owned_invoice(invoice_id)
+    try:
+        return redirect(current_link(lambda: stripe_client_for(g.tenant), invoice, kind))
+    except (LinkUnavailable, StripeNotConnected):
+        flash(
+            f"Invoice {invoice.number or ''} cannot be opened just now. Please try again in a "
+            "few minutes.".replace("  ", " "),
+            "error",
+        )
+        return redirect(url_for("portal.invoices"))
+
+
+@bp.get("/invoices/<stripe_id:invoice_id>/view")
+@login_required
+def invoice_page(invoice_id: str):
+    """The invoice's Stripe-hosted page, by a link that still opens (see invoice_links)."""
+    return _invoice_link(invoice_id, PAGE)
+
+
+@bp.get("/invoices/<stripe_id:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: str):
+    return _invoice_link(invoice_id, PDF)
 
 
 @bp.route("/subscriptions/<stripe_id:subscription_id>/cancel", methods=["GET", "POST"])

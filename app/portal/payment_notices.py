@@ -68,6 +68,12 @@ def refusal_notice(invoice, refused: PayRefused, tenant) -> tuple[Markup, str]:
         return said + Markup("Please {} to set one up.").format(_whom_to_ask(tenant)), "error"
     if refused.why == METHOD_NOT_ACCEPTED:
         said = number + Markup(" was not paid: it does not accept the payment method on file.")
+        if invoice.hosted_invoice_url:
+            page = url_for("portal.invoice_page", invoice_id=invoice.stripe_id)
+            return said + nothing + Markup(
+                '<a href="{}" target="_blank" rel="noopener noreferrer">Open the invoice</a> to '
+                "pay it another way, or {}."
+            ).format(page, _whom_to_ask(tenant)), "error"
         return said + nothing + Markup("Please {} to pay it another way.").format(
             _whom_to_ask(tenant)
         ), "error"
