@@ -42,6 +42,8 @@ What an app needs to know:
 * ``us_bank_account`` and ``link`` payment methods, and legacy ``card_`` sources served by the
   PaymentMethods API with ``customer.source.*`` events; see ``payment_method_types.py``.
 * ``pause_collection`` on subscription updates; see ``collection_pauses.py``.
+* 3-D Secure test cards ask for authentication as Stripe's do, on session (``off_session=false``
+  on /pay) or off, and the served Stripe.js has ``handleNextAction``; see ``authentication.py``.
 * ``hosted_invoice_url`` and ``invoice_pdf`` that expire as Stripe's do (a fresh read lasts at
   least 10 days), served by the emulator; ``advance_link_clock()`` ages them; see
   ``invoice_links.py``.

@@ -21,6 +21,8 @@ from . import (
     webhook_endpoints,
 )
 from .accounts import account_middleware, tag_events_with_account
+from .authentication import install_authentication
+from .authentication import stripe_js as stripe_js_with_next_action
 from .bank_debits import install_bank_debits
 from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
@@ -80,6 +82,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_currencies()
         install_payment_method_types()
         install_invoice_links()
+        install_authentication()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -119,7 +122,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *webhook_endpoints.ROUTES,
         ("GET", "/_config/health", health),
         ("DELETE", "/_config/data", localstripe_server.flush_store),
-        ("GET", "/js.stripe.com/v3/", localstripe_server.localstripe_js),
+        ("GET", "/js.stripe.com/v3/", stripe_js_with_next_action),
     ]
     taken = {(method, path) for method, path, _handler in own_routes}
     for method, path, handler in own_routes:
