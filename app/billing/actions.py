@@ -22,6 +22,7 @@ from app.billing.payment_outcome import (
     PAYMENT_INTENTS,
     PaymentOutcome,
     failure_reason,
+    latest_intent,
     outcome_of,
 )
 from app.billing.statuses import CHARGING_STATUSES, RENEWING_STATUSES, InvoiceStatus
@@ -98,6 +99,32 @@ class PayRefused(ActionFailed):
         self.status = status  # the invoice's status as Stripe has it now
 
 
+class NeedsAuthentication(ActionFailed):
+    """The customer's bank asks them to confirm the payment (3-D Secure): Stripe.js completes
+    the invoice's PaymentIntent in the browser with this client secret."""
+
+    def __init__(self, client_secret: str) -> None:
+        super().__init__("Your bank asks you to confirm this payment.")
+        self.client_secret = client_secret
+
+
+def _waiting_intent(client: stripe.StripeClient, invoice: CachedInvoice) -> dict | None:
+    """The invoice's PaymentIntent waiting for the customer, re-read with the invoice."""
+    with stripe_call():
+        read = client.v1.invoices.retrieve(invoice.stripe_id, params={"expand": [PAYMENT_INTENTS]})
+    data = _store(read)
+    intent = latest_intent(data) or {}
+    return intent if intent.get("status") == "requires_action" else None
+
+
+def payment_outcome(client: stripe.StripeClient, invoice: CachedInvoice) -> PaymentOutcome:
+    """How the invoice's payment stands now, read from Stripe (after the customer confirmed
+    it with their bank, say) and kept in the cache."""
+    with stripe_call():
+        read = client.v1.invoices.retrieve(invoice.stripe_id, params={"expand": [PAYMENT_INTENTS]})
+    return outcome_of(_store(read))
+
+
 def _refusal(error: stripe.InvalidRequestError, invoice: CachedInvoice) -> PayRefused:
     """Name Stripe's refusal from its error code and the invoice as re-read just now."""
     db.session.refresh(invoice)
@@ -123,7 +150,8 @@ def pay_invoice(
     refusal raises PayRefused, saying why, with the invoice re-read."""
     if invoice.status not in PAYABLE_STATUSES:
         raise PayRefused(NOT_PAYABLE, invoice.status)
-    params: dict = {"expand": [PAYMENT_INTENTS]}
+    # The customer is here, pressing Pay: their bank may ask them to confirm (3-D Secure).
+    params: dict = {"expand": [PAYMENT_INTENTS], "off_session": False}
     if payment_method:
         params["payment_method"] = payment_method
     try:
@@ -133,6 +161,10 @@ def pay_invoice(
             )
     except ActionFailed as failure:
         if isinstance(failure.__cause__, stripe.CardError):
+            if failure.__cause__.code == "invoice_payment_intent_requires_action":
+                intent = _waiting_intent(client, invoice)
+                if intent and intent.get("client_secret"):
+                    raise NeedsAuthentication(intent["client_secret"]) from failure
             error = failure.__cause__.error
             return PaymentOutcome(
                 FAILED,

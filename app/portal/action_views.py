@@ -8,7 +8,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import login_required
 
 from app.billing import actions
-from app.billing.actions import ActionFailed, PayRefused
+from app.billing.actions import ActionFailed, NeedsAuthentication, PayRefused
 from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
 from app.portal.account_data import ends_later_than_period, open_invoices_of
 from app.portal.blueprint import (
@@ -75,6 +75,8 @@ def pay_invoice(invoice_id: str):
     form = _valid_action_form()
     try:
         outcome = actions.pay_invoice(_client(), invoice, form.action_key.data)
+    except NeedsAuthentication as asked:
+        return _authenticate(invoice, asked.client_secret)
     except PayRefused as refused:
         flash(*refusal_notice(invoice, refused, g.tenant))
     except ActionFailed as exc:
@@ -108,6 +110,34 @@ def invoice_page(invoice_id: str):
 @login_required
 def invoice_pdf(invoice_id: str):
     return _invoice_link(invoice_id, PDF)
+
+
+def _authenticate(invoice, client_secret: str):
+    """The page where the customer confirms the payment with their bank (Stripe.js)."""
+    return render_template(
+        "portal/authenticate.html",
+        tenant=g.tenant,
+        invoice=invoice,
+        client_secret=client_secret,
+        form=ActionForm(),
+        logout_form=ConfirmForm(),
+    )
+
+
+@bp.post("/invoices/<stripe_id:invoice_id>/authenticated")
+@login_required
+def invoice_authenticated(invoice_id: str):
+    """Back from the bank's check: read how the payment stands from Stripe, and say so."""
+    _require(g.tenant.allow_invoice_payment)
+    invoice = owned_invoice(invoice_id)
+    _valid_action_form()
+    try:
+        outcome = actions.payment_outcome(_client(), invoice)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(*payment_notice(invoice, outcome, g.tenant))
+    return redirect(url_for("portal.invoices"))
 
 
 @bp.route("/subscriptions/<stripe_id:subscription_id>/cancel", methods=["GET", "POST"])
