@@ -174,10 +174,14 @@ def _check(credential: Credential, request: web.Request) -> None:
         )
 
 
+# Pages a browser opens with no key: OAuth's, and invoice links (their token is the secret).
+PUBLIC_PAGES = ("/oauth/", "/invoice.stripe.com/", "/pay.stripe.com/")
+
+
 @web.middleware
 async def credentials_middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
     """Check issued keys like Stripe; hand every other request to localstripe's own check."""
-    if request.path.startswith("/oauth/"):
+    if request.path.startswith(PUBLIC_PAGES):
         return await handler(request)  # a browser's page, or endpoints that check keys themselves
     if not request.path.startswith("/v1/"):
         return await localstripe_server.auth_middleware(request, handler)

@@ -18,6 +18,7 @@ from localstripe.resources import (
     try_convert_to_bool,
 )
 
+from .authentication import on_session, paying_on_session
 from .bank_debits import is_bank_debit
 from .prices import items_with_plans
 from .routing import Route, json_route, stripe_error
@@ -161,9 +162,14 @@ def _pay_invoice(cls, id, payment_method=None, paid_out_of_band=None, **params):
     return invoice
 
 
-def pay_invoice_route(id, **params):
-    """POST /v1/invoices/{id}/pay: like Stripe, a declined payment answers 402."""
-    invoice = Invoice._api_pay_invoice(id, **params)
+def pay_invoice_route(id, off_session=None, **params):
+    """POST /v1/invoices/{id}/pay: like Stripe, a declined payment answers 402; off_session=false
+    (the customer is present) decides which cards ask for authentication (authentication.py)."""
+    presence = paying_on_session(off_session)
+    try:
+        invoice = Invoice._api_pay_invoice(id, **params)
+    finally:
+        on_session.reset(presence)
     intent = PaymentIntent._api_retrieve(invoice.payment_intent) if invoice.payment_intent else None
     if invoice.status == "paid" or intent is None:
         return invoice

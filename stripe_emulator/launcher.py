@@ -42,6 +42,11 @@ What an app needs to know:
 * ``us_bank_account`` and ``link`` payment methods, and legacy ``card_`` sources served by the
   PaymentMethods API with ``customer.source.*`` events; see ``payment_method_types.py``.
 * ``pause_collection`` on subscription updates; see ``collection_pauses.py``.
+* 3-D Secure test cards ask for authentication as Stripe's do, on session (``off_session=false``
+  on /pay) or off, and the served Stripe.js has ``handleNextAction``; see ``authentication.py``.
+* ``hosted_invoice_url`` and ``invoice_pdf`` that expire as Stripe's do (a fresh read lasts at
+  least 10 days), served by the emulator; ``advance_link_clock()`` ages them; see
+  ``invoice_links.py``.
 """
 
 from __future__ import annotations
@@ -224,6 +229,10 @@ class StripeEmulator:
         """How long banks take to answer a SEPA debit (0: before the pay call answers);
         see bank_debits.py. The emulator starts with DEFAULT_SETTLEMENT_SECONDS."""
         self._config_request("POST", "/_config/settlement", [("seconds", str(seconds))])
+
+    def advance_link_clock(self, seconds: float) -> None:
+        """Let `seconds` pass for invoice links (only): a link stored earlier may expire."""
+        self._config_request("POST", "/_config/clock", [("advance_seconds", str(seconds))])
 
     def api_request_count(self, account: str | None = None) -> int:
         """API (/v1/) requests received so far, from any process: all of them, or only those

@@ -12,6 +12,7 @@ from . import (
     credentials,
     customers,
     faults,
+    invoice_links,
     invoices,
     oauth,
     payment_method_types,
@@ -20,11 +21,14 @@ from . import (
     webhook_endpoints,
 )
 from .accounts import account_middleware, tag_events_with_account
+from .authentication import install_authentication
+from .authentication import stripe_js as stripe_js_with_next_action
 from .bank_debits import install_bank_debits
 from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
 from .customers import install_customers
 from .faults import fault_middleware
+from .invoice_links import install_invoice_links, link_origin_middleware
 from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
 from .prices import install_prices
@@ -77,6 +81,8 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_bank_debits()
         install_currencies()
         install_payment_method_types()
+        install_invoice_links()
+        install_authentication()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -95,6 +101,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
             fault_middleware,
             credentials.credentials_middleware,  # issued keys; localstripe's check for the rest
             account_middleware,
+            link_origin_middleware,
         ]
     )
     app.on_response_prepare.append(localstripe_server.add_cors_headers)
@@ -106,6 +113,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *credentials.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
+        *invoice_links.ROUTES,
         *invoices.ROUTES,
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
@@ -114,7 +122,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *webhook_endpoints.ROUTES,
         ("GET", "/_config/health", health),
         ("DELETE", "/_config/data", localstripe_server.flush_store),
-        ("GET", "/js.stripe.com/v3/", localstripe_server.localstripe_js),
+        ("GET", "/js.stripe.com/v3/", stripe_js_with_next_action),
     ]
     taken = {(method, path) for method, path, _handler in own_routes}
     for method, path, handler in own_routes:

@@ -17,8 +17,15 @@ from sqlalchemy import select
 from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
-from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
-from app.billing.statuses import RENEWING_STATUSES, InvoiceStatus
+from app.billing.payment_outcome import (
+    FAILED,
+    PAYMENT_INTENTS,
+    PaymentOutcome,
+    failure_reason,
+    latest_intent,
+    outcome_of,
+)
+from app.billing.statuses import CHARGING_STATUSES, RENEWING_STATUSES, InvoiceStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
@@ -72,26 +79,101 @@ def _store(obj) -> dict:
     return data
 
 
-def pay_invoice(client: stripe.StripeClient, invoice: CachedInvoice, nonce: str) -> PaymentOutcome:
-    """Pay an open invoice; the outcome is what Stripe's answer says (a 200 is not "paid")."""
-    if invoice.status == InvoiceStatus.PAID:
-        raise ActionFailed("This invoice is already paid.")
-    if invoice.status != InvoiceStatus.OPEN:
-        raise ActionFailed("This invoice can no longer be paid.")
+# Invoices Stripe still lets a customer pay: an uncollectible one is written off by the
+# merchant, not cancelled (docs.stripe.com/invoicing/integration/workflow-transitions).
+PAYABLE_STATUSES = frozenset({InvoiceStatus.OPEN.value, InvoiceStatus.UNCOLLECTIBLE.value})
+
+# Why Stripe would not attempt a payment, each with its own way forward for the customer.
+NO_PAYMENT_METHOD = "no_payment_method"  # nothing set to charge: add a card
+METHOD_NOT_ACCEPTED = "method_not_accepted"  # the invoice takes none of the methods on file
+NOT_PAYABLE = "not_payable"  # paid or voided meanwhile: `status` says which
+NOT_NOW = "not_now"  # anything else: try later, or ask the merchant
+
+
+class PayRefused(ActionFailed):
+    """Stripe refused the pay call before any payment was attempted; nothing was charged."""
+
+    def __init__(self, why: str, status: str | None = None) -> None:
+        super().__init__(f"Stripe refused the payment ({why}).")
+        self.why = why
+        self.status = status  # the invoice's status as Stripe has it now
+
+
+class NeedsAuthentication(ActionFailed):
+    """The customer's bank asks them to confirm the payment (3-D Secure): Stripe.js completes
+    the invoice's PaymentIntent in the browser with this client secret."""
+
+    def __init__(self, client_secret: str) -> None:
+        super().__init__("Your bank asks you to confirm this payment.")
+        self.client_secret = client_secret
+
+
+def _waiting_intent(client: stripe.StripeClient, invoice: CachedInvoice) -> dict | None:
+    """The invoice's PaymentIntent waiting for the customer, re-read with the invoice."""
+    with stripe_call():
+        read = client.v1.invoices.retrieve(invoice.stripe_id, params={"expand": [PAYMENT_INTENTS]})
+    data = _store(read)
+    intent = latest_intent(data) or {}
+    return intent if intent.get("status") == "requires_action" else None
+
+
+def payment_outcome(client: stripe.StripeClient, invoice: CachedInvoice) -> PaymentOutcome:
+    """How the invoice's payment stands now, read from Stripe (after the customer confirmed
+    it with their bank, say) and kept in the cache."""
+    with stripe_call():
+        read = client.v1.invoices.retrieve(invoice.stripe_id, params={"expand": [PAYMENT_INTENTS]})
+    return outcome_of(_store(read))
+
+
+def _refusal(error: stripe.InvalidRequestError, invoice: CachedInvoice) -> PayRefused:
+    """Name Stripe's refusal from its error code and the invoice as re-read just now."""
+    db.session.refresh(invoice)
+    if invoice.status not in PAYABLE_STATUSES:
+        return PayRefused(NOT_PAYABLE, invoice.status)
+    if error.code == "invoice_no_payment_method_types":
+        return PayRefused(METHOD_NOT_ACCEPTED, invoice.status)
+    if error.code == "resource_missing":  # the invoice exists: what is missing is a method
+        return PayRefused(NO_PAYMENT_METHOD, invoice.status)
+    return PayRefused(NOT_NOW, invoice.status)
+
+
+def pay_invoice(
+    client: stripe.StripeClient,
+    invoice: CachedInvoice,
+    nonce: str,
+    payment_method: str | None = None,
+) -> PaymentOutcome:
+    """Pay an open (or uncollectible) invoice, with `payment_method` when the customer just
+    chose one (else Stripe's own choice: the subscription's, then the customer's default).
+
+    The outcome is what Stripe's answer says (a 200 is not "paid"; a 402 is a decline). A
+    refusal raises PayRefused, saying why, with the invoice re-read."""
+    if invoice.status not in PAYABLE_STATUSES:
+        raise PayRefused(NOT_PAYABLE, invoice.status)
+    # The customer is here, pressing Pay: their bank may ask them to confirm (3-D Secure).
+    params: dict = {"expand": [PAYMENT_INTENTS], "off_session": False}
+    if payment_method:
+        params["payment_method"] = payment_method
     try:
         with stripe_call():
             answered = client.v1.invoices.pay(
-                invoice.stripe_id,
-                params={"expand": [PAYMENT_INTENTS]},
-                options=_key("pay", invoice.stripe_id, nonce),
+                invoice.stripe_id, params=params, options=_key("pay", invoice.stripe_id, nonce)
             )
     except ActionFailed as failure:
+        if isinstance(failure.__cause__, stripe.CardError):
+            if failure.__cause__.code == "invoice_payment_intent_requires_action":
+                intent = _waiting_intent(client, invoice)
+                if intent and intent.get("client_secret"):
+                    raise NeedsAuthentication(intent["client_secret"]) from failure
+            error = failure.__cause__.error
+            return PaymentOutcome(
+                FAILED,
+                failure_reason({"decline_code": getattr(error, "decline_code", None),
+                                "code": failure.__cause__.code}),
+            )  # fmt: skip
         if isinstance(failure.__cause__, stripe.InvalidRequestError):
             _refresh_after_conflict(client, "invoice", invoice.stripe_id)
-            raise ActionFailed(
-                "This invoice changed meanwhile (perhaps it was paid another way). "
-                "The page now shows where it stands."
-            ) from failure
+            raise _refusal(failure.__cause__, invoice) from failure
         raise
     data = _store(answered)
     record_side_effect()
@@ -147,7 +229,7 @@ def _still_live(subscription_id: str) -> bool:
     status = db.session.scalar(
         select(CachedSubscription.status).where(CachedSubscription.stripe_id == subscription_id)
     )
-    return status in RENEWING_STATUSES
+    return status in CHARGING_STATUSES
 
 
 @dataclass
@@ -162,8 +244,10 @@ def use_confirmed_card(
     """Check the SetupIntent (succeeded, this customer), then make its card the default.
 
     First the customer's default (what every invoice falls back to), recorded at once; then
-    each live subscription, one at a time, each recorded as it succeeds. One that Stripe refuses
-    (it ended meanwhile) is re-read into the cache; the result says which were not switched.
+    each subscription Stripe may still charge (CHARGING_STATUSES: a subscription's own default
+    comes before the customer's), one at a time, each recorded as it succeeds. One that Stripe
+    refuses (it ended meanwhile) is re-read into the cache; the result says which were not
+    switched.
     """
     with stripe_call():
         intent = client.v1.setup_intents.retrieve(setup_intent_id)
@@ -177,7 +261,7 @@ def use_confirmed_card(
     subscription_ids = db.session.scalars(
         select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer.stripe_id,
-            CachedSubscription.status.in_(RENEWING_STATUSES),
+            CachedSubscription.status.in_(CHARGING_STATUSES),
         )
     ).all()
     with stripe_call():

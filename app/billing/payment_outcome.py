@@ -43,7 +43,7 @@ class PaymentOutcome:
     reason: str | None = None  # why it failed, in plain words
 
 
-def _latest_intent(invoice: dict) -> dict | None:
+def latest_intent(invoice: dict) -> dict | None:
     attempts = [
         (payment.get("payment") or {}).get("payment_intent")
         for payment in ((invoice.get("payments") or {}).get("data") or [])
@@ -64,7 +64,7 @@ def outcome_of(invoice: dict) -> PaymentOutcome:
     """The payment's state from an invoice as the (expanded) pay call returned it."""
     if invoice.get("status") == InvoiceStatus.PAID:
         return PaymentOutcome(PAID)
-    intent = _latest_intent(invoice) or {}
+    intent = latest_intent(invoice) or {}
     status = intent.get("status")
     if status in ("requires_payment_method", "requires_action", "canceled"):
         error = intent.get("last_payment_error")

@@ -30,3 +30,11 @@ RENEWING_STATUSES = frozenset(
     s.value
     for s in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 )
+
+# Statuses in which Stripe may still charge the subscription's own payment method: renewals and
+# retries, an incomplete subscription's first invoice, an unpaid one's open invoices, a paused
+# one once it resumes. A card the customer replaces must be set on each of them.
+CHARGING_STATUSES = RENEWING_STATUSES | frozenset(
+    s.value
+    for s in (SubscriptionStatus.UNPAID, SubscriptionStatus.INCOMPLETE, SubscriptionStatus.PAUSED)
+)

@@ -8,12 +8,19 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import login_required
 
 from app.billing import actions
-from app.billing.actions import ActionFailed
+from app.billing.actions import ActionFailed, NeedsAuthentication, PayRefused
+from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
 from app.portal.account_data import ends_later_than_period, open_invoices_of
-from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
+from app.portal.blueprint import (
+    bp,
+    my_customers,
+    owned_customer,
+    owned_invoice,
+    owned_subscription,
+)
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
-from app.portal.payment_notices import payment_notice
+from app.portal.payment_notices import payment_notice, refusal_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
 
 UNSAFE_NEXT = re.compile(r"^/[/\\]|[\\\x00-\x1f\x7f]")
@@ -68,11 +75,69 @@ def pay_invoice(invoice_id: str):
     form = _valid_action_form()
     try:
         outcome = actions.pay_invoice(_client(), invoice, form.action_key.data)
+    except NeedsAuthentication as asked:
+        return _authenticate(invoice, asked.client_secret)
+    except PayRefused as refused:
+        flash(*refusal_notice(invoice, refused, g.tenant))
     except ActionFailed as exc:
         flash(str(exc), "error")
     else:
         flash(*payment_notice(invoice, outcome, g.tenant))
     return _back("portal.invoices")
+
+
+def _invoice_link(invoice_id: str, kind: str):
+    invoice = owned_invoice(invoice_id)
+    try:
+        return redirect(current_link(lambda: stripe_client_for(g.tenant), invoice, kind))
+    except (LinkUnavailable, StripeNotConnected):
+        flash(
+            f"Invoice {invoice.number or ''} cannot be opened just now. Please try again in a "
+            "few minutes.".replace("  ", " "),
+            "error",
+        )
+        return redirect(url_for("portal.invoices"))
+
+
+@bp.get("/invoices/<stripe_id:invoice_id>/view")
+@login_required
+def invoice_page(invoice_id: str):
+    """The invoice's Stripe-hosted page, by a link that still opens (see invoice_links)."""
+    return _invoice_link(invoice_id, PAGE)
+
+
+@bp.get("/invoices/<stripe_id:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: str):
+    return _invoice_link(invoice_id, PDF)
+
+
+def _authenticate(invoice, client_secret: str):
+    """The page where the customer confirms the payment with their bank (Stripe.js)."""
+    return render_template(
+        "portal/authenticate.html",
+        tenant=g.tenant,
+        invoice=invoice,
+        client_secret=client_secret,
+        form=ActionForm(),
+        logout_form=ConfirmForm(),
+    )
+
+
+@bp.post("/invoices/<stripe_id:invoice_id>/authenticated")
+@login_required
+def invoice_authenticated(invoice_id: str):
+    """Back from the bank's check: read how the payment stands from Stripe, and say so."""
+    _require(g.tenant.allow_invoice_payment)
+    invoice = owned_invoice(invoice_id)
+    _valid_action_form()
+    try:
+        outcome = actions.payment_outcome(_client(), invoice)
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(*payment_notice(invoice, outcome, g.tenant))
+    return redirect(url_for("portal.invoices"))
 
 
 @bp.route("/subscriptions/<stripe_id:subscription_id>/cancel", methods=["GET", "POST"])
@@ -121,6 +186,16 @@ def reactivate_subscription(subscription_id: str):
     return redirect(url_for("portal.account"))
 
 
+def _invoice_to_pay(invoice_id: str | None, customer):
+    """The customer's own invoice the new card is to pay; None when there is none to pay."""
+    if not invoice_id:
+        return None
+    invoice = owned_invoice(invoice_id)
+    if invoice.customer_id != customer.stripe_id:
+        abort(404)
+    return invoice if invoice.status in actions.PAYABLE_STATUSES else None
+
+
 @bp.get("/card")
 @login_required
 def card():
@@ -130,11 +205,17 @@ def card():
     customer = owned_customer(chosen) if chosen else (customers[0] if customers else None)
     if customer is None:
         abort(404)
+    invoice = _invoice_to_pay(request.args.get("invoice"), customer)
+    if not g.tenant.allow_invoice_payment:
+        invoice = None
     return render_template(
         "portal/card.html",
         tenant=g.tenant,
         customer=customer,
-        form=CardConfirmForm(customer=customer.stripe_id),
+        invoice=invoice,
+        form=CardConfirmForm(
+            customer=customer.stripe_id, invoice=invoice.stripe_id if invoice else ""
+        ),
         action_key=ActionForm().action_key,
         logout_form=ConfirmForm(),
     )
@@ -162,11 +243,14 @@ def card_confirm():
     _require(g.tenant.allow_card_update)
     form = _valid_action_form(CardConfirmForm)
     customer = owned_customer(form.customer.data)
+    invoice = _invoice_to_pay(form.invoice.data, customer)
     try:
         replaced = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
     except ActionFailed as exc:
         flash(str(exc), "error")
-        return redirect(url_for("portal.card", customer=customer.stripe_id))
+        return redirect(
+            url_for("portal.card", customer=customer.stripe_id, invoice=form.invoice.data or None)
+        )
     card = replaced.method.get("card") or {}
     brand, last4 = card.get("brand", "card").title(), card.get("last4", "")
     saved = f"Your {brand} ending {last4} is now the card on file."
@@ -179,4 +263,19 @@ def card_confirm():
         )
     else:
         flash(saved, "success")
+    if invoice is not None and g.tenant.allow_invoice_payment:
+        _pay_with(invoice, replaced.method["id"], form.setup_intent.data)
+        return redirect(url_for("portal.invoices"))
     return redirect(url_for("portal.account"))
+
+
+def _pay_with(invoice, payment_method: str, nonce: str) -> None:
+    """Pay the invoice the card was added for, with that very card; say how it went."""
+    try:
+        outcome = actions.pay_invoice(_client(), invoice, nonce, payment_method=payment_method)
+    except PayRefused as refused:
+        flash(*refusal_notice(invoice, refused, g.tenant))
+    except ActionFailed as exc:
+        flash(str(exc), "error")
+    else:
+        flash(*payment_notice(invoice, outcome, g.tenant))

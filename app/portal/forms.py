@@ -77,3 +77,5 @@ class CancelForm(ActionForm):
 class CardConfirmForm(FlaskForm):
     setup_intent = HiddenField(validators=[DataRequired(), Regexp(r"^seti_[A-Za-z0-9]+$")])
     customer = HiddenField(validators=[DataRequired(), Regexp(r"^cus_[A-Za-z0-9]+$")])
+    # The invoice the card is added to pay, when the card page was opened for one.
+    invoice = HiddenField(validators=[Optional(), Regexp(r"^in_[A-Za-z0-9]+$")])

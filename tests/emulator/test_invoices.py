@@ -87,7 +87,36 @@ def test_declined_payment_answers_402_and_stays_open(stripe_client, paying_custo
 def test_pay_without_any_payment_method_is_refused(stripe_client):
     customer = stripe_client.v1.customers.create(params={"email": "nopm@example.com"})
     invoice = _draft_invoice(stripe_client, customer)
-    with pytest.raises(stripe.InvalidRequestError, match="no attached payment source"):
+    with pytest.raises(stripe.InvalidRequestError, match="no attached payment source") as refused:
+        stripe_client.v1.invoices.pay(invoice.id)
+    assert refused.value.code == "resource_missing"
+
+
+def test_an_uncollectible_invoice_can_still_be_paid(stripe_client, paying_customer, events_about):
+    """uncollectible -> paid through /pay; a failed attempt leaves it uncollectible.
+    https://docs.stripe.com/invoicing/integration/workflow-transitions"""
+    customer, _ = paying_customer(stripe_client, card=DECLINING_CARD)
+    invoice = stripe_client.v1.invoices.finalize_invoice(_draft_invoice(stripe_client, customer).id)
+    stripe_client.v1.invoices.mark_uncollectible(invoice.id)
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.invoices.pay(invoice.id)
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "uncollectible"
+
+    card = stripe_client.v1.payment_methods.create(
+        params={"type": "card", "card": {**DECLINING_CARD, "number": "4242424242424242"}}
+    )
+    stripe_client.v1.payment_methods.attach(card.id, params={"customer": customer.id})
+    paid = stripe_client.v1.invoices.pay(invoice.id, params={"payment_method": card.id})
+    assert paid.status == "paid"
+    assert events_about(stripe_client, "invoice.paid", invoice.id)
+
+
+def test_a_void_invoice_cannot_be_paid(stripe_client, paying_customer):
+    """https://docs.stripe.com/invoicing/integration/workflow-transitions"""
+    customer, _ = paying_customer(stripe_client)
+    invoice = stripe_client.v1.invoices.finalize_invoice(_draft_invoice(stripe_client, customer).id)
+    stripe_client.v1.invoices.void_invoice(invoice.id)
+    with pytest.raises(stripe.InvalidRequestError, match="status void"):
         stripe_client.v1.invoices.pay(invoice.id)
 
 
@@ -219,3 +248,38 @@ def test_finalized_invoices_are_numbered_per_customer(stripe_client, paying_cust
         numbers.append(stripe_client.v1.invoices.finalize_invoice(draft.id).number)
     prefix = numbers[0].split("-")[0]
     assert numbers[1] == f"{prefix}-{int(numbers[0].split('-')[1]) + 1:04d}"
+
+
+def test_an_incomplete_subscription_takes_a_new_card_and_its_invoice_pays_with_it(
+    stripe_client, monthly_price
+):
+    """An incomplete subscription's default_payment_method can be changed, and its first invoice
+    paid with a chosen payment_method makes it active.
+    https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses
+    https://docs.stripe.com/api/invoices/pay"""
+    customer = stripe_client.v1.customers.create(params={"email": "incomplete@example.com"})
+    old = stripe_client.v1.payment_methods.create(params={"type": "card", "card": DECLINING_CARD})
+    stripe_client.v1.payment_methods.attach(old.id, params={"customer": customer.id})
+    subscription = stripe_client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": monthly_price(stripe_client).id}],
+            "default_payment_method": old.id,
+        }
+    )
+    assert subscription.status == "incomplete"
+    new = stripe_client.v1.payment_methods.create(
+        params={"type": "card", "card": {**DECLINING_CARD, "number": "5555555555554444"}}
+    )
+    stripe_client.v1.payment_methods.attach(new.id, params={"customer": customer.id})
+    updated = stripe_client.v1.subscriptions.update(
+        subscription.id, params={"default_payment_method": new.id}
+    )
+    assert updated.default_payment_method == new.id
+
+    paid = stripe_client.v1.invoices.pay(
+        subscription.latest_invoice, params={"payment_method": new.id}
+    )
+
+    assert paid.status == "paid"
+    assert stripe_client.v1.subscriptions.retrieve(subscription.id).status == "active"

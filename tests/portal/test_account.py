@@ -135,7 +135,10 @@ def test_a_refused_debit_says_why_and_what_next(ada, merchant, bank_settlement):
         f"Your payment of €25.00 for invoice {invoice.number} did not go through: "
         "there was not enough money in the account. Nothing was charged." in shown
     )
-    card_link = f'<a href="/card?customer={merchant.ada_second.id}">Use a different card</a>'
+    card_link = (
+        f'<a href="/card?customer={merchant.ada_second.id}&amp;invoice={invoice.id}">'
+        "Use a different card</a> to pay it"
+    )
     assert card_link in shown
     assert "Pay €25.00" in shown  # still due: the customer can try again
     assert cached(merchant.tenant.id, CachedInvoice, invoice.id).status == "open"

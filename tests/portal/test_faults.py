@@ -76,7 +76,7 @@ def test_paying_an_invoice_paid_elsewhere_says_so_and_heals_the_cache(portal, me
     response = action(portal, f"/invoices/{merchant.open_invoice.id}/pay", page.text)
     assert response.status_code == 302
     shown = portal.get("/invoices").text
-    assert "changed meanwhile" in shown
+    assert f"Invoice {merchant.open_invoice.number} is already paid" in shown
     db.session.expire_all()
     with tenant_context(merchant.tenant.id):
         invoice = db.session.scalars(
