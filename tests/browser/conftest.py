@@ -111,14 +111,15 @@ def visitor(tab, smtp_sink, shop, live_server, portal_server) -> Visitor:
 
 
 @pytest.fixture
-def dashboard(app, chromium, live_server, committed, real_worker, smtp_sink):
-    """A browser on the platform host, failing the test on script errors, CSP violations or an
+def dashboard(app, chromium, portal_server, committed, real_worker, smtp_sink):
+    """A browser on the platform host (HTTPS with production's settings for a test parametrized
+    with `indirect=["portal_server"]`), failing the test on script errors, CSP violations or an
     asset that did not load (as the portal's `tab`)."""
     with app.app_context():
         limiter.reset()
     smtp_sink.clear()
-    context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    context = chromium.new_context(viewport=DESKTOP, base_url=portal_server.url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=portal_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     problems: list[str] = []
@@ -139,6 +140,6 @@ def dashboard(app, chromium, live_server, committed, real_worker, smtp_sink):
             and problems.append(f"{response.status} for {response.url}")
         ),
     )
-    yield Visitor(page, smtp_sink, None, SCREENSHOTS, live_server.url, live_server.url)
+    yield Visitor(page, smtp_sink, None, SCREENSHOTS, portal_server.url, portal_server.url)
     context.close()
     assert not problems, "\n".join(problems)

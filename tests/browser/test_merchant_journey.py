@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.journeys import over_http_and_https
 from tests.merchant.conftest import MERCHANT_LINK_RE, PASSWORD
 from tests.support.portal_client import text_part
 
@@ -18,7 +19,8 @@ def _link_path(message) -> str:
     return MERCHANT_LINK_RE.search(text_part(message)).group(1)
 
 
-def test_sign_up_verify_sign_in_and_find_the_portal_link(dashboard, live_server):
+@over_http_and_https
+def test_sign_up_verify_sign_in_and_find_the_portal_link(dashboard, portal_server):
     page = dashboard.page
     page.goto("/dashboard/signup")
     dashboard.check("merchant-signup")
@@ -52,7 +54,8 @@ def test_sign_up_verify_sign_in_and_find_the_portal_link(dashboard, live_server)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
-    portal = f"http://orbit-coffee.{live_server.url.split('://', 1)[1]}/"
+    address = portal_server.url.split("://", 1)[1]
+    portal = f"{portal_server.scheme}://orbit-coffee.{address}/"
     expect(page.get_by_role("textbox", name="Portal login link")).to_have_value(portal)
     expect(page.get_by_role("link", name="Open it")).to_have_attribute("href", portal)
     checklist = page.get_by_role("region", name="Before your customers can use it")
