@@ -143,6 +143,7 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
         self.CELERY_EAGER = _bool("CELERY_EAGER", self.REDIS_URL is None)
+        self.LOG_FORMAT = _str("LOG_FORMAT", "json" if self.ENV_NAME == "production" else "text")
         # /readyz fails when no worker has written a heartbeat for this long (they beat every 10 s).
         self.WORKER_HEARTBEAT_MAX_AGE_SECONDS = _int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60)
         # /metrics answers a scrape bearing this token, or from these networks; nobody else.

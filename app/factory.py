@@ -17,6 +17,7 @@ from app.demo.mailbox import bp as mailbox_bp
 from app.emails import models as email_models  # noqa: F401
 from app.errors import init_error_pages
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+from app.log_context import init_logging
 from app.merchant import models as merchant_models  # noqa: F401
 from app.merchant import tasks as merchant_tasks  # noqa: F401
 from app.merchant.views import bp as merchant_bp
@@ -55,9 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(overrides))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    init_logging(app)  # JSON lines with the request, tenant and task in production
     install_log_redaction()  # request paths in log lines may hold a sign-in token
     # stripe-python logs two INFO lines per API request: noise, and real cost at volume.
     logging.getLogger("stripe").setLevel(logging.WARNING)

@@ -1,6 +1,7 @@
-"""Log lines without live sign-in tokens: an emailed link's path holds one (/login/verify/<token>,
-the dashboard's /dashboard/verify/, /reset/, /confirm-email/), and
-request lines, Referers and error messages would otherwise write it to every log store.
+"""Log lines without live sign-in tokens or whole email addresses. An emailed link's path holds a
+token (/login/verify/<token>, the dashboard's /dashboard/verify/, /reset/, /confirm-email/), a
+portal link may carry an address (?email=), and request lines, Referers and error messages would
+otherwise write them to every log store.
 
 gunicorn: `--logger-class app.server_logs.RedactingLogger`. The app's own records (Flask's and
 ours, Werkzeug's dev server, Celery) pass through `install_log_redaction()`, which create_app
@@ -22,10 +23,17 @@ TOKEN_IN_URL = re.compile(
     re.IGNORECASE,
 )
 REDACTED = r"\1[redacted]"
+# An email address, also percent-encoded in a query string (?email=ada%40example.com): a log
+# keeps its first letter and its domain, enough to follow a case, never the whole address.
+EMAIL_ADDRESS = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9])[A-Za-z0-9._%+-]*(@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)",
+    re.IGNORECASE,
+)
+MASKED_ADDRESS = r"\1***\2\3"
 
 
 def redact(text: str) -> str:
-    return TOKEN_IN_URL.sub(REDACTED, text)
+    return EMAIL_ADDRESS.sub(MASKED_ADDRESS, TOKEN_IN_URL.sub(REDACTED, text))
 
 
 def _redacted(value):

@@ -174,3 +174,31 @@ def test_a_newcomer_signs_up_connects_through_the_emulator_and_opens_the_portal(
     assert "Your portal is live" in home and f"http://comet.localhost:{port}/" in home
     status, portal, _ = fetch(f"http://127.0.0.1:{port}/", f"comet.localhost:{port}")
     assert status == 200 and "Comet Candles" in portal
+
+
+def test_demo_seeds_an_operator_who_signs_in_with_the_printed_code_and_finds_a_failed_event(
+    demo,
+):
+    port, log = demo
+    base, platform = f"http://127.0.0.1:{port}", f"localhost:{port}"
+    assert "sign in as ops@example.com, password billfold-ops-demo" in log.read_text()
+    status, page, cookie = fetch(f"{base}/ops/login", platform)
+    assert status == 200
+    cookie = cookie.split(";")[0]
+    body = f"email=ops%40example.com&password=billfold-ops-demo&csrf_token={_csrf(page)}"
+    status, _, set_cookie = fetch(f"{base}/ops/login", platform, data=body.encode(), cookie=cookie)
+    assert status == 302
+    cookie = (set_cookie or cookie).split(";")[0]
+    status, page, _ = fetch(f"{base}/ops/login/code", platform, cookie=cookie)
+    code = subprocess.run(
+        [sys.executable, "-m", "app.demo", "code"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    body = f"code={code}&csrf_token={_csrf(page)}"
+    status, _, set_cookie = fetch(
+        f"{base}/ops/login/code", platform, data=body.encode(), cookie=cookie
+    )
+    assert status == 302
+    cookie = (set_cookie or cookie).split(";")[0]
+    status, console, _ = fetch(f"{base}/ops/", platform, cookie=cookie)
+    assert status == 200 and "acme" in console
+    assert re.search(r"[Ff]ailing|failed event", console)

@@ -25,9 +25,18 @@ DEMO_KEYS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.demo", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=["run", "code"],
+        default="run",
+        help="run the demo (default), or print the demo operator's current sign-in code",
+    )
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--emulator-port", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "code":
+        return _print_operator_code()
     # Stopping by SIGTERM still runs the clean-up below (the emulator subprocess ends too).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -71,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(emulator, domain, args.port)
 
 
+def _print_operator_code() -> int:
+    import pyotp
+
+    from app.demo.seed import DEMO_OPERATOR_TOTP_SECRET
+
+    print(pyotp.TOTP(DEMO_OPERATOR_TOTP_SECRET).now())
+    return 0
+
+
 def _serve(emulator, domain: str, port: int) -> int:
     from flask_migrate import upgrade
 
@@ -78,8 +96,12 @@ def _serve(emulator, domain: str, port: int) -> int:
     from app.demo.seed import (
         DEMO_MERCHANT_EMAIL,
         DEMO_MERCHANT_PASSWORD,
+        DEMO_OPERATOR_EMAIL,
+        DEMO_OPERATOR_PASSWORD,
         seed_demo_merchant,
+        seed_demo_operator,
         seed_demo_tenant,
+        seed_failed_event,
         seed_stripe_account,
     )
     from app.factory import create_app
@@ -91,6 +113,8 @@ def _serve(emulator, domain: str, port: int) -> int:
         upgrade(directory=str(INSTANCE_DIR.parent / "migrations"))
         tenant = seed_demo_tenant()
         seed_demo_merchant(tenant)
+        seed_demo_operator()
+        seed_failed_event(tenant)
         client = stripe_client_for(tenant)
         seed_stripe_account(client)
         with tenant_context(tenant.id):
@@ -111,6 +135,9 @@ def _serve(emulator, domain: str, port: int) -> int:
                 "      sign in as ada@example.com (two billing accounts) or grace@example.com",
                 f"  Merchant dashboard:               http://{domain}/dashboard",
                 f"      sign in as {DEMO_MERCHANT_EMAIL}, password {DEMO_MERCHANT_PASSWORD}",
+                f"  Operators' console:               http://{domain}/ops",
+                f"      sign in as {DEMO_OPERATOR_EMAIL}, password {DEMO_OPERATOR_PASSWORD},",
+                "      code: `python -m app.demo code` (Acme Rockets has a failed event)",
                 f"  A new merchant of your own:       http://{domain}/dashboard/signup",
                 "      verify from the mailbox, then Stripe → Install the app on Stripe → Allow",
                 "      (the emulator makes a test account with two customers, e.g.",

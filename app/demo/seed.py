@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import stripe
+from werkzeug.security import generate_password_hash
 
+from app.billing.event_log import store_event
+from app.billing.models.events import EventStatus, StripeEvent
 from app.clock import utcnow
 from app.demo.stripe_data import MASTERCARD, create_paying_customer, create_price, open_invoice
 from app.extensions import db
 from app.merchant.models import MerchantRole, MerchantUser
 from app.merchant.passwords import hash_password
+from app.ops.models import Operator
+from tenants.context import tenant_context
 from tenants.models import Tenant
 
 DEMO_SUBDOMAIN = "acme"
@@ -33,6 +38,58 @@ def seed_demo_tenant() -> Tenant:
     tenant.connect_account(DEMO_ACCOUNT)
     db.session.commit()
     return tenant
+
+
+# The demo operator; its TOTP secret is public like everything in the demo, so that
+# `python -m app.demo code` can print the current code (no authenticator app needed).
+DEMO_OPERATOR_EMAIL = "ops@example.com"
+DEMO_OPERATOR_PASSWORD = "billfold-ops-demo"  # noqa: S105
+DEMO_OPERATOR_TOTP_SECRET = "BILLFOLDDEMOOPERATORTOTPSECRET22"  # noqa: S105
+
+
+def seed_demo_operator() -> Operator:
+    """An operator already enrolled in the second factor (created once)."""
+    operator = db.session.scalars(
+        db.select(Operator).where(Operator.email == DEMO_OPERATOR_EMAIL)
+    ).one_or_none()
+    if operator is None:
+        operator = Operator(
+            email=DEMO_OPERATOR_EMAIL,
+            password_hash=generate_password_hash(DEMO_OPERATOR_PASSWORD),
+            totp_secret=DEMO_OPERATOR_TOTP_SECRET,
+            totp_enrolled_at=utcnow(),
+        )
+        db.session.add(operator)
+        db.session.commit()
+    return operator
+
+
+def seed_failed_event(tenant: Tenant) -> None:
+    """One Stripe event that failed for good, so the console has something to act on."""
+    with tenant_context(tenant.id):
+        if db.session.scalar(
+            db.select(StripeEvent.id).where(StripeEvent.stripe_id == FAILED_EVENT)
+        ):
+            return
+        stored = store_event(
+            tenant,
+            {
+                "id": FAILED_EVENT,
+                "object": "event",
+                "type": "customer.updated",
+                "created": int(utcnow().timestamp()),
+                "livemode": False,
+                "data": {"object": {"id": "cus_demo_gone", "object": "customer"}},
+            },
+        )
+        event = db.session.get(StripeEvent, stored.id)
+        event.status = EventStatus.FAILED
+        event.attempts = 9
+        event.last_error = "InvalidRequestError: No such customer: 'cus_demo_gone'"
+        db.session.commit()
+
+
+FAILED_EVENT = "evt_demo_failed_customer_update"
 
 
 def seed_demo_merchant(tenant: Tenant) -> MerchantUser:

@@ -2,10 +2,12 @@
 for allowed scrapers and its labels never carry an id or an address."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -141,3 +143,12 @@ def test_counts_of_every_process_are_added_up_in_multiprocess_mode(tmp_path):
         [sys.executable, "-c", read], env=env, check=True, capture_output=True, text=True
     ).stdout
     assert sample(out, "billfold_emails_total", kind="login_link", outcome="sent") == 6
+
+
+def test_the_alert_rules_name_only_metrics_that_exist(platform):
+    """docs/prometheus-rules.yml must not alert on a series /metrics never exposes."""
+    rules = (Path(__file__).resolve().parents[2] / "docs" / "prometheus-rules.yml").read_text()
+    named = {name.removesuffix("_total") for name in re.findall(r"\bbillfold_[a-z_]+", rules)}
+    # A counter's family is named without "_total" (a labelled one shows no sample until used).
+    exposed = {family.name for family in text_string_to_metric_families(scrape(platform))}
+    assert named and named <= exposed, named - exposed
