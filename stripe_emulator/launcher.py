@@ -42,6 +42,8 @@ What an app needs to know:
 * ``us_bank_account`` and ``link`` payment methods, and legacy ``card_`` sources served by the
   PaymentMethods API with ``customer.source.*`` events; see ``payment_method_types.py``.
 * ``pause_collection`` on subscription updates; see ``collection_pauses.py``.
+* Tiered, metered and sub-cent (``unit_amount_decimal``) prices, and items of quantity 0; see
+  ``pricing_models.py``.
 """
 
 from __future__ import annotations

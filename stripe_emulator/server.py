@@ -28,6 +28,7 @@ from .faults import fault_middleware
 from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
 from .prices import install_prices
+from .pricing_models import install_pricing_models
 from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
 from .subscription_updates import install_subscription_updates
@@ -70,6 +71,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_webhook_delivery(webhook_delay)
         _price_resource = install_prices()
         install_subscriptions()
+        install_pricing_models()
         install_subscription_updates()
         install_collection_pauses()
         install_invoices()
