@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from app.clock import from_timestamp
 
 
@@ -27,6 +29,7 @@ def customer_columns(obj: dict) -> dict:
         "name": obj.get("name"),
         "currency": obj.get("currency"),
         "default_payment_method_id": default_pm,
+        "has_discount": bool(obj.get("discount")),
     }
 
 
@@ -45,7 +48,21 @@ def price_columns(obj: dict) -> dict:
         "recurring_interval": recurring.get("interval", obj.get("interval")),
         "recurring_interval_count": recurring.get("interval_count", obj.get("interval_count")),
         "active": bool(obj.get("active", True)),
+        "billing_scheme": obj.get("billing_scheme") or "per_unit",
+        "tiers_mode": obj.get("tiers_mode"),
+        "usage_type": recurring.get("usage_type", obj.get("usage_type")) or "licensed",
+        "unit_amount_decimal": _decimal(obj.get("unit_amount_decimal")),
     }
+
+
+def _decimal(value) -> Decimal | None:
+    """A decimal string as Stripe sends it ("0.5"), or None."""
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def subscription_item_columns(item: dict, subscription: dict) -> dict:
@@ -55,7 +72,8 @@ def subscription_item_columns(item: dict, subscription: dict) -> dict:
         "subscription_id": subscription["id"],
         "price_id": stripe_id_of(price),
         "product_id": stripe_id_of(price.get("product")) if isinstance(price, dict) else None,
-        "quantity": item.get("quantity") or 1,
+        # 0 is a quantity; a metered item has none (it bills usage).
+        "quantity": 1 if item.get("quantity") is None else item["quantity"],
         "current_period_start": from_timestamp(
             item.get("current_period_start") or subscription.get("current_period_start")
         ),
@@ -87,7 +105,21 @@ def subscription_columns(obj: dict) -> dict:
         "currency": obj.get("currency"),
         "pause_behavior": paused.get("behavior"),
         "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
+        "has_discount": _discounted(obj),
+        "adds_tax": bool((obj.get("automatic_tax") or {}).get("enabled"))
+        or bool(obj.get("default_tax_rates"))
+        or any(item.get("tax_rates") for item in subscription_items(obj)),
     }
+
+
+def _discounted(subscription: dict) -> bool:
+    """Today's API lists discounts (ids) on the subscription and on each item; older versions
+    had one `discount` object on the subscription."""
+    return (
+        bool(subscription.get("discounts"))
+        or bool(subscription.get("discount"))
+        or any(item.get("discounts") for item in subscription_items(subscription))
+    )
 
 
 def invoice_columns(obj: dict) -> dict:

@@ -27,19 +27,16 @@ from app.billing.models import (
 from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
 from app.clock import as_utc
 from app.extensions import db
+from app.portal.subscription_prices import (
+    LineView,
+    known_amount,
+    price_summary,
+    shows_item_list,
+    unknown_because,
+)
 from tenants.models import Tenant
 
 RECENT_INVOICES = 5
-
-
-@dataclass
-class LineView:
-    product: str
-    quantity: int
-    unit_amount: int | None
-    currency: str | None
-    interval: str | None
-    interval_count: int | None
 
 
 @dataclass
@@ -50,23 +47,41 @@ class SubscriptionView:
     upcoming: UpcomingInvoice | None
     can_cancel: bool
     can_reactivate: bool
+    # A customer-level coupon discounts every subscription of the customer.
+    customer_discounted: bool = False
 
     @property
     def title(self) -> str:
         return " + ".join(line.product for line in self.lines) or "Subscription"
 
     @property
-    def amount(self) -> int:
-        return sum((line.unit_amount or 0) * line.quantity for line in self.lines)
-
-    @property
     def currency(self) -> str | None:
         return self.row.currency or (self.lines[0].currency if self.lines else None)
 
     @property
-    def interval(self) -> tuple[str | None, int | None]:
-        first = self.lines[0] if self.lines else None
-        return (first.interval, first.interval_count) if first else (None, None)
+    def discounted(self) -> bool:
+        return self.row.has_discount or self.customer_discounted
+
+    @property
+    def price_summary(self) -> str:
+        return price_summary(self.lines, self.currency, self.discounted, self.row.adds_tax)
+
+    @property
+    def shows_item_list(self) -> bool:
+        return shows_item_list(self.lines)
+
+    @property
+    def next_amount_unknown_because(self) -> str:
+        return unknown_because(self.lines, self.discounted, self.row.adds_tax)
+
+    @property
+    def next_amount(self) -> tuple[int, str | None] | None:
+        """The next payment's amount and currency: Stripe's preview, or the prices' sum when
+        they alone decide it; None when it is not known."""
+        if self.upcoming is not None:
+            return self.upcoming.amount_due, self.upcoming.currency
+        amount = known_amount(self.lines, self.discounted, self.row.adds_tax)
+        return (amount, self.currency) if amount is not None else None
 
     @property
     def cancels_at_period_end(self) -> bool:
@@ -152,6 +167,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
                 upcoming=upcoming.get(sub.stripe_id),
                 can_cancel=tenant.allow_cancel and live and ends_later_than_period(sub),
                 can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
+                customer_discounted=owner.customer.has_discount,
             )
         )
     for invoice in invoices:
@@ -204,6 +220,9 @@ def _subscriptions_with_lines(customer_ids: list[str]):
                 currency=price.currency if price else None,
                 interval=price.recurring_interval if price else None,
                 interval_count=price.recurring_interval_count if price else None,
+                billing_scheme=price.billing_scheme if price else "per_unit",
+                usage_type=price.usage_type if price else "licensed",
+                unit_amount_decimal=price.unit_amount_decimal if price else None,
             )
         )
     return list(subscriptions.values()), lines, upcoming

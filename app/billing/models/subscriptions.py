@@ -29,6 +29,10 @@ class CachedSubscription(StripeCached, db.Model):
     # mark_uncollectible or void) until resumes_at, or until the merchant resumes it.
     pause_behavior: Mapped[str | None] = mapped_column(String(20))
     pause_resumes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What makes an invoice differ from the sum of its prices: a discount (coupon or promotion
+    # code, on the subscription or an item) and tax (automatic tax or tax rates).
+    has_discount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    adds_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Set by the portal when a customer cancels; shown to the merchant.
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
 
