@@ -44,6 +44,9 @@ What an app needs to know:
 * ``pause_collection`` on subscription updates; see ``collection_pauses.py``.
 * Tiered, metered and sub-cent (``unit_amount_decimal``) prices, and items of quantity 0; see
   ``pricing_models.py``.
+* ``trial_settings[end_behavior][missing_payment_method]`` (a trial ended with ``trial_end=now``
+  and no payment method pauses or cancels) and ``POST /v1/subscriptions/{id}/resume``; see
+  ``trial_ends.py``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from . import (
     oauth,
     payment_method_types,
     stats,
+    trial_ends,
     webhook_delivery,
     webhook_endpoints,
 )
@@ -33,6 +34,7 @@ from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
 from .subscription_updates import install_subscription_updates
 from .subscriptions import install_subscriptions
+from .trial_ends import install_trial_ends
 from .webhook_delivery import dispatcher, install_webhook_delivery
 
 # The resources localstripe serves with create / retrieve / update / delete / list routes.
@@ -74,6 +76,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_pricing_models()
         install_subscription_updates()
         install_collection_pauses()
+        install_trial_ends()
         install_invoices()
         install_customers()
         install_bank_debits()
@@ -112,6 +115,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
         *stats.ROUTES,
+        *trial_ends.ROUTES,
         *webhook_delivery.ROUTES,
         *webhook_endpoints.ROUTES,
         ("GET", "/_config/health", health),
