@@ -18,7 +18,7 @@ from app.billing.fetch import plain_dict
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.payment_outcome import PAYMENT_INTENTS, PaymentOutcome, outcome_of
-from app.billing.statuses import RENEWING_STATUSES, InvoiceStatus
+from app.billing.statuses import RENEWING_STATUSES, InvoiceStatus, SubscriptionStatus
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
@@ -154,6 +154,10 @@ def _still_live(subscription_id: str) -> bool:
 class CardReplaced:
     method: dict  # the new card, as Stripe has it
     subscriptions_not_switched: list[str] = field(default_factory=list)
+    # Paused because a trial ended without a card: resumed with it (active when its first
+    # invoice was paid, past due when not), or left paused when Stripe refused.
+    resumed: list[dict] = field(default_factory=list)
+    not_resumed: list[str] = field(default_factory=list)
 
 
 def use_confirmed_card(
@@ -174,12 +178,14 @@ def use_confirmed_card(
         or not method_id
     ):
         raise ActionFailed("That card could not be confirmed. Nothing was changed.")
-    subscription_ids = db.session.scalars(
-        select(CachedSubscription.stripe_id).where(
+    subscriptions = db.session.execute(
+        select(CachedSubscription.stripe_id, CachedSubscription.status).where(
             CachedSubscription.customer_id == customer.stripe_id,
-            CachedSubscription.status.in_(RENEWING_STATUSES),
+            CachedSubscription.status.in_([*RENEWING_STATUSES, SubscriptionStatus.PAUSED]),
         )
     ).all()
+    subscription_ids = [s for s, status in subscriptions if status in RENEWING_STATUSES]
+    paused_ids = [s for s, status in subscriptions if status == SubscriptionStatus.PAUSED]
     with stripe_call():
         method = client.v1.payment_methods.retrieve(method_id)
         updated = client.v1.customers.update(
@@ -207,4 +213,41 @@ def use_confirmed_card(
             continue
         _store(changed)
         record_side_effect()  # each switched subscription, as it succeeds
+    for subscription_id in paused_ids:
+        resumed = _resume_with(client, subscription_id, method_id, setup_intent_id)
+        if resumed is None:
+            result.not_resumed.append(subscription_id)
+        else:
+            result.resumed.append(resumed)
     return result
+
+
+def _resume_with(
+    client: stripe.StripeClient, subscription_id: str, method_id: str, nonce: str
+) -> dict | None:
+    """A subscription paused at the end of a cardless trial: set the card on it, then resume
+    it (Stripe starts a new period and charges its invoice now). None if Stripe refused."""
+    try:
+        with stripe_call():
+            changed = client.v1.subscriptions.update(
+                subscription_id,
+                params={"default_payment_method": method_id},
+                options=_key("sub-card", subscription_id, nonce),
+            )
+        _store(changed)
+        record_side_effect()
+        with stripe_call():
+            resumed = client.v1.subscriptions.resume(
+                subscription_id,
+                params={"billing_cycle_anchor": "now"},
+                options=_key("resume", subscription_id, nonce),
+            )
+    except ActionFailed as failure:
+        if isinstance(failure.__cause__, stripe.InvalidRequestError):
+            _refresh_after_conflict(client, "subscription", subscription_id)
+        return None
+    data = _store(resumed)
+    with suppress(stripe.StripeError):  # its webhook refreshes the preview later otherwise
+        refresh_upcoming_invoice(client, data, datetime.now(UTC))
+    record_side_effect()
+    return data

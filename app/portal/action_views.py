@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from app.billing import actions
 from app.billing.actions import ActionFailed
+from app.billing.statuses import SubscriptionStatus
 from app.portal.account_data import ends_later_than_period, open_invoices_of
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
 from app.portal.formatting import date
@@ -171,6 +172,23 @@ def card_confirm():
     brand, last4 = card.get("brand", "card").title(), card.get("last4", "")
     saved = f"Your {brand} ending {last4} is now the card on file."
     missed = len(replaced.subscriptions_not_switched)
+    for resumed in replaced.resumed:
+        if resumed.get("status") == SubscriptionStatus.ACTIVE:
+            flash("Your paused subscription has resumed: its first payment went through.",
+                  "success")  # fmt: skip
+        else:
+            flash(
+                "Your paused subscription has resumed, but its first payment did not go "
+                "through: the invoice below is due.",
+                "error",
+            )
+    if replaced.not_resumed:
+        flash(
+            f"{saved} A paused subscription could not be resumed just now; please try again "
+            "in a few minutes.",
+            "error",
+        )
+        return redirect(url_for("portal.account"))
     if missed:
         flash(
             f"{saved} {missed} of your subscriptions could not be moved to it just now and "
