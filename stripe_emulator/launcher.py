@@ -47,6 +47,9 @@ What an app needs to know:
 * ``trial_settings[end_behavior][missing_payment_method]`` (a trial ended with ``trial_end=now``
   and no payment method pauses or cancels) and ``POST /v1/subscriptions/{id}/resume``; see
   ``trial_ends.py``.
+* Subscription schedules made ``from_subscription``: phases, ``/release``, ``/cancel``, and
+  direct cancellation refused while a schedule manages the subscription; see
+  ``subscription_schedules.py``.
 """
 
 from __future__ import annotations

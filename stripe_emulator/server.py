@@ -16,6 +16,7 @@ from . import (
     oauth,
     payment_method_types,
     stats,
+    subscription_schedules,
     trial_ends,
     webhook_delivery,
     webhook_endpoints,
@@ -32,6 +33,7 @@ from .prices import install_prices
 from .pricing_models import install_pricing_models
 from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
+from .subscription_schedules import install_subscription_schedules
 from .subscription_updates import install_subscription_updates
 from .subscriptions import install_subscriptions
 from .trial_ends import install_trial_ends
@@ -77,6 +79,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_subscription_updates()
         install_collection_pauses()
         install_trial_ends()
+        install_subscription_schedules()
         install_invoices()
         install_customers()
         install_bank_debits()
@@ -115,6 +118,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
         *stats.ROUTES,
+        *subscription_schedules.ROUTES,
         *trial_ends.ROUTES,
         *webhook_delivery.ROUTES,
         *webhook_endpoints.ROUTES,
@@ -133,7 +137,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
             current = getattr(func.__self__, func.__name__)
             app.router.add_route(method, path, localstripe_server.api_extra(current, path))
 
-    for cls in (*CRUD_RESOURCES, price):
+    for cls in (*CRUD_RESOURCES, price, subscription_schedules.SubscriptionSchedule):
         base = "/v1/" + cls.object + "s"
         for method, path, make_handler in (
             ("POST", base, localstripe_server.api_create),
