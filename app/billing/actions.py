@@ -110,6 +110,8 @@ def set_cancel_at_period_end(
     if subscription.cancel_at_period_end == cancel:
         return subscription  # already as asked (double submit, or changed meanwhile)
     action = "cancel" if cancel else "reactivate"
+    if cancel and subscription.schedule_id:
+        _release_schedule(client, subscription.schedule_id, nonce)
     params: dict = {"cancel_at_period_end": cancel}
     if cancel and reason:
         params["cancellation_details"] = {"comment": reason[:500]}
@@ -127,6 +129,24 @@ def set_cancel_at_period_end(
     subscription.cancellation_reason = (reason or None) if cancel else None
     record_side_effect()
     return subscription
+
+
+def _release_schedule(client: stripe.StripeClient, schedule_id: str, nonce: str) -> None:
+    """Stripe refuses to change the cancellation of a subscription a schedule manages: release
+    the schedule first (the subscription stays as it is; the phases it planned will not
+    happen). One already released or canceled meanwhile is fine."""
+    try:
+        with stripe_call():
+            released = client.v1.subscription_schedules.release(
+                schedule_id, options=_key("release", schedule_id, nonce)
+            )
+    except ActionFailed as failure:
+        if not isinstance(failure.__cause__, stripe.InvalidRequestError):
+            raise
+        _refresh_after_conflict(client, "subscription_schedule", schedule_id)
+        return
+    _store(released)
+    record_side_effect()  # released at Stripe, whatever the cancellation does next
 
 
 def create_setup_intent(client: stripe.StripeClient, customer: CachedCustomer, nonce: str) -> str:

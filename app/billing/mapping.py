@@ -105,6 +105,7 @@ def subscription_columns(obj: dict) -> dict:
         "currency": obj.get("currency"),
         "pause_behavior": paused.get("behavior"),
         "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
+        "schedule_id": stripe_id_of(obj.get("schedule")),
         "has_discount": _discounted(obj),
         "adds_tax": bool((obj.get("automatic_tax") or {}).get("enabled"))
         or bool(obj.get("default_tax_rates"))
@@ -168,4 +169,50 @@ def upcoming_invoice_columns(preview: dict, subscription: dict) -> dict:
         "currency": preview.get("currency"),
         "amount_due": preview.get("amount_due") or 0,
         "next_payment_at": from_timestamp(next_at),
+    }
+
+
+def subscription_schedule_columns(obj: dict) -> dict:
+    phases = obj.get("phases") or []
+    ends = [phase.get("end_date") for phase in phases if phase.get("end_date")]
+    return {
+        "subscription_id": stripe_id_of(obj.get("subscription")),
+        "status": obj.get("status") or "unknown",
+        "end_behavior": obj.get("end_behavior") or "release",
+        "last_phase_end": from_timestamp(max(ends)) if ends else None,
+        "phases": [
+            {
+                "start": phase.get("start_date"),
+                "end": phase.get("end_date"),
+                "items": [_phase_item(item) for item in phase.get("items") or []],
+            }
+            for phase in phases
+        ],
+    }
+
+
+def _phase_item(item: dict) -> dict:
+    """A phase's item with what its price says when expanded (else only the price's id)."""
+    price = item.get("price")
+    details = price_columns(price) if isinstance(price, dict) else {}
+    product = price.get("product") if isinstance(price, dict) else None
+    decimal = details.get("unit_amount_decimal")
+    return {
+        "price": stripe_id_of(price),
+        "product": product.get("name") if isinstance(product, dict) else None,
+        "product_id": stripe_id_of(product),
+        "quantity": 1 if item.get("quantity") is None else item["quantity"],
+        **{
+            key: details.get(key)
+            for key in (
+                "nickname",
+                "unit_amount",
+                "currency",
+                "recurring_interval",
+                "recurring_interval_count",
+                "billing_scheme",
+                "usage_type",
+            )
+        },
+        "unit_amount_decimal": str(decimal) if decimal is not None else None,
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import defer
@@ -22,10 +23,11 @@ from app.billing.models import (
     CachedProduct,
     CachedSubscription,
     CachedSubscriptionItem,
+    CachedSubscriptionSchedule,
     UpcomingInvoice,
 )
 from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
-from app.clock import as_utc
+from app.clock import as_utc, from_timestamp
 from app.extensions import db
 from app.portal.subscription_prices import (
     LineView,
@@ -49,6 +51,24 @@ class SubscriptionView:
     can_reactivate: bool
     # A customer-level coupon discounts every subscription of the customer.
     customer_discounted: bool = False
+    schedule: CachedSubscriptionSchedule | None = None
+
+    @property
+    def scheduled(self) -> bool:
+        """Managed by a schedule: cancelling goes through it (Stripe refuses it directly)."""
+        return self.schedule is not None and self.schedule.status in ("active", "not_started")
+
+    @property
+    def phases_ahead(self) -> list[tuple[datetime, list[LineView]]]:
+        """The schedule's phases still to start: when, and what each will bill."""
+        if not self.scheduled:
+            return []
+        now = datetime.now(UTC)
+        return [
+            (start, [phase_line(item) for item in phase["items"]])
+            for phase in self.schedule.phases
+            if (start := from_timestamp(phase.get("start"))) and start > now
+        ]
 
     @property
     def title(self) -> str:
@@ -104,6 +124,8 @@ class SubscriptionView:
             return None
         if self.row.cancel_at_period_end:
             return self.row.cancel_at or self.row.current_period_end
+        if self.row.cancel_at is None and self.scheduled and self.schedule.end_behavior == "cancel":
+            return self.schedule.last_phase_end  # the schedule cancels it after its last phase
         return self.row.cancel_at
 
     @property
@@ -144,7 +166,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     ids = [c.stripe_id for c in customers]
     if not ids:
         return []
-    subscriptions, lines, upcoming = _subscriptions_with_lines(ids)
+    subscriptions, lines, upcoming, schedules = _subscriptions_with_lines(ids)
     cards = {m.stripe_id: m for m in db.session.scalars(_CARDS, {"customer_ids": ids})}
     invoices = _recent_invoices(ids)
 
@@ -168,6 +190,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
                 can_cancel=tenant.allow_cancel and live and ends_later_than_period(sub),
                 can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
                 customer_discounted=owner.customer.has_discount,
+                schedule=schedules.get(sub.stripe_id),
             )
         )
     for invoice in invoices:
@@ -189,6 +212,19 @@ def open_invoices_of(subscription_id: str) -> list[CachedInvoice]:
     ).all()
 
 
+def schedule_phases_of(sub: CachedSubscription) -> list[tuple[datetime, list[LineView]]]:
+    """The phases still ahead of the schedule managing `sub` (one query, none without one)."""
+    if not sub.schedule_id:
+        return []
+    schedule = db.session.scalars(
+        select(CachedSubscriptionSchedule).where(
+            CachedSubscriptionSchedule.stripe_id == sub.schedule_id
+        )
+    ).one_or_none()
+    view = SubscriptionView(sub, [], None, None, False, False, schedule=schedule)
+    return view.phases_ahead
+
+
 def ends_later_than_period(sub: CachedSubscription) -> bool:
     """Whether cancelling at the period's end would end it sooner than it is set to end."""
     if sub.cancel_at_period_end:
@@ -204,10 +240,13 @@ def _subscriptions_with_lines(customer_ids: list[str]):
     subscriptions: dict[str, CachedSubscription] = {}  # in query order
     lines: dict[str, list[LineView]] = defaultdict(list)
     upcoming: dict[str, UpcomingInvoice] = {}
-    for sub, item, price, product, preview in rows:
+    schedules: dict[str, CachedSubscriptionSchedule] = {}
+    for sub, item, price, product, preview, schedule in rows:
         subscriptions.setdefault(sub.stripe_id, sub)
         if preview is not None:
             upcoming[sub.stripe_id] = preview
+        if schedule is not None:
+            schedules[sub.stripe_id] = schedule
         if item is None:
             continue
         lines[sub.stripe_id].append(
@@ -225,7 +264,23 @@ def _subscriptions_with_lines(customer_ids: list[str]):
                 unit_amount_decimal=price.unit_amount_decimal if price else None,
             )
         )
-    return list(subscriptions.values()), lines, upcoming
+    return list(subscriptions.values()), lines, upcoming, schedules
+
+
+def phase_line(item: dict) -> LineView:
+    """One item of a schedule's phase, as the page lists a subscription's items."""
+    decimal = item.get("unit_amount_decimal")
+    return LineView(
+        product=item.get("product") or item.get("nickname") or "Subscription",
+        quantity=item.get("quantity", 1),
+        unit_amount=item.get("unit_amount"),
+        currency=item.get("currency"),
+        interval=item.get("recurring_interval"),
+        interval_count=item.get("recurring_interval_count"),
+        billing_scheme=item.get("billing_scheme") or "per_unit",
+        usage_type=item.get("usage_type") or "licensed",
+        unit_amount_decimal=Decimal(decimal) if decimal is not None else None,
+    )
 
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
@@ -264,7 +319,14 @@ def _same_tenant(column, other_column):
 
 
 _SUBSCRIPTIONS = (
-    select(CachedSubscription, CachedSubscriptionItem, CachedPrice, CachedProduct, UpcomingInvoice)
+    select(
+        CachedSubscription,
+        CachedSubscriptionItem,
+        CachedPrice,
+        CachedProduct,
+        UpcomingInvoice,
+        CachedSubscriptionSchedule,
+    )
     .outerjoin(
         CachedSubscriptionItem,
         _same_tenant(CachedSubscriptionItem.subscription_id, CachedSubscription.stripe_id),
@@ -278,6 +340,10 @@ _SUBSCRIPTIONS = (
             UpcomingInvoice.customer_id == CachedSubscription.customer_id,
         ),
     )
+    .outerjoin(
+        CachedSubscriptionSchedule,
+        _same_tenant(CachedSubscriptionSchedule.stripe_id, CachedSubscription.schedule_id),
+    )
     .where(CachedSubscription.customer_id.in_(_CUSTOMER_IDS), CachedSubscription.deleted.is_(False))
     .order_by(
         CachedSubscription.stripe_created.desc(), CachedSubscription.id, CachedSubscriptionItem.id
@@ -288,6 +354,7 @@ _SUBSCRIPTIONS = (
         defer(CachedPrice.data),
         defer(CachedProduct.data),
         defer(UpcomingInvoice.data),
+        defer(CachedSubscriptionSchedule.data),
     )
 )
 

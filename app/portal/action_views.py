@@ -10,7 +10,11 @@ from flask_login import login_required
 from app.billing import actions
 from app.billing.actions import ActionFailed
 from app.billing.statuses import SubscriptionStatus
-from app.portal.account_data import ends_later_than_period, open_invoices_of
+from app.portal.account_data import (
+    ends_later_than_period,
+    open_invoices_of,
+    schedule_phases_of,
+)
 from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
@@ -102,6 +106,7 @@ def cancel_subscription(subscription_id: str):
         tenant=g.tenant,
         subscription=subscription,
         open_invoices=open_invoices_of(subscription.stripe_id),
+        schedule_phases=schedule_phases_of(subscription),
         form=form,
         logout_form=ConfirmForm(),
     )
