@@ -50,6 +50,8 @@ What an app needs to know:
 * Subscription schedules made ``from_subscription``: phases, ``/release``, ``/cancel``, and
   direct cancellation refused while a schedule manages the subscription; see
   ``subscription_schedules.py``.
+* Customers' invoice ``balance`` and ``/v1/customers/{id}/balance_transactions`` (customer.updated
+  on each); see ``customer_balances.py``.
 """
 
 from __future__ import annotations

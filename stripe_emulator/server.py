@@ -10,6 +10,7 @@ from . import (
     accounts,
     bank_debits,
     credentials,
+    customer_balances,
     customers,
     faults,
     invoices,
@@ -25,6 +26,7 @@ from .accounts import account_middleware, tag_events_with_account
 from .bank_debits import install_bank_debits
 from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
+from .customer_balances import install_customer_balances
 from .customers import install_customers
 from .faults import fault_middleware
 from .invoices import install_invoices
@@ -82,6 +84,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_subscription_schedules()
         install_invoices()
         install_customers()
+        install_customer_balances()
         install_bank_debits()
         install_currencies()
         install_payment_method_types()
@@ -112,6 +115,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *accounts.ROUTES,
         *bank_debits.ROUTES,
         *credentials.ROUTES,
+        *customer_balances.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
         *invoices.ROUTES,
