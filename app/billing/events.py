@@ -16,7 +16,12 @@ from app.billing.stripe_health import (
     note_stripe_answered,
     note_stripe_unreachable,
 )
-from app.billing.sync import event_target, refresh_subscription_preview, sync_object
+from app.billing.sync import (
+    event_target,
+    refresh_customer_previews,
+    refresh_subscription_preview,
+    sync_object,
+)
 from app.billing.upsert import cached_row
 from app.clock import as_utc
 from app.commits import save_progress
@@ -102,6 +107,8 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(client, invoice.subscription_id)
+        if kind == "customer" and outcome.fetched and not outcome.gone:
+            refresh_customer_previews(client, object_id)
         if kind == "subscription_schedule" and outcome.fetched and not outcome.gone:
             # Attached, released or canceled: the subscription says which schedule (if any)
             # manages it, and its cancellation and next charge follow the schedule.

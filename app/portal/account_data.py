@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, func, select
@@ -89,6 +89,13 @@ class SubscriptionView:
     @property
     def shows_item_list(self) -> bool:
         return shows_item_list(self.lines)
+
+    @property
+    def preview_is_old(self) -> bool:
+        """Read more than a day ago: a change Stripe sent no event about may be missing."""
+        return self.upcoming is not None and datetime.now(UTC) - as_utc(
+            self.upcoming.synced_at
+        ) > timedelta(days=1)
 
     @property
     def next_amount_unknown_because(self) -> str:

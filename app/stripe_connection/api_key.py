@@ -48,6 +48,10 @@ PROBE = "billfoldprobe"  # an id no object has: a write probe answers 404, never
 NEEDED = (
     Permission("Customers", "Write", "post", f"/v1/customers/cus_{PROBE}"),
     Permission("Subscriptions", "Write", "post", f"/v1/subscriptions/sub_{PROBE}"),
+    # Released when a customer cancels a subscription a schedule manages.
+    Permission(
+        "Subscription schedules", "Write", "post", f"/v1/subscription_schedules/sub_sched_{PROBE}"
+    ),
     Permission("Invoices", "Write", "post", f"/v1/invoices/in_{PROBE}"),
     Permission("Payment methods", "Read", "get", "/v1/payment_methods"),
     Permission("SetupIntents", "Write", "post", f"/v1/setup_intents/seti_{PROBE}"),
