@@ -7,6 +7,7 @@ from localstripe import resources
 from localstripe import server as localstripe_server
 
 from . import (
+    account_settings,
     accounts,
     bank_debits,
     credentials,
@@ -112,6 +113,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     app.on_cleanup.append(lambda _app: dispatcher.stop())
 
     own_routes: list[Route] = [
+        *account_settings.ROUTES,
         *accounts.ROUTES,
         *bank_debits.ROUTES,
         *credentials.ROUTES,
