@@ -15,7 +15,14 @@ from app.portal.account_data import (
     open_invoices_of,
     schedule_phases_of,
 )
-from app.portal.blueprint import bp, my_customers, owned_customer, owned_invoice, owned_subscription
+from app.portal.blueprint import (
+    bp,
+    my_customers,
+    owned_customer,
+    owned_invoice,
+    owned_subscription,
+    tenant_zone,
+)
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
 from app.portal.payment_notices import payment_notice
@@ -87,7 +94,8 @@ def cancel_subscription(subscription_id: str):
     subscription = owned_subscription(subscription_id)
     if not ends_later_than_period(subscription):
         # Already ending by then: cancelling "at period end" would move its end date later.
-        flash(f"This subscription already ends on {date(subscription.cancel_at)}.", "success")
+        ends = date(subscription.cancel_at, tenant_zone())
+        flash(f"This subscription already ends on {ends}.", "success")
         return redirect(url_for("portal.account"))
     form = CancelForm()
     if form.validate_on_submit():

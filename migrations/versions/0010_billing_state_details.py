@@ -1,6 +1,7 @@
 """What the portal needs to show every billing state truthfully: how a price is billed (tiers,
 usage, fractions of a cent), whether discounts or tax change a subscription's invoices, and
-the subscription schedules planning a subscription's changes
+the subscription schedules planning a subscription's changes; the timezone a tenant's
+customers read dates in
 
 Revision ID: 0010
 Revises: 0009
@@ -32,6 +33,8 @@ def upgrade():
         batch_op.add_column(sa.Column('schedule_id', sa.String(length=255), nullable=True))
     with op.batch_alter_table('billing_customers') as batch_op:
         batch_op.add_column(sa.Column('has_discount', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('tenants') as batch_op:
+        batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
     op.create_table('billing_subscription_schedules',
     sa.Column('subscription_id', sa.String(length=255), nullable=True),
     sa.Column('status', sa.String(length=30), nullable=False),
@@ -57,6 +60,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('billing_subscription_schedules')
+    with op.batch_alter_table('tenants') as batch_op:
+        batch_op.drop_column('timezone')
     with op.batch_alter_table('billing_customers') as batch_op:
         batch_op.drop_column('has_discount')
     with op.batch_alter_table('billing_subscriptions') as batch_op:
