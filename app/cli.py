@@ -103,6 +103,7 @@ CHECKED_SETTINGS = (
     "logo_url",
     "primary_color",
     "accent_color",
+    "timezone",
 )
 
 
@@ -115,6 +116,7 @@ CHECKED_SETTINGS = (
 @click.option("--support-url")
 @click.option("--primary-color")
 @click.option("--accent-color")
+@click.option("--timezone", help="IANA zone customers' dates are shown in, e.g. Europe/Paris.")
 @click.option("--status", type=click.Choice(TenantStatus.ALL))
 @click.option("--allow-cancel/--no-allow-cancel", default=None)
 @click.option("--allow-reactivate/--no-allow-reactivate", default=None)

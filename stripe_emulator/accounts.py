@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiohttp import web
 from localstripe import resources
 
+from .account_settings import settings_of
 from .credentials import current_credential
 from .routing import Route, json_route, stripe_error
 from .storage import current_account
@@ -54,15 +55,18 @@ async def account_middleware(request: web.Request, handler: Callable) -> web.Str
 
 
 def _account_object(account_id: str) -> dict:
+    chosen = settings_of(account_id)  # see account_settings.py
     return {
         "id": account_id,
         "object": "account",
         "type": "standard",
-        "country": "US",
+        "country": chosen.get("country", "US"),
         "default_currency": "usd",
         "email": None,
         "business_profile": {"name": None, "url": None},
-        "settings": {"dashboard": {"display_name": None}},
+        "settings": {
+            "dashboard": {"display_name": None, "timezone": chosen.get("timezone", "Etc/UTC")}
+        },
         "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": True,
         "payouts_enabled": True,

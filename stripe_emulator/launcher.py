@@ -47,6 +47,18 @@ What an app needs to know:
 * ``hosted_invoice_url`` and ``invoice_pdf`` that expire as Stripe's do (a fresh read lasts at
   least 10 days), served by the emulator; ``advance_link_clock()`` ages them; see
   ``invoice_links.py``.
+* Tiered, metered and sub-cent (``unit_amount_decimal``) prices, and items of quantity 0; see
+  ``pricing_models.py``.
+* ``trial_settings[end_behavior][missing_payment_method]`` (a trial ended with ``trial_end=now``
+  and no payment method pauses or cancels) and ``POST /v1/subscriptions/{id}/resume``; see
+  ``trial_ends.py``.
+* Subscription schedules made ``from_subscription``: phases, ``/release``, ``/cancel``, and
+  direct cancellation refused while a schedule manages the subscription; see
+  ``subscription_schedules.py``.
+* ``set_account_settings()`` gives an account the country and Dashboard timezone its Account
+  object reports; see ``account_settings.py``.
+* Customers' invoice ``balance`` and ``/v1/customers/{id}/balance_transactions`` (customer.updated
+  on each); see ``customer_balances.py``.
 """
 
 from __future__ import annotations
@@ -221,6 +233,15 @@ class StripeEmulator:
         fields += [("account", account)] if account else []
         fields += [("times", str(times))] if times else []
         self._config_request("POST", f"/_config/faults/{fault_id}", fields)
+
+    def set_account_settings(
+        self, account: str, *, country: str | None = None, timezone: str | None = None
+    ) -> None:
+        """What an account's owner set in the Dashboard: its country and timezone, reported on
+        the Account object; see account_settings.py."""
+        fields = [("country", country)] if country else []
+        fields += [("timezone", timezone)] if timezone else []
+        self._config_request("POST", f"/_config/accounts/{account}", fields)
 
     def remove_fault(self, fault_id: str) -> None:
         self._config_request("DELETE", f"/_config/faults/{fault_id}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from localstripe import resources
 from localstripe.resources import (
     Plan,
@@ -14,6 +12,7 @@ from localstripe.resources import (
     try_convert_to_int,
 )
 
+from .pricing_models import per_unit_terms, plan_tiers, tiers_from
 from .routing import stripe_error
 
 INTERVALS = ("day", "week", "month", "year")
@@ -24,18 +23,6 @@ def _bad(message: str) -> UserError:
     return stripe_error(400, message, code="parameter_invalid")
 
 
-def _unit_amount(unit_amount, unit_amount_decimal) -> int:
-    if unit_amount is None and unit_amount_decimal is not None:
-        try:
-            unit_amount = int(Decimal(str(unit_amount_decimal)))
-        except InvalidOperation:
-            raise _bad("unit_amount_decimal must be a number") from None
-    unit_amount = try_convert_to_int(unit_amount)
-    if type(unit_amount) is not int or unit_amount < 0:
-        raise _bad("unit_amount must be a non-negative integer")
-    return unit_amount
-
-
 def _recurring(recurring) -> dict | None:
     if recurring is None:
         return None
@@ -44,13 +31,16 @@ def _recurring(recurring) -> dict | None:
     interval_count = try_convert_to_int(recurring.get("interval_count", 1))
     if type(interval_count) is not int or interval_count < 1:
         raise _bad("recurring[interval_count] must be a positive integer")
+    usage_type = recurring.get("usage_type", "licensed")
+    if usage_type not in ("licensed", "metered"):
+        raise _bad("recurring[usage_type] must be licensed or metered")
     return {
         "interval": recurring["interval"],
         "interval_count": interval_count,
-        "usage_type": "licensed",
+        "usage_type": usage_type,
         "aggregate_usage": None,
         "trial_period_days": None,
-        "meter": None,
+        "meter": recurring.get("meter") if usage_type == "metered" else None,
     }
 
 
@@ -74,13 +64,21 @@ class Price(StripeObject):
         lookup_key=None,
         tax_behavior=None,
         billing_scheme="per_unit",
+        tiers=None,
+        tiers_mode=None,
         **kwargs,
     ):
         if kwargs:
             raise _bad("Unexpected " + ", ".join(kwargs))
         if not isinstance(currency, str) or not currency:
             raise _bad("currency is required")
-        amount = _unit_amount(unit_amount, unit_amount_decimal)
+        if billing_scheme not in ("per_unit", "tiered"):
+            raise _bad("billing_scheme must be per_unit or tiered")
+        if billing_scheme == "tiered":
+            tiers = tiers_from(tiers, tiers_mode)
+            amount, decimal = None, None
+        else:
+            amount, decimal = per_unit_terms(unit_amount, unit_amount_decimal)
         recurring = _recurring(recurring)
         active = try_convert_to_bool(active)
         if (product is None) == (product_data is None):
@@ -89,8 +87,6 @@ class Price(StripeObject):
             Product._api_retrieve(product)  # 404 if it does not exist
         elif not isinstance(product_data, dict) or not product_data.get("name"):
             raise _bad("product_data[name] is required")
-        if billing_scheme != "per_unit":
-            raise _bad("Only billing_scheme=per_unit is emulated")
 
         if product is None:
             fields = {k: v for k, v in product_data.items() if k in PRODUCT_DATA_FIELDS}
@@ -107,16 +103,21 @@ class Price(StripeObject):
         self.product = product
         self.recurring = recurring
         self.tax_behavior = tax_behavior or "unspecified"
-        self.tiers_mode = None
+        self.tiers_mode = tiers_mode if billing_scheme == "tiered" else None
+        self._tiers = tiers if billing_scheme == "tiered" else None  # only when expanded
         self.transform_quantity = None
         self.type = "recurring" if recurring else "one_time"
         self.unit_amount = amount
-        self.unit_amount_decimal = str(amount)
+        self.unit_amount_decimal = decimal
 
         if recurring:
+            tiered = {"tiers": plan_tiers(tiers), "tiers_mode": tiers_mode} if tiers else {}
             Plan(
                 id=self.id,
-                amount=amount,
+                amount=amount or 0,  # a sub-cent price bills by its decimal (pricing_models)
+                billing_scheme=billing_scheme,
+                usage_type=recurring["usage_type"],
+                **tiered,
                 currency=self.currency,
                 interval=recurring["interval"],
                 interval_count=recurring["interval_count"],

@@ -7,9 +7,11 @@ from localstripe import resources
 from localstripe import server as localstripe_server
 
 from . import (
+    account_settings,
     accounts,
     bank_debits,
     credentials,
+    customer_balances,
     customers,
     faults,
     invoice_links,
@@ -17,6 +19,8 @@ from . import (
     oauth,
     payment_method_types,
     stats,
+    subscription_schedules,
+    trial_ends,
     webhook_delivery,
     webhook_endpoints,
 )
@@ -26,16 +30,20 @@ from .authentication import stripe_js as stripe_js_with_next_action
 from .bank_debits import install_bank_debits
 from .collection_pauses import install_collection_pauses
 from .currencies import install_currencies
+from .customer_balances import install_customer_balances
 from .customers import install_customers
 from .faults import fault_middleware
 from .invoice_links import install_invoice_links, link_origin_middleware
 from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
 from .prices import install_prices
+from .pricing_models import install_pricing_models
 from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
+from .subscription_schedules import install_subscription_schedules
 from .subscription_updates import install_subscription_updates
 from .subscriptions import install_subscriptions
+from .trial_ends import install_trial_ends
 from .webhook_delivery import dispatcher, install_webhook_delivery
 
 # The resources localstripe serves with create / retrieve / update / delete / list routes.
@@ -74,10 +82,14 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_webhook_delivery(webhook_delay)
         _price_resource = install_prices()
         install_subscriptions()
+        install_pricing_models()
         install_subscription_updates()
         install_collection_pauses()
+        install_trial_ends()
+        install_subscription_schedules()
         install_invoices()
         install_customers()
+        install_customer_balances()
         install_bank_debits()
         install_currencies()
         install_payment_method_types()
@@ -108,9 +120,11 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
     app.on_cleanup.append(lambda _app: dispatcher.stop())
 
     own_routes: list[Route] = [
+        *account_settings.ROUTES,
         *accounts.ROUTES,
         *bank_debits.ROUTES,
         *credentials.ROUTES,
+        *customer_balances.ROUTES,
         *customers.ROUTES,
         *faults.ROUTES,
         *invoice_links.ROUTES,
@@ -118,6 +132,8 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
         *stats.ROUTES,
+        *subscription_schedules.ROUTES,
+        *trial_ends.ROUTES,
         *webhook_delivery.ROUTES,
         *webhook_endpoints.ROUTES,
         ("GET", "/_config/health", health),
@@ -135,7 +151,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
             current = getattr(func.__self__, func.__name__)
             app.router.add_route(method, path, localstripe_server.api_extra(current, path))
 
-    for cls in (*CRUD_RESOURCES, price):
+    for cls in (*CRUD_RESOURCES, price, subscription_schedules.SubscriptionSchedule):
         base = "/v1/" + cls.object + "s"
         for method, path, make_handler in (
             ("POST", base, localstripe_server.api_create),

@@ -74,8 +74,8 @@ def item_spec(raw, current: SubscriptionItem | None = None) -> dict:
         raise bad_request("items[][price] is required")
     Plan._api_retrieve(plan)  # 404 if it does not exist
     quantity = try_convert_to_int(raw.get("quantity", current.quantity if current else 1))
-    if type(quantity) is not int or quantity < 1:
-        raise bad_request("items[][quantity] must be a positive integer")
+    if type(quantity) is not int or quantity < 0:  # 0 is allowed (pricing_models)
+        raise bad_request("items[][quantity] must be a non-negative integer")
     tax_rates = raw.get("tax_rates")
     if tax_rates is None:
         tax_rates = [tr.id for tr in current.tax_rates] if current else []

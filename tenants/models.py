@@ -92,6 +92,9 @@ class Tenant(db.Model):
     sender_name: Mapped[str | None] = mapped_column(String(120))
     support_email: Mapped[str | None] = mapped_column(String(254))
     support_url: Mapped[str | None] = mapped_column(String(500))
+    # Dates shown to customers are in this IANA zone (tenants/timezones.py); None: not chosen
+    # yet, so UTC until the Stripe account tells its own.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     # Portal settings: enforced on the server, not only by hiding buttons.
     allow_cancel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from tenants.timezones import validate_timezone
+
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Names that would collide with the platform's own hosts.
 RESERVED_SUBDOMAINS = frozenset(
@@ -145,6 +147,7 @@ SETTING_RULES = {
     "logo_url": validate_logo_url,
     "primary_color": validate_color,
     "accent_color": validate_color,
+    "timezone": validate_timezone,
 }
 
 

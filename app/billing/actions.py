@@ -25,7 +25,12 @@ from app.billing.payment_outcome import (
     latest_intent,
     outcome_of,
 )
-from app.billing.statuses import CHARGING_STATUSES, RENEWING_STATUSES, InvoiceStatus
+from app.billing.statuses import (
+    CHARGING_STATUSES,
+    RENEWING_STATUSES,
+    InvoiceStatus,
+    SubscriptionStatus,
+)
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.sync import sync_object
 from app.billing.upcoming import refresh_upcoming_invoice
@@ -192,6 +197,8 @@ def set_cancel_at_period_end(
     if subscription.cancel_at_period_end == cancel:
         return subscription  # already as asked (double submit, or changed meanwhile)
     action = "cancel" if cancel else "reactivate"
+    if cancel and subscription.schedule_id:
+        _release_schedule(client, subscription.schedule_id, nonce)
     params: dict = {"cancel_at_period_end": cancel}
     if cancel and reason:
         params["cancellation_details"] = {"comment": reason[:500]}
@@ -209,6 +216,24 @@ def set_cancel_at_period_end(
     subscription.cancellation_reason = (reason or None) if cancel else None
     record_side_effect()
     return subscription
+
+
+def _release_schedule(client: stripe.StripeClient, schedule_id: str, nonce: str) -> None:
+    """Stripe refuses to change the cancellation of a subscription a schedule manages: release
+    the schedule first (the subscription stays as it is; the phases it planned will not
+    happen). One already released or canceled meanwhile is fine."""
+    try:
+        with stripe_call():
+            released = client.v1.subscription_schedules.release(
+                schedule_id, options=_key("release", schedule_id, nonce)
+            )
+    except ActionFailed as failure:
+        if not isinstance(failure.__cause__, stripe.InvalidRequestError):
+            raise
+        _refresh_after_conflict(client, "subscription_schedule", schedule_id)
+        return
+    _store(released)
+    record_side_effect()  # released at Stripe, whatever the cancellation does next
 
 
 def create_setup_intent(client: stripe.StripeClient, customer: CachedCustomer, nonce: str) -> str:
@@ -236,6 +261,10 @@ def _still_live(subscription_id: str) -> bool:
 class CardReplaced:
     method: dict  # the new card, as Stripe has it
     subscriptions_not_switched: list[str] = field(default_factory=list)
+    # Paused because a trial ended without a card: resumed with it (active when its first
+    # invoice was paid, past due when not), or left paused when Stripe refused.
+    resumed: list[dict] = field(default_factory=list)
+    not_resumed: list[str] = field(default_factory=list)
 
 
 def use_confirmed_card(
@@ -258,12 +287,15 @@ def use_confirmed_card(
         or not method_id
     ):
         raise ActionFailed("That card could not be confirmed. Nothing was changed.")
-    subscription_ids = db.session.scalars(
-        select(CachedSubscription.stripe_id).where(
+    subscriptions = db.session.execute(
+        select(CachedSubscription.stripe_id, CachedSubscription.status).where(
             CachedSubscription.customer_id == customer.stripe_id,
             CachedSubscription.status.in_(CHARGING_STATUSES),
         )
     ).all()
+    # A paused one (a trial ended without a card) gets the card and is resumed, below.
+    subscription_ids = [s for s, status in subscriptions if status != SubscriptionStatus.PAUSED]
+    paused_ids = [s for s, status in subscriptions if status == SubscriptionStatus.PAUSED]
     with stripe_call():
         method = client.v1.payment_methods.retrieve(method_id)
         updated = client.v1.customers.update(
@@ -291,4 +323,41 @@ def use_confirmed_card(
             continue
         _store(changed)
         record_side_effect()  # each switched subscription, as it succeeds
+    for subscription_id in paused_ids:
+        resumed = _resume_with(client, subscription_id, method_id, setup_intent_id)
+        if resumed is None:
+            result.not_resumed.append(subscription_id)
+        else:
+            result.resumed.append(resumed)
     return result
+
+
+def _resume_with(
+    client: stripe.StripeClient, subscription_id: str, method_id: str, nonce: str
+) -> dict | None:
+    """A subscription paused at the end of a cardless trial: set the card on it, then resume
+    it (Stripe starts a new period and charges its invoice now). None if Stripe refused."""
+    try:
+        with stripe_call():
+            changed = client.v1.subscriptions.update(
+                subscription_id,
+                params={"default_payment_method": method_id},
+                options=_key("sub-card", subscription_id, nonce),
+            )
+        _store(changed)
+        record_side_effect()
+        with stripe_call():
+            resumed = client.v1.subscriptions.resume(
+                subscription_id,
+                params={"billing_cycle_anchor": "now"},
+                options=_key("resume", subscription_id, nonce),
+            )
+    except ActionFailed as failure:
+        if isinstance(failure.__cause__, stripe.InvalidRequestError):
+            _refresh_after_conflict(client, "subscription", subscription_id)
+        return None
+    data = _store(resumed)
+    with suppress(stripe.StripeError):  # its webhook refreshes the preview later otherwise
+        refresh_upcoming_invoice(client, data, datetime.now(UTC))
+    record_side_effect()
+    return data

@@ -9,14 +9,19 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 
 from app.billing.forget import forget_connection
-from app.billing.models import CachedInvoice
+from app.billing.models import CachedInvoice, CachedSubscriptionSchedule
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import (
     STRIPE_UNREACHABLE,
     note_stripe_answered,
     note_stripe_unreachable,
 )
-from app.billing.sync import event_target, refresh_subscription_preview, sync_object
+from app.billing.sync import (
+    event_target,
+    refresh_customer_previews,
+    refresh_subscription_preview,
+    sync_object,
+)
 from app.billing.upsert import cached_row
 from app.clock import as_utc
 from app.commits import save_progress
@@ -108,12 +113,27 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(client, invoice.subscription_id)
+        if kind == "customer" and outcome.fetched and not outcome.gone:
+            refresh_customer_previews(client, object_id)
+        if kind == "subscription_schedule" and outcome.fetched and not outcome.gone:
+            # Attached, released or canceled: the subscription says which schedule (if any)
+            # manages it, and its cancellation and next charge follow the schedule.
+            subscription_id = scheduled_subscription(cached_row(CachedSubscriptionSchedule,
+                                                                object_id))  # fmt: skip
+            if subscription_id:
+                sync_object(client, "subscription", subscription_id)
     except STRIPE_UNREACHABLE:
         note_stripe_unreachable(tenant.id)
         raise
     if outcome.fetched:  # a coalesced event asked Stripe nothing
         note_stripe_answered(tenant.id)
     return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
+
+
+def scheduled_subscription(schedule) -> str | None:
+    """The subscription a schedule manages, or managed until it was released."""
+    data = schedule.data or {}
+    return schedule.subscription_id or data.get("released_subscription")
 
 
 def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:

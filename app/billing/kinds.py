@@ -20,6 +20,7 @@ from app.billing.models import (
     CachedProduct,
     CachedSubscription,
     CachedSubscriptionItem,
+    CachedSubscriptionSchedule,
     UpcomingInvoice,
 )
 from app.billing.models.base import StripeCached
@@ -95,6 +96,17 @@ KINDS: tuple[Kind, ...] = (
         retrieve_expand=("items.data.price",),
     ),
     Kind("subscription_item", CachedSubscriptionItem, Copy.WITH_PARENT),
+    Kind(
+        "subscription_schedule",
+        CachedSubscriptionSchedule,
+        Copy.LISTED,
+        label="subscription schedules",
+        columns=mapping.subscription_schedule_columns,
+        collection="subscription_schedules",
+        # Prices and products of each phase: a price made for a later phase may not be
+        # cached yet. (A list cannot expand that deep: its phases name prices by id only.)
+        retrieve_expand=("phases.items.price.product",),
+    ),
     Kind(
         "invoice",
         CachedInvoice,

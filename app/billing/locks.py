@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from app.extensions import db
+
+# SQLite (the demo) has no advisory locks, but its one process serves requests on threads and
+# runs tasks inside them (a webhook's sync beside a backfill): there, writers of Stripe objects
+# take turns through this lock, held like PostgreSQL's until their transaction ends.
+_in_process = threading.RLock()
+_HELD = "billfold_object_lock_held"
 
 
 def object_lock_key(tenant_id: int, stripe_id: str) -> int:
@@ -18,21 +26,44 @@ def object_lock_key(tenant_id: int, stripe_id: str) -> int:
 def lock_stripe_object(tenant_id: int, stripe_id: str) -> None:
     """Hold a transaction-scoped lock on one Stripe object until commit or rollback.
 
-    PostgreSQL advisory locks; SQLite (the single-process demo) has no concurrent writers.
+    PostgreSQL advisory locks; in SQLite (the demo) one lock for every object of the process.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"),
-            {"key": object_lock_key(tenant_id, stripe_id)},
-        )
+    if db.session.get_bind().dialect.name != "postgresql":
+        _hold_in_process()
+        return
+    db.session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": object_lock_key(tenant_id, stripe_id)},
+    )
 
 
 def lock_stripe_objects(tenant_id: int, stripe_ids: list[str]) -> None:
     """lock_stripe_object for many objects in one statement, in a fixed (sorted) order."""
-    if not stripe_ids or db.session.get_bind().dialect.name != "postgresql":
+    if not stripe_ids:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        _hold_in_process()
         return
     keys = sorted({object_lock_key(tenant_id, stripe_id) for stripe_id in stripe_ids})
     db.session.execute(
         text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"),
         {"keys": keys},
     )
+
+
+def _hold_in_process() -> None:
+    session = db.session()
+    if session.info.get(_HELD):
+        return
+    _in_process.acquire()
+    session.info[_HELD] = True
+
+
+def _release_in_process(session: Session, transaction) -> None:
+    # The outermost transaction's end, however it ends (commit, rollback, close): a savepoint's
+    # end keeps the lock, as PostgreSQL keeps a transaction's advisory locks.
+    if transaction.parent is None and session.info.pop(_HELD, False):
+        _in_process.release()
+
+
+event.listen(Session, "after_transaction_end", _release_in_process)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from app.clock import from_timestamp
 
 
@@ -27,6 +29,7 @@ def customer_columns(obj: dict) -> dict:
         "name": obj.get("name"),
         "currency": obj.get("currency"),
         "default_payment_method_id": default_pm,
+        "has_discount": bool(obj.get("discount")),
     }
 
 
@@ -45,7 +48,21 @@ def price_columns(obj: dict) -> dict:
         "recurring_interval": recurring.get("interval", obj.get("interval")),
         "recurring_interval_count": recurring.get("interval_count", obj.get("interval_count")),
         "active": bool(obj.get("active", True)),
+        "billing_scheme": obj.get("billing_scheme") or "per_unit",
+        "tiers_mode": obj.get("tiers_mode"),
+        "usage_type": recurring.get("usage_type", obj.get("usage_type")) or "licensed",
+        "unit_amount_decimal": _decimal(obj.get("unit_amount_decimal")),
     }
+
+
+def _decimal(value) -> Decimal | None:
+    """A decimal string as Stripe sends it ("0.5"), or None."""
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def subscription_item_columns(item: dict, subscription: dict) -> dict:
@@ -55,7 +72,8 @@ def subscription_item_columns(item: dict, subscription: dict) -> dict:
         "subscription_id": subscription["id"],
         "price_id": stripe_id_of(price),
         "product_id": stripe_id_of(price.get("product")) if isinstance(price, dict) else None,
-        "quantity": item.get("quantity") or 1,
+        # 0 is a quantity; a metered item has none (it bills usage).
+        "quantity": 1 if item.get("quantity") is None else item["quantity"],
         "current_period_start": from_timestamp(
             item.get("current_period_start") or subscription.get("current_period_start")
         ),
@@ -87,7 +105,22 @@ def subscription_columns(obj: dict) -> dict:
         "currency": obj.get("currency"),
         "pause_behavior": paused.get("behavior"),
         "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
+        "schedule_id": stripe_id_of(obj.get("schedule")),
+        "has_discount": _discounted(obj),
+        "adds_tax": bool((obj.get("automatic_tax") or {}).get("enabled"))
+        or bool(obj.get("default_tax_rates"))
+        or any(item.get("tax_rates") for item in subscription_items(obj)),
     }
+
+
+def _discounted(subscription: dict) -> bool:
+    """Today's API lists discounts (ids) on the subscription and on each item; older versions
+    had one `discount` object on the subscription."""
+    return (
+        bool(subscription.get("discounts"))
+        or bool(subscription.get("discount"))
+        or any(item.get("discounts") for item in subscription_items(subscription))
+    )
 
 
 def invoice_columns(obj: dict) -> dict:
@@ -136,4 +169,50 @@ def upcoming_invoice_columns(preview: dict, subscription: dict) -> dict:
         "currency": preview.get("currency"),
         "amount_due": preview.get("amount_due") or 0,
         "next_payment_at": from_timestamp(next_at),
+    }
+
+
+def subscription_schedule_columns(obj: dict) -> dict:
+    phases = obj.get("phases") or []
+    ends = [phase.get("end_date") for phase in phases if phase.get("end_date")]
+    return {
+        "subscription_id": stripe_id_of(obj.get("subscription")),
+        "status": obj.get("status") or "unknown",
+        "end_behavior": obj.get("end_behavior") or "release",
+        "last_phase_end": from_timestamp(max(ends)) if ends else None,
+        "phases": [
+            {
+                "start": phase.get("start_date"),
+                "end": phase.get("end_date"),
+                "items": [_phase_item(item) for item in phase.get("items") or []],
+            }
+            for phase in phases
+        ],
+    }
+
+
+def _phase_item(item: dict) -> dict:
+    """A phase's item with what its price says when expanded (else only the price's id)."""
+    price = item.get("price")
+    details = price_columns(price) if isinstance(price, dict) else {}
+    product = price.get("product") if isinstance(price, dict) else None
+    decimal = details.get("unit_amount_decimal")
+    return {
+        "price": stripe_id_of(price),
+        "product": product.get("name") if isinstance(product, dict) else None,
+        "product_id": stripe_id_of(product),
+        "quantity": 1 if item.get("quantity") is None else item["quantity"],
+        **{
+            key: details.get(key)
+            for key in (
+                "nickname",
+                "unit_amount",
+                "currency",
+                "recurring_interval",
+                "recurring_interval_count",
+                "billing_scheme",
+                "usage_type",
+            )
+        },
+        "unit_amount_decimal": str(decimal) if decimal is not None else None,
     }

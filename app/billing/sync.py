@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import stripe
+from sqlalchemy import select
 
 from app.billing.fetch import GONE, fetch_object
 from app.billing.kinds import BY_OBJECT
 from app.billing.locks import lock_stripe_object
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedSubscription
+from app.billing.statuses import RENEWING_STATUSES
 from app.billing.upcoming import drop_upcoming_invoice, refresh_upcoming_invoice
 from app.billing.upsert import apply_stripe_object, cached_row, mark_deleted
 from app.clock import as_utc
+from app.extensions import db
 from tenants.context import current_tenant_id
 
 
@@ -69,10 +72,32 @@ def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: s
         refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
 
 
+def refresh_customer_previews(client: stripe.StripeClient, customer_id: str) -> int:
+    """The customer changed (balance, address or tax ids under automatic tax, a coupon): each
+    of its renewing subscriptions' next charge may have too. Returns how many were read."""
+    subscription_ids = db.session.scalars(
+        select(CachedSubscription.stripe_id).where(
+            CachedSubscription.customer_id == customer_id,
+            CachedSubscription.status.in_(RENEWING_STATUSES),
+            CachedSubscription.deleted.is_(False),
+        )
+    ).all()
+    for subscription_id in subscription_ids:
+        refresh_subscription_preview(client, subscription_id)
+    return len(subscription_ids)
+
+
 def event_target(payload: dict) -> tuple[str, str] | None:
     """Which cached object an event is about, from its data.object's type and id only."""
     obj = (payload.get("data") or {}).get("object") or {}
     kind, object_id = obj.get("object"), obj.get("id")
+    if kind == "invoice" and not object_id:
+        # invoice.upcoming: the subscription's next invoice, which has no id yet.
+        parent = (obj.get("parent") or {}).get("subscription_details") or {}
+        subscription = stripe_id_of(parent.get("subscription")) or stripe_id_of(
+            obj.get("subscription")
+        )
+        return ("subscription", subscription) if subscription else None
     if kind in BY_OBJECT and object_id:
         return ("price" if kind == "plan" else kind), object_id
     related = {
@@ -80,6 +105,9 @@ def event_target(payload: dict) -> tuple[str, str] | None:
         "card": ("payment_method", object_id),
         "source": ("payment_method", object_id),
         "setup_intent": ("payment_method", obj.get("payment_method")),
+        # What the next invoice depends on: a customer's tax ids (automatic tax) and balance.
+        "tax_id": ("customer", obj.get("customer")),
+        "customer_balance_transaction": ("customer", obj.get("customer")),
         "invoiceitem": ("invoice", obj.get("invoice")),
         "charge": ("invoice", obj.get("invoice")),
         "payment_intent": ("invoice", obj.get("invoice")),

@@ -19,6 +19,7 @@ from app.billing.events import process_event
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
+from app.billing.sync import refresh_customer_previews
 from app.clock import utcnow
 from app.extensions import db
 from app.metrics import EVENT_DURATION, EVENTS_PROCESSED, bounded
@@ -220,3 +221,21 @@ def queue_backfill(tenant_id: int) -> None:
         state.backfill_error = None
         db.session.flush()
     enqueue_after_commit(backfill_tenant, tenant_id)
+
+
+@tenant_task()
+def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
+    """Re-read the next-charge previews of these customers' renewing subscriptions (a customer
+    is about to look at them). Best effort: an old preview still shows, with its age."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        return 0
+    try:
+        client = stripe_client_for(tenant)
+        read = sum(refresh_customer_previews(client, customer_id) for customer_id in customer_ids)
+        db.session.commit()
+    except (stripe.StripeError, StripeNotConnected) as exc:
+        db.session.rollback()
+        log.warning("next-charge previews of tenant %s not refreshed: %s", tenant_id, exc)
+        return 0
+    return read

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select
 from app.billing import mapping
 from app.billing.kinds import BY_OBJECT
 from app.billing.locks import lock_stripe_object
-from app.billing.models import CachedSubscriptionItem
+from app.billing.models import CachedPrice, CachedProduct, CachedSubscriptionItem
 from app.clock import from_timestamp
 from app.extensions import db
 from tenants.context import current_tenant_id
@@ -75,7 +75,52 @@ def apply_stripe_object(obj: dict, synced_at: datetime, row=LOOK_UP):
     row = write_cached_row(cached.model, obj["id"], cached.columns(obj), obj, synced_at, row)
     if kind == "subscription":
         _write_items(obj, synced_at)
+    if kind == "subscription_schedule":
+        _name_phase_items(row)
     return row
+
+
+def _name_phase_items(schedule) -> None:
+    """Phase items whose price came as an id only (a listed schedule): their prices and
+    product names from the cached catalog, in one query."""
+    unnamed = {
+        item["price"]
+        for phase in schedule.phases
+        for item in phase["items"]
+        if item.get("product") is None and item.get("price")
+    }
+    if not unnamed:
+        return
+    found = {
+        price.stripe_id: (price, product)
+        for price, product in db.session.execute(
+            select(CachedPrice, CachedProduct)
+            .outerjoin(CachedProduct, CachedProduct.stripe_id == CachedPrice.product_id)
+            .where(CachedPrice.stripe_id.in_(unnamed))
+        )
+    }
+    phases = []
+    for phase in schedule.phases:
+        items = []
+        for item in phase["items"]:
+            price, product = found.get(item.get("price"), (None, None))
+            if item.get("product") is None and price is not None:
+                decimal = price.unit_amount_decimal
+                item = {
+                    **item,
+                    "product": product.name if product else None,
+                    "nickname": price.nickname,
+                    "unit_amount": price.unit_amount,
+                    "currency": price.currency,
+                    "recurring_interval": price.recurring_interval,
+                    "recurring_interval_count": price.recurring_interval_count,
+                    "billing_scheme": price.billing_scheme,
+                    "usage_type": price.usage_type,
+                    "unit_amount_decimal": str(decimal) if decimal is not None else None,
+                }
+            items.append(item)
+        phases.append({**phase, "items": items})
+    schedule.phases = phases
 
 
 def _write_items(subscription: dict, synced_at: datetime) -> None:

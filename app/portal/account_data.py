@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased, defer
@@ -22,24 +23,22 @@ from app.billing.models import (
     CachedProduct,
     CachedSubscription,
     CachedSubscriptionItem,
+    CachedSubscriptionSchedule,
     UpcomingInvoice,
 )
 from app.billing.statuses import RENEWING_STATUSES, SubscriptionStatus
-from app.clock import as_utc
+from app.clock import as_utc, from_timestamp
 from app.extensions import db
+from app.portal.subscription_prices import (
+    LineView,
+    known_amount,
+    price_summary,
+    shows_item_list,
+    unknown_because,
+)
 from tenants.models import Tenant
 
 RECENT_INVOICES = 5
-
-
-@dataclass
-class LineView:
-    product: str
-    quantity: int
-    unit_amount: int | None
-    currency: str | None
-    interval: str | None
-    interval_count: int | None
 
 
 @dataclass
@@ -50,23 +49,66 @@ class SubscriptionView:
     upcoming: UpcomingInvoice | None
     can_cancel: bool
     can_reactivate: bool
+    # A customer-level coupon discounts every subscription of the customer.
+    customer_discounted: bool = False
+    schedule: CachedSubscriptionSchedule | None = None
+
+    @property
+    def scheduled(self) -> bool:
+        """Managed by a schedule: cancelling goes through it (Stripe refuses it directly)."""
+        return self.schedule is not None and self.schedule.status in ("active", "not_started")
+
+    @property
+    def phases_ahead(self) -> list[tuple[datetime, list[LineView]]]:
+        """The schedule's phases still to start: when, and what each will bill."""
+        if not self.scheduled:
+            return []
+        now = datetime.now(UTC)
+        return [
+            (start, [phase_line(item) for item in phase["items"]])
+            for phase in self.schedule.phases
+            if (start := from_timestamp(phase.get("start"))) and start > now
+        ]
 
     @property
     def title(self) -> str:
         return " + ".join(line.product for line in self.lines) or "Subscription"
 
     @property
-    def amount(self) -> int:
-        return sum((line.unit_amount or 0) * line.quantity for line in self.lines)
-
-    @property
     def currency(self) -> str | None:
         return self.row.currency or (self.lines[0].currency if self.lines else None)
 
     @property
-    def interval(self) -> tuple[str | None, int | None]:
-        first = self.lines[0] if self.lines else None
-        return (first.interval, first.interval_count) if first else (None, None)
+    def discounted(self) -> bool:
+        return self.row.has_discount or self.customer_discounted
+
+    @property
+    def price_summary(self) -> str:
+        return price_summary(self.lines, self.currency, self.discounted, self.row.adds_tax)
+
+    @property
+    def shows_item_list(self) -> bool:
+        return shows_item_list(self.lines)
+
+    @property
+    def preview_is_old(self) -> bool:
+        """Read more than a day ago: a change Stripe sent no event about may be missing."""
+        return self.upcoming is not None and datetime.now(UTC) - as_utc(
+            self.upcoming.synced_at
+        ) > timedelta(days=1)
+
+    @property
+    def next_amount_unknown_because(self) -> str:
+        return unknown_because(self.lines, self.discounted, self.row.adds_tax)
+
+    @property
+    def next_amount(self) -> tuple[int, str | None] | None:
+        """The next payment's amount and currency: Stripe's preview, or the prices' sum when
+        they alone decide it; None when it is not known."""
+        if self.upcoming is not None:
+            return self.upcoming.amount_due, self.upcoming.currency
+        amount = known_amount(self.lines, self.discounted, self.row.adds_tax)
+        return (amount, self.currency) if amount is not None else None
 
     @property
     def cancels_at_period_end(self) -> bool:
@@ -89,6 +131,8 @@ class SubscriptionView:
             return None
         if self.row.cancel_at_period_end:
             return self.row.cancel_at or self.row.current_period_end
+        if self.row.cancel_at is None and self.scheduled and self.schedule.end_behavior == "cancel":
+            return self.schedule.last_phase_end  # the schedule cancels it after its last phase
         return self.row.cancel_at
 
     @property
@@ -129,7 +173,7 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
     ids = [c.stripe_id for c in customers]
     if not ids:
         return []
-    subscriptions, lines, upcoming = _subscriptions_with_lines(ids)
+    subscriptions, lines, upcoming, schedules = _subscriptions_with_lines(ids)
     cards = {m.stripe_id: m for m in db.session.scalars(_CARDS, {"customer_ids": ids})}
     invoices = _recent_invoices(ids)
 
@@ -152,6 +196,8 @@ def load_account(tenant: Tenant, customers: list[CachedCustomer]) -> list[Custom
                 upcoming=upcoming.get(sub.stripe_id),
                 can_cancel=tenant.allow_cancel and live and ends_later_than_period(sub),
                 can_reactivate=tenant.allow_reactivate and live and sub.cancel_at_period_end,
+                customer_discounted=owner.customer.has_discount,
+                schedule=schedules.get(sub.stripe_id),
             )
         )
     for invoice in invoices:
@@ -173,6 +219,19 @@ def open_invoices_of(subscription_id: str) -> list[CachedInvoice]:
     ).all()
 
 
+def schedule_phases_of(sub: CachedSubscription) -> list[tuple[datetime, list[LineView]]]:
+    """The phases still ahead of the schedule managing `sub` (one query, none without one)."""
+    if not sub.schedule_id:
+        return []
+    schedule = db.session.scalars(
+        select(CachedSubscriptionSchedule).where(
+            CachedSubscriptionSchedule.stripe_id == sub.schedule_id
+        )
+    ).one_or_none()
+    view = SubscriptionView(sub, [], None, None, False, False, schedule=schedule)
+    return view.phases_ahead
+
+
 def ends_later_than_period(sub: CachedSubscription) -> bool:
     """Whether cancelling at the period's end would end it sooner than it is set to end."""
     if sub.cancel_at_period_end:
@@ -188,10 +247,13 @@ def _subscriptions_with_lines(customer_ids: list[str]):
     subscriptions: dict[str, CachedSubscription] = {}  # in query order
     lines: dict[str, list[LineView]] = defaultdict(list)
     upcoming: dict[str, UpcomingInvoice] = {}
-    for sub, item, price, product, preview in rows:
+    schedules: dict[str, CachedSubscriptionSchedule] = {}
+    for sub, item, price, product, preview, schedule in rows:
         subscriptions.setdefault(sub.stripe_id, sub)
         if preview is not None:
             upcoming[sub.stripe_id] = preview
+        if schedule is not None:
+            schedules[sub.stripe_id] = schedule
         if item is None:
             continue
         lines[sub.stripe_id].append(
@@ -204,9 +266,28 @@ def _subscriptions_with_lines(customer_ids: list[str]):
                 currency=price.currency if price else None,
                 interval=price.recurring_interval if price else None,
                 interval_count=price.recurring_interval_count if price else None,
+                billing_scheme=price.billing_scheme if price else "per_unit",
+                usage_type=price.usage_type if price else "licensed",
+                unit_amount_decimal=price.unit_amount_decimal if price else None,
             )
         )
-    return list(subscriptions.values()), lines, upcoming
+    return list(subscriptions.values()), lines, upcoming, schedules
+
+
+def phase_line(item: dict) -> LineView:
+    """One item of a schedule's phase, as the page lists a subscription's items."""
+    decimal = item.get("unit_amount_decimal")
+    return LineView(
+        product=item.get("product") or item.get("nickname") or "Subscription",
+        quantity=item.get("quantity", 1),
+        unit_amount=item.get("unit_amount"),
+        currency=item.get("currency"),
+        interval=item.get("recurring_interval"),
+        interval_count=item.get("recurring_interval_count"),
+        billing_scheme=item.get("billing_scheme") or "per_unit",
+        usage_type=item.get("usage_type") or "licensed",
+        unit_amount_decimal=Decimal(decimal) if decimal is not None else None,
+    )
 
 
 def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
@@ -245,7 +326,14 @@ def _same_tenant(column, other_column):
 
 
 _SUBSCRIPTIONS = (
-    select(CachedSubscription, CachedSubscriptionItem, CachedPrice, CachedProduct, UpcomingInvoice)
+    select(
+        CachedSubscription,
+        CachedSubscriptionItem,
+        CachedPrice,
+        CachedProduct,
+        UpcomingInvoice,
+        CachedSubscriptionSchedule,
+    )
     .outerjoin(
         CachedSubscriptionItem,
         _same_tenant(CachedSubscriptionItem.subscription_id, CachedSubscription.stripe_id),
@@ -259,6 +347,10 @@ _SUBSCRIPTIONS = (
             UpcomingInvoice.customer_id == CachedSubscription.customer_id,
         ),
     )
+    .outerjoin(
+        CachedSubscriptionSchedule,
+        _same_tenant(CachedSubscriptionSchedule.stripe_id, CachedSubscription.schedule_id),
+    )
     .where(CachedSubscription.customer_id.in_(_CUSTOMER_IDS), CachedSubscription.deleted.is_(False))
     .order_by(
         CachedSubscription.stripe_created.desc(), CachedSubscription.id, CachedSubscriptionItem.id
@@ -269,6 +361,7 @@ _SUBSCRIPTIONS = (
         defer(CachedPrice.data),
         defer(CachedProduct.data),
         defer(UpcomingInvoice.data),
+        defer(CachedSubscriptionSchedule.data),
     )
 )
 

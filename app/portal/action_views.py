@@ -10,13 +10,19 @@ from flask_login import login_required
 from app.billing import actions
 from app.billing.actions import ActionFailed, NeedsAuthentication, PayRefused
 from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
-from app.portal.account_data import ends_later_than_period, open_invoices_of
+from app.billing.statuses import SubscriptionStatus
+from app.portal.account_data import (
+    ends_later_than_period,
+    open_invoices_of,
+    schedule_phases_of,
+)
 from app.portal.blueprint import (
     bp,
     my_customers,
     owned_customer,
     owned_invoice,
     owned_subscription,
+    tenant_zone,
 )
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
@@ -147,7 +153,8 @@ def cancel_subscription(subscription_id: str):
     subscription = owned_subscription(subscription_id)
     if not ends_later_than_period(subscription):
         # Already ending by then: cancelling "at period end" would move its end date later.
-        flash(f"This subscription already ends on {date(subscription.cancel_at)}.", "success")
+        ends = date(subscription.cancel_at, tenant_zone())
+        flash(f"This subscription already ends on {ends}.", "success")
         return redirect(url_for("portal.account"))
     form = CancelForm()
     if form.validate_on_submit():
@@ -166,6 +173,7 @@ def cancel_subscription(subscription_id: str):
         tenant=g.tenant,
         subscription=subscription,
         open_invoices=open_invoices_of(subscription.stripe_id),
+        schedule_phases=schedule_phases_of(subscription),
         form=form,
         logout_form=ConfirmForm(),
     )
@@ -255,6 +263,23 @@ def card_confirm():
     brand, last4 = card.get("brand", "card").title(), card.get("last4", "")
     saved = f"Your {brand} ending {last4} is now the card on file."
     missed = len(replaced.subscriptions_not_switched)
+    for resumed in replaced.resumed:
+        if resumed.get("status") == SubscriptionStatus.ACTIVE:
+            flash("Your paused subscription has resumed: its first payment went through.",
+                  "success")  # fmt: skip
+        else:
+            flash(
+                "Your paused subscription has resumed, but its first payment did not go "
+                "through: the invoice below is due.",
+                "error",
+            )
+    if replaced.not_resumed:
+        flash(
+            f"{saved} A paused subscription could not be resumed just now; please try again "
+            "in a few minutes.",
+            "error",
+        )
+        return redirect(url_for("portal.account"))
     if missed:
         flash(
             f"{saved} {missed} of your subscriptions could not be moved to it just now and "

@@ -14,6 +14,7 @@ from app.billing.stripe_health import StripeHealth, stripe_health
 from app.extensions import db
 from app.portal.customers import customers_for_email
 from tenants.resolution import require_tenant_host
+from tenants.timezones import zone_of
 
 bp = Blueprint("portal", __name__)
 bp.before_request(require_tenant_host)
@@ -31,7 +32,8 @@ def signed_in_pages_are_not_stored(response):
 def portal_helpers():
     return {
         "money": formatting.money,
-        "fmt_date": formatting.date,
+        "fmt_date": lambda value: formatting.date(value, tenant_zone()),
+        "zone_label": lambda: formatting.zone_label(tenant_zone().key),
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
         "method_label": formatting.method_label,
@@ -42,6 +44,12 @@ def portal_helpers():
         "time_ago": formatting.time_ago,
         "fmt_moment": formatting.moment,
     }
+
+
+def tenant_zone():
+    """The zone this tenant's customers read dates in (UTC until one is known)."""
+    tenant = getattr(g, "tenant", None)
+    return zone_of(tenant.timezone if tenant is not None else None)
 
 
 def my_customers() -> list[CachedCustomer]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 
@@ -87,8 +87,24 @@ def method_summary(method) -> str:
     return name
 
 
-def date(value: datetime | None) -> str:
-    return value.strftime("%b %-d, %Y") if value else "—"
+def date(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A day as the merchant's customers count days: in the merchant's zone (UTC if none)."""
+    if not value:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone or UTC).strftime("%b %-d, %Y")
+
+
+def zone_label(name: str | None) -> str:
+    """Which zone dates are in, as a page says it: 'Pacific/Auckland time', 'UTC'."""
+    if not name or name in UTC_NAMES:
+        return "UTC"
+    return f"{name.replace('_', ' ')} time"
+
+
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu",
+                       "Etc/Zulu", "GMT", "Etc/GMT"})  # fmt: skip
 
 
 def moment(value: datetime) -> str:

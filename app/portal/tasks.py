@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.billing.stripe_health import stripe_health_noted
+from app.billing.tasks import refresh_next_charges
 from app.emails.addresses import UndeliverableAddress
 from app.emails.delivery import record_delivery, send_recorded
 from app.emails.models import DeliveryStatus, EmailDelivery
@@ -21,6 +22,7 @@ from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
 from tenants.urls import portal_url
 from worker.base import tenant_task
+from worker.dispatch import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -116,4 +118,10 @@ def send_login_email(
             exc=exc,
             countdown=retry_in(self.request.retries),
         ) from exc
+    if has_account:
+        # They will look at their next charges in a minute: read those fresh (a queued task,
+        # so the email never waits for Stripe).
+        customer_ids = [customer.stripe_id for customer in customers_for_email(email)]
+        enqueue_after_commit(refresh_next_charges, tenant_id, customer_ids)
+        db.session.commit()
     return rendered.kind

@@ -29,6 +29,7 @@ from tenants.app_tokens import forget_app_tokens
 from tenants.crypto import keyring
 from tenants.models import Tenant, is_live_key, platform_livemode
 from tenants.stripe_client import client_for_key
+from tenants.timezones import timezone_of_account
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ PROBE = "billfoldprobe"  # an id no object has: a write probe answers 404, never
 NEEDED = (
     Permission("Customers", "Write", "post", f"/v1/customers/cus_{PROBE}"),
     Permission("Subscriptions", "Write", "post", f"/v1/subscriptions/sub_{PROBE}"),
+    # Released when a customer cancels a subscription a schedule manages.
+    Permission(
+        "Subscription schedules", "Write", "post", f"/v1/subscription_schedules/sub_sched_{PROBE}"
+    ),
     Permission("Invoices", "Write", "post", f"/v1/invoices/in_{PROBE}"),
     Permission("Payment methods", "Read", "get", "/v1/payment_methods"),
     Permission("SetupIntents", "Write", "post", f"/v1/setup_intents/seti_{PROBE}"),
@@ -104,7 +109,7 @@ def _refuse_if_key_taken(tenant: Tenant, key: str) -> None:
         )
 
 
-def _read_account(client: stripe.StripeClient) -> str:
+def _read_account(client: stripe.StripeClient):
     try:
         account = client.v1.accounts.retrieve_current()
     except stripe.AuthenticationError as exc:
@@ -124,7 +129,7 @@ def _read_account(client: stripe.StripeClient) -> str:
         raise ConnectionRefused(UNEXPECTED) from None
     if not isinstance(account.id, str) or not account.id.startswith("acct_"):
         raise ConnectionRefused(UNEXPECTED)
-    return account.id
+    return account
 
 
 def missing_permissions(client: stripe.StripeClient) -> list[Permission]:
@@ -162,7 +167,8 @@ def connect_with_api_key(tenant: Tenant, key: str, webhook_secret: str | None = 
         raise ConnectionRefused("A webhook signing secret starts with whsec_.")
     _refuse_if_key_taken(tenant, key)
     client = client_for_key(key)
-    account_id = _read_account(client)
+    account = _read_account(client)
+    account_id = account.id
     refuse_if_taken(tenant, account_id)
     missing = missing_permissions(client)
     if missing:
@@ -179,6 +185,7 @@ def connect_with_api_key(tenant: Tenant, key: str, webhook_secret: str | None = 
     forget_previous_account(tenant, account_id)
     tenant.connect_api_key(key, created[1] if created else secret, account_id)
     tenant.stripe_created_webhook_endpoint = created[0] if created else None
+    tenant.timezone = tenant.timezone or timezone_of_account(account.to_dict())
     forget_app_tokens(tenant.id)
     db.session.flush()
     setup = WebhookSetup(endpoint_url(tenant), EVENTS, created=created is not None)

@@ -23,7 +23,8 @@ from tenants.app_token_renewal import token_expiry
 from tenants.app_tokens import StripeAppTokens, forget_app_tokens
 from tenants.context import tenant_context
 from tenants.models import ConnectionMethod, Tenant
-from tenants.stripe_client import StripeNotConnected, platform_client
+from tenants.stripe_client import StripeNotConnected, platform_client, stripe_client_for
+from tenants.timezones import timezone_of_account
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,20 @@ def connect_with_callback(flow: str, tenant: Tenant, args, session_value: str) -
         tenant.connect_account(account_id, ConnectionMethod.STRIPE_APP)
         _store_app_tokens(tenant, account_id, access, refresh, answer.get("expires_in"))
     db.session.flush()
+    if not tenant.timezone:
+        tenant.timezone = _account_timezone(tenant)
     return account_id
+
+
+def _account_timezone(tenant: Tenant) -> str | None:
+    """The connected account's own timezone, for customers' dates; a failed read leaves it
+    unset (UTC, and pages say so) rather than fail a connection that is made."""
+    try:
+        account = stripe_client_for(tenant).v1.accounts.retrieve_current()
+    except (stripe.StripeError, StripeNotConnected) as exc:
+        log.warning("reading the connected account's timezone failed: %s", exc)
+        return None
+    return timezone_of_account(account.to_dict())
 
 
 def _swap_code(flow: str, code: str) -> dict:

@@ -128,7 +128,8 @@ def test_backfill_fills_the_cache_with_progress_and_a_second_run_changes_nothing
     assert state.backfill_finished_at >= state.backfill_started_at
     rows = cache_rows(shop.tenant_id)
     assert counts(rows) == EXPECTED
-    pages = 1 + 1 + 2 + 1 + 1  # products, prices, customers (2 pages), subscriptions, invoices
+    # products, prices, customers (2 pages), subscriptions, subscription schedules, invoices
+    pages = 1 + 1 + 2 + 1 + 1 + 1
     per_customer = 3 + BULK_CUSTOMERS  # payment methods are listed per customer
     rate_limited = 1
     assert stripe_request_count() - requests_before == pages + per_customer + 1 + rate_limited

@@ -49,6 +49,7 @@ def test_once_cards_are_read_customer_by_customer_the_share_and_time_left_follow
         "price": listed(2),
         "customer": listed(1000),
         "subscription": listed(200),
+        "subscription_schedule": listed(3),
         "invoice": listed(2400),
         "payment_method": {
             "done": 150, "total": None, "finished": False, "visited": 500, "of": 1000

@@ -49,7 +49,8 @@ def test_sync_copies_the_account_and_prints_a_line_per_phase(db_session, app, co
     lines = result.output.splitlines()
     assert lines[0] == "backfilling acme from Stripe"
     assert [line.split()[0] for line in lines[1:-1]] == [
-        "products", "prices", "customers", "subscriptions", "invoices", "payment", "upcoming"
+        "products", "prices", "customers", "subscriptions", "subscription", "invoices", "payment",
+        "upcoming",
     ]  # fmt: skip
     assert "customers                 2  done" in result.output
     assert "payment methods           2  done" in result.output

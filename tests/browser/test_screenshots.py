@@ -4,14 +4,20 @@ Look at them after a change to a template or app.css: they are how the pages are
 """
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
+from app.billing.models import UpcomingInvoice
 from app.billing.tasks import reconcile_tenant
+from app.extensions import db
+from tenants.context import tenant_context
 from tests.portal.conftest import euro_invoice_paid_by_debit
 from tests.support.cached_rows import (
     cache,
+    cache_preview,
     invoice,
     new_id,
     payment_method,
@@ -203,3 +209,46 @@ def test_screenshots_of_billing_states(visitor, shop):
     page.goto(f"/subscriptions/{overdue['id']}/cancel")
     expect(page.get_by_text("is still due")).to_be_visible()
     visitor.check("cancel-past-due")
+
+    # How prices are billed: two intervals, tiers, usage, fractions of a cent and quantity 0,
+    # with a discount and tax; a trial that ended without a card; a schedule's planned change;
+    # a next-charge preview read days ago.
+    lab2, works = new_id("cus"), new_id("cus")
+    support = price(unit_amount=1000, nickname="Support")
+    licence = price(unit_amount=12000, interval="year", nickname="Licence")
+    seats = price(unit_amount=None, billing_scheme="tiered", tiers_mode="graduated",
+                  nickname="Seats")  # fmt: skip
+    calls = price(unit_amount=2, nickname="API calls")
+    calls["recurring"]["usage_type"] = "metered"
+    texts = price(unit_amount=None, unit_amount_decimal="0.5", nickname="Messages")
+    mixed = subscription(lab2, [support, licence], discounts=["di_shot"],
+                         automatic_tax={"enabled": True})  # fmt: skip
+    usage = subscription(lab2, [seats, calls, texts], quantities=[7, 1, 1000])
+    cardless = subscription(works, [monthly], status="paused", trial_end=now - 86400)
+    later = price(unit_amount=4000, nickname="Rocket fuel XL")
+    planned = subscription(works, [monthly], schedule="sub_sched_shot")
+    schedule = {
+        "id": "sub_sched_shot", "object": "subscription_schedule", "customer": works,
+        "subscription": planned["id"], "status": "active", "end_behavior": "release",
+        "phases": [
+            {"start_date": now - 86400, "end_date": now + 20 * 86400,
+             "items": [{"price": monthly["id"], "quantity": 1}]},
+            {"start_date": now + 20 * 86400, "end_date": now + 50 * 86400,
+             "items": [{"price": later["id"], "quantity": 3}]},
+        ],
+    }  # fmt: skip
+    cache(
+        shop.tenant.id,
+        customer(lab2, "Ada's observatory"), customer(works, "Ada's works"),
+        support, licence, seats, calls, texts, later, mixed, usage, cardless, planned, schedule,
+    )  # fmt: skip
+    cache_preview(shop.tenant.id, planned, {"currency": "usd", "amount_due": 1900,
+                                            "period_end": now + 20 * 86400})  # fmt: skip
+    with tenant_context(shop.tenant.id):
+        db.session.execute(
+            update(UpcomingInvoice).values(synced_at=datetime.now(UTC) - timedelta(days=3))
+        )
+        db.session.commit()
+    page.goto("/account")
+    expect(page.get_by_text("Planned changes")).to_be_visible()
+    visitor.check("account-billing-states-prices-schedules")

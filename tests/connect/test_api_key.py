@@ -14,6 +14,7 @@ from tests.support.stripe_helpers import new_account_id
 ALL = [
     "customer_write",
     "subscription_write",
+    "subscription_schedule_write",
     "invoice_write",
     "payment_method_read",
     "setup_intent_write",

@@ -40,7 +40,9 @@ def test_stripe_app_connects_with_encrypted_tokens_and_a_backfill_has_data(db_se
     tenant = make_tenant()
     before = stripe_request_count()
     account, _args = connect(oauth.STRIPE_APP, tenant)
-    assert stripe_request_count() - before == 1  # the code swapped for tokens, nothing else
+    # The code swapped for tokens, and the account read once for its timezone.
+    assert stripe_request_count() - before == 2
+    assert tenant.timezone == "Etc/UTC"  # what the emulator's accounts report by default
     assert tenant.stripe_status == StripeConnectionStatus.CONNECTED
     assert tenant.stripe_connection_method == ConnectionMethod.STRIPE_APP
     assert tenant.stripe_account_id == account

@@ -79,3 +79,16 @@ def test_account_endpoints(stripe_client, connected_client, new_account_id):
 def test_malformed_stripe_account_header_is_refused(connected_client):
     with pytest.raises(stripe.InvalidRequestError, match="Stripe-Account"):
         connected_client("tenant-42").v1.customers.list()
+
+
+def test_an_account_reports_the_country_and_timezone_its_owner_chose(
+    stripe_emulator, connected_client, new_account_id
+):
+    """https://docs.stripe.com/api/accounts/object (country, settings.dashboard.timezone)."""
+    account = new_account_id()
+    assert connected_client(account).v1.accounts.retrieve_current().country == "US"
+
+    stripe_emulator.set_account_settings(account, country="NZ", timezone="Pacific/Auckland")
+
+    read = connected_client(account).v1.accounts.retrieve_current()
+    assert (read.country, read.settings.dashboard.timezone) == ("NZ", "Pacific/Auckland")

@@ -5,7 +5,11 @@ from app.billing.models.customers import CachedCustomer
 from app.billing.models.events import StripeEvent
 from app.billing.models.invoices import CachedInvoice, UpcomingInvoice
 from app.billing.models.payment_methods import CachedPaymentMethod
-from app.billing.models.subscriptions import CachedSubscription, CachedSubscriptionItem
+from app.billing.models.subscriptions import (
+    CachedSubscription,
+    CachedSubscriptionItem,
+    CachedSubscriptionSchedule,
+)
 from app.billing.models.sync_state import SyncState
 
 __all__ = [
@@ -16,6 +20,7 @@ __all__ = [
     "CachedProduct",
     "CachedSubscription",
     "CachedSubscriptionItem",
+    "CachedSubscriptionSchedule",
     "StripeEvent",
     "SyncState",
     "UpcomingInvoice",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, Integer, String
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
@@ -28,3 +30,10 @@ class CachedPrice(StripeCached, db.Model):
     recurring_interval: Mapped[str | None] = mapped_column(String(10))
     recurring_interval_count: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # How Stripe prices it: per unit (with unit_amount_decimal for fractions of a cent, when
+    # unit_amount is null) or tiered by quantity; licensed (billed ahead) or metered (usage,
+    # billed after the period).
+    billing_scheme: Mapped[str] = mapped_column(String(20), nullable=False, default="per_unit")
+    tiers_mode: Mapped[str | None] = mapped_column(String(20))
+    usage_type: Mapped[str] = mapped_column(String(20), nullable=False, default="licensed")
+    unit_amount_decimal: Mapped[Decimal | None] = mapped_column(Numeric)

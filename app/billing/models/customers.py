@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
@@ -19,3 +19,5 @@ class CachedCustomer(StripeCached, db.Model):
     name: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str | None] = mapped_column(String(3))
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    # A customer-level discount applies to every subscription's invoices.
+    has_discount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
@@ -29,6 +29,12 @@ class CachedSubscription(StripeCached, db.Model):
     # mark_uncollectible or void) until resumes_at, or until the merchant resumes it.
     pause_behavior: Mapped[str | None] = mapped_column(String(20))
     pause_resumes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What makes an invoice differ from the sum of its prices: a discount (coupon or promotion
+    # code, on the subscription or an item) and tax (automatic tax or tax rates).
+    has_discount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    adds_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The subscription schedule managing it: Stripe then refuses direct cancellation.
+    schedule_id: Mapped[str | None] = mapped_column(String(255))
     # Set by the portal when a customer cancels; shown to the merchant.
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
 
@@ -43,3 +49,19 @@ class CachedSubscriptionItem(StripeCached, db.Model):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     current_period_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CachedSubscriptionSchedule(StripeCached, db.Model):
+    """Planned phases of a subscription (price or quantity changes on set dates)."""
+
+    __tablename__ = "billing_subscription_schedules"
+    __table_args__ = cached_table_args()
+
+    subscription_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(30), nullable=False)
+    # release: the subscription carries on after the last phase; cancel: it ends then.
+    end_behavior: Mapped[str] = mapped_column(String(20), nullable=False, default="release")
+    last_phase_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Each phase's dates and items, their prices and product names resolved when written, so a
+    # page reads them without joining the catalog once per phase.
+    phases: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
