@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from sqlalchemy import text
 
 from app.extensions import db
+from app.portal.blueprint import closed_by_the_merchant
 from app.portal.login_views import login
 from tenants.branding import brand_stylesheet
 
@@ -16,7 +17,7 @@ bp = Blueprint("core", __name__)
 def home():
     """One address, two audiences: a tenant's host shows its portal login, the bare domain ours."""
     if g.tenant is not None:
-        return login()
+        return closed_by_the_merchant() or login()
     if request.method != "GET":
         abort(405)
     return render_template("core/platform_home.html", tenant=None)

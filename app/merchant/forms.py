@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.merchant.passwords import MAX_PASSWORD_LENGTH
@@ -128,3 +128,18 @@ class RetryForm(FlaskForm):
     """Copy the Stripe data again; `next` says which page to come back to."""
 
     next = HiddenField()
+
+
+class PortalSettingsForm(FlaskForm):
+    """What customers may do in the portal. The values' rules live in tenants/validation.py;
+    the lengths here only stop a huge post before it is read further."""
+
+    allow_cancel = BooleanField("Customers can cancel a subscription (at the end of its period)")
+    allow_reactivate = BooleanField("Customers can take back a cancellation before it happens")
+    allow_card_update = BooleanField("Customers can replace the card their subscriptions use")
+    allow_invoice_payment = BooleanField("Customers can pay open invoices")
+    ask_cancel_reason = BooleanField("Ask why when a customer cancels")
+    cancel_reasons = TextAreaField("Reasons to choose from", validators=[Length(max=2000)])
+    return_url = StringField("Your site's address for “Back to …”", validators=[Length(max=600)])
+    portal_closed = BooleanField("Close the portal")
+    closed_message = TextAreaField("Message shown while it is closed", validators=[Length(max=600)])
