@@ -143,3 +143,14 @@ class PortalSettingsForm(FlaskForm):
     return_url = StringField("Your site's address for “Back to …”", validators=[Length(max=600)])
     portal_closed = BooleanField("Close the portal")
     closed_message = TextAreaField("Message shown while it is closed", validators=[Length(max=600)])
+
+
+class BrandingForm(FlaskForm):
+    """The portal's and emails' look. The rules of each value live in tenants/validation.py."""
+
+    display_name = StringField("Display name", validators=[Length(max=300)])
+    primary_color = StringField("Primary colour (buttons, header)", validators=[Length(max=40)])
+    accent_color = StringField("Accent colour", validators=[Length(max=40)])
+    sender_name = StringField("Sender name on emails", validators=[Length(max=300)])
+    support_email = StringField("Reply-to and support email", validators=[Length(max=400)])
+    support_url = StringField("Support page", validators=[Length(max=600)])

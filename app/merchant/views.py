@@ -2,6 +2,7 @@
 
 from app.merchant import (  # noqa: F401
     auth_views,
+    branding_views,
     connect_views,
     home_views,
     portal_views,
