@@ -9,6 +9,7 @@ from app.extensions import db
 from app.portal.blueprint import closed_by_the_merchant
 from app.portal.login_views import login
 from tenants.branding import brand_stylesheet
+from tenants.logos import TenantLogo, logo_response
 
 bp = Blueprint("core", __name__)
 
@@ -44,3 +45,17 @@ def brand_css():
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
+
+
+@bp.get("/logo/<string(length=64):content_hash>.png")
+def logo(content_hash: str):
+    """The tenant's logo, for its portal and its emails; its hash is in the URL, so it is kept
+    for a year. Looked up under the host's tenant only: another tenant's hash is a 404."""
+    if g.tenant is None:
+        abort(404)
+    found = db.session.scalars(
+        db.select(TenantLogo).where(TenantLogo.content_hash == content_hash)
+    ).first()
+    if found is None:
+        abort(404)
+    return logo_response(found)

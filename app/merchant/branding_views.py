@@ -17,12 +17,15 @@ from app.merchant.branding import (
     preview_tenant,
 )
 from app.merchant.emails import SAMPLE_CODE
-from app.merchant.forms import BrandingForm, ButtonForm
-from app.merchant.limits import test_email_limits
+from app.merchant.forms import BrandingForm, ButtonForm, LogoForm
+from app.merchant.limits import logo_upload_limits, test_email_limits
+from app.merchant.logos import MAX_BYTES, LogoRefused, logo_by_hash, remove_logo, replace_logo
 from app.merchant.tasks import send_test_sign_in_email
 from app.portal.forms import EmailForm
 from app.portal.tokens import TOKEN_TTL
 from tenants.branding import brand_stylesheet
+from tenants.context import tenant_context
+from tenants.logos import logo_response
 from worker.dispatch import enqueue_after_commit
 
 # The preview is framed by the branding page only; the email's HTML keeps its inline styles
@@ -75,7 +78,7 @@ def branding():
     return _page(form, 400 if form.errors else 200)
 
 
-def _page(form: BrandingForm, status: int):
+def _page(form: BrandingForm, status: int, logo_error: str | None = None):
     tenant = my_tenant()
     shown = preview_tenant(tenant, _submitted(form))
     return render_template(
@@ -84,6 +87,10 @@ def _page(form: BrandingForm, status: int):
         merchant_tenant=tenant,
         logout_form=ButtonForm(),
         test_form=ButtonForm(),
+        logo_form=LogoForm(),
+        remove_form=ButtonForm(),
+        logo_url=dashboard_logo_url(tenant),
+        logo_error=logo_error,
         form=form,
         warnings=contrast_warnings(shown.primary_color, shown.accent_color),
         preview_query=_submitted(form),
@@ -121,6 +128,7 @@ def branding_preview_css():
 @login_required
 def branding_preview():
     shown = preview_tenant(my_tenant(), request.args)
+    shown.logo_url = dashboard_logo_url(shown)  # served here, on the dashboard's own host
     if request.args.get("page") == "email":
         rendered = render_email(
             shown,
@@ -160,3 +168,54 @@ def branding_test_email():
     flash(f"We are sending the sign-in email, as your customers get it, to {current_user.email}.",
           "success")  # fmt: skip
     return redirect(url_for("merchant.branding"))
+
+
+@bp.post("/branding/logo")
+@login_required
+@logo_upload_limits
+def branding_logo():
+    tenant = my_tenant()
+    form = LogoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = form.logo.data
+    data = upload.read(MAX_BYTES + 1) if upload else b""
+    try:
+        with tenant_context(tenant.id):
+            replace_logo(tenant, data)
+    except LogoRefused as refused:
+        return _page(_form_of(tenant), 400, logo_error=str(refused))
+    flash("Your new logo is on your portal and in your emails.", "success")
+    return redirect(url_for("merchant.branding"))
+
+
+@bp.post("/branding/logo/remove")
+@login_required
+def branding_logo_remove():
+    tenant = my_tenant()
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with tenant_context(tenant.id):
+        remove_logo(tenant)
+    flash("Your logo is removed; the portal shows your name instead.", "success")
+    return redirect(url_for("merchant.branding"))
+
+
+@bp.get("/branding/logo/<string(length=64):content_hash>.png")
+@login_required
+def branding_logo_image(content_hash: str):
+    """The merchant's own logo on the dashboard's host, for the page and its preview."""
+    with tenant_context(my_tenant().id):
+        found = logo_by_hash(content_hash)
+        if found is None:
+            abort(404)
+        return logo_response(found)
+
+
+def dashboard_logo_url(tenant) -> str | None:
+    """The tenant's stored logo as the dashboard's host serves it; an https one as it is."""
+    url = tenant.logo_url
+    if url and url.startswith("/logo/"):
+        content_hash = url.removeprefix("/logo/").split(".")[0]
+        return url_for("merchant.branding_logo_image", content_hash=content_hash, _external=True)
+    return url

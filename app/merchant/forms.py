@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -154,3 +155,8 @@ class BrandingForm(FlaskForm):
     sender_name = StringField("Sender name on emails", validators=[Length(max=300)])
     support_email = StringField("Reply-to and support email", validators=[Length(max=400)])
     support_url = StringField("Support page", validators=[Length(max=600)])
+
+
+class LogoForm(FlaskForm):
+    # Checked by app/merchant/logos.py, which decodes it; the browser's hint is only a hint.
+    logo = FileField("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)")

@@ -4,9 +4,11 @@ arrives branded, and a closed portal shows its message. Screenshots at 1280 and 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.merchant.conftest import PASSWORD, merchant_user_for
@@ -60,6 +62,18 @@ def test_branding_studio_previews_warns_and_sends_a_test_email(signed_in):
     page.get_by_role("button", name="Save branding").click()
     expect(page.get_by_role("status")).to_contain_text("Saved")
     signed_in.check("merchant-branding")
+
+    logo = io.BytesIO()
+    Image.new("RGB", (600, 200), (30, 64, 175)).save(logo, format="PNG")
+    page.locator("input#logo").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": logo.getvalue()}]
+    )
+    page.get_by_role("button", name="Upload logo").click()
+    expect(page.get_by_role("status")).to_contain_text("Your new logo")
+    expect(page.get_by_role("img", name="Your current logo")).to_be_visible()
+    expect(signin.get_by_role("img", name="Orbit Coffee")).to_be_visible()
+    expect(email.get_by_role("img", name="Orbit Coffee")).to_be_visible()
+    signed_in.check("merchant-branding-logo")
 
     page.get_by_role("button", name="Send me a test email").click()
     expect(page.get_by_role("status")).to_contain_text("owner@example.com")
