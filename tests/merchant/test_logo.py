@@ -39,11 +39,20 @@ def image_bytes(fmt: str, size=(1000, 400), mode="RGB") -> bytes:
 
 def upload(client, data: bytes, filename: str = "logo.png", token: str | None = None):
     token = token or csrf_from(client.get("/dashboard/branding").text)
-    return client.post(
-        "/dashboard/branding/logo",
+    # Built by hand so that the spooled body of a large upload is closed after the request.
+    builder = EnvironBuilder(
+        path="/dashboard/branding/logo",
+        method="POST",
+        base_url=f"http://{client.host}",
         data={"csrf_token": token, "logo": (io.BytesIO(data), filename)},
         content_type="multipart/form-data",
     )
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
 
 
 def logos_of(tenant) -> list[TenantLogo]:
@@ -144,22 +153,7 @@ def test_an_image_bomb_is_refused_before_decoding(dashboard, acme, side):
 
 
 def test_a_10_mb_upload_is_a_413_page_and_stores_nothing(dashboard, acme):
-    token = csrf_from(dashboard.get("/dashboard/branding").text)
-    body = b"\x00" * (10 * 1024 * 1024)
-    # Built by hand so that its spooled body is closed: the app refuses it unread.
-    builder = EnvironBuilder(
-        path="/dashboard/branding/logo",
-        method="POST",
-        base_url=f"http://{dashboard.host}",
-        data={"csrf_token": token, "logo": (io.BytesIO(body), "logo.png")},
-        content_type="multipart/form-data",
-    )
-    environ = builder.get_environ()
-    try:
-        response = dashboard.open(environ)
-    finally:
-        environ["wsgi.input"].close()
-        builder.close()
+    response = upload(dashboard, b"\x00" * (10 * 1024 * 1024))
     assert response.status_code == 413
     assert "larger than we accept" in response.text
     assert logos_of(acme) == []
