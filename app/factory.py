@@ -29,11 +29,12 @@ from app.ops.views import bp as ops_bp
 from app.portal import bp as portal_bp
 from app.portal import models as portal_models  # noqa: F401
 from app.portal import tasks as portal_tasks  # noqa: F401
-from app.security import init_security
+from app.security import BillfoldRequest, init_security
 from app.server_logs import install_log_redaction
 from app.webhooks.views import bp as webhooks_bp
 from config import INSTANCE_DIR, load_config
 from tenants import app_tokens  # noqa: F401  (a Stripe App's tokens, known to Alembic)
+from tenants import logos as logo_models  # noqa: F401
 from tenants.crypto import render_migration_item
 from worker import health  # noqa: F401  (the worker's heartbeat task)
 from worker.celery_app import celery_init_app, register_renamed_tasks
@@ -43,6 +44,8 @@ from worker.dispatch import install_dispatch_hooks
 class Billfold(Flask):
     """Flask, plus the commit rule's one request commit: a view that returns has its work
     committed (app/commits.py); one that raises has it rolled back by the error page."""
+
+    request_class = BillfoldRequest
 
     def dispatch_request(self):
         response = super().dispatch_request()

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, Request, abort, current_app, g, request
 from werkzeug.routing import BaseConverter
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+# Paths that take a file larger than MAX_CONTENT_LENGTH: their own limit, applied before
+# anything (CSRF protection included) reads the body.
+LARGER_BODIES = {"/dashboard/branding/logo": 2 * 1024 * 1024 + 64 * 1024}
+
+
+class BillfoldRequest(Request):
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.path in LARGER_BODIES:
+            return LARGER_BODIES[self.path]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
 
 class StripeIdConverter(BaseConverter):

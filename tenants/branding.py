@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import colorsys
+from dataclasses import dataclass
+
 from tenants.models import Tenant
 from tenants.validation import COLOR_RE
 
@@ -63,3 +66,44 @@ def brand_stylesheet(tenant: Tenant) -> str:
         f"  --accent: {accent};\n"
         "}\n"
     )
+
+
+@dataclass(frozen=True)
+class ButtonContrast:
+    """How a colour reads as a button: its best text (white or ink) and, when that text fails
+    WCAG AA, the nearest shade of the same hue where it passes."""
+
+    color: str
+    text: str
+    ratio: float
+    suggestion: str | None
+
+    @property
+    def passes(self) -> bool:
+        return self.suggestion is None
+
+
+def _shade(hue: float, lightness: float, saturation: float) -> str:
+    red, green, blue = colorsys.hls_to_rgb(hue, min(max(lightness, 0.0), 1.0), saturation)
+    return "#{:02x}{:02x}{:02x}".format(*(round(channel * 255) for channel in (red, green, blue)))
+
+
+def button_contrast(hex_color: str) -> ButtonContrast:
+    """Buttons carry white or ink text; pure black (contrast_text's last resort) passes on any
+    colour but reads as a mistake, so a colour that needs it gets a warning and a shade."""
+    text = max((WHITE, INK), key=lambda candidate: contrast_ratio(hex_color, candidate))
+    ratio = contrast_ratio(hex_color, text)
+    if ratio >= READABLE:
+        return ButtonContrast(hex_color, text, ratio, None)
+    channels = [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    hue, lightness, saturation = colorsys.rgb_to_hls(*channels)
+    # Step lightness away from the colour both ways; the first shade that passes with white
+    # (darker) or ink (lighter) text is the nearest one.
+    for step in range(1, 101):
+        for candidate in (
+            _shade(hue, lightness - step / 200, saturation),
+            _shade(hue, lightness + step / 200, saturation),
+        ):
+            if max(contrast_ratio(candidate, WHITE), contrast_ratio(candidate, INK)) >= READABLE:
+                return ButtonContrast(hex_color, text, ratio, candidate)
+    return ButtonContrast(hex_color, text, ratio, INK)

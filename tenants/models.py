@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -37,6 +37,8 @@ class ConnectionMethod:
     STRIPE_APP = "stripe_app"  # Billfold's Stripe App installed through OAuth: expiring tokens
     API_KEY = "api_key"  # a restricted key the merchant pasted
 
+
+DEFAULT_CLOSED_MESSAGE = "This billing portal is closed for now. Please contact us for help."
 
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
@@ -102,6 +104,13 @@ class Tenant(db.Model):
     allow_card_update: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     allow_invoice_payment: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     ask_cancel_reason: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # The reasons a cancelling customer picks from (a list of short strings); none: free text only.
+    cancel_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    # Where "Back to <merchant>" in the portal leads: the merchant's own site.
+    return_url: Mapped[str | None] = mapped_column(String(500))
+    # The merchant closed its portal: customers read the message instead of any portal page.
+    portal_closed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    portal_closed_message: Mapped[str | None] = mapped_column(String(500))
 
     # Stripe connection: a Connect account, or an account reached by a restricted API key.
     stripe_status: Mapped[str] = mapped_column(
@@ -164,6 +173,10 @@ class Tenant(db.Model):
     @property
     def is_live(self) -> bool:
         return self.live_at is not None
+
+    @property
+    def closed_notice(self) -> str:
+        return self.portal_closed_message or DEFAULT_CLOSED_MESSAGE
 
     @property
     def display_sender(self) -> str:

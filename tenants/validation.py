@@ -33,7 +33,11 @@ MAX_LENGTH = {
     "support email": 254,
     "support URL": 500,
     "logo URL": 500,
+    "return URL": 500,
+    "closed message": 500,
+    "cancellation reason": 80,
 }
+MAX_CANCEL_REASONS = 10
 
 
 def validate_subdomain(subdomain: str) -> str:
@@ -113,10 +117,19 @@ def validate_support_email(value: str, *, for_sending: bool = False) -> str | No
 
 def validate_support_url(value: str) -> str | None:
     """A help page on the web: http(s) with a host; no script, no credentials, no spaces."""
-    url = validate_text_setting("support URL", value)
+    return _web_address("support URL", value, "https://acme.com/help")
+
+
+def validate_return_url(value: str) -> str | None:
+    """Where the portal's "Back to <merchant>" leads: a page on the web, as a support URL."""
+    return _web_address("return URL", value, "https://acme.com/account")
+
+
+def _web_address(label: str, value: str, example: str) -> str | None:
+    url = validate_text_setting(label, value)
     if url is None:
         return None
-    refused = ValueError("support URL must be a web address such as https://acme.com/help.")
+    refused = ValueError(f"{label} must be a web address such as {example}.")
     if any(character.isspace() for character in url) or "\\" in url:
         raise refused
     try:
@@ -136,6 +149,32 @@ def validate_logo_url(value: str) -> str | None:
     if value and (value.startswith("//") or not LOGO_URL_RE.fullmatch(value)):
         raise ValueError("A logo is a path on this site (/static/...) or an https:// address.")
     return value or None
+
+
+def validate_cancel_reasons(lines: str | list[str]) -> list[str] | None:
+    """The reasons a cancelling customer picks from: one a line, each short, none twice."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    reasons: list[str] = []
+    for line in lines:
+        reason = validate_text_setting("cancellation reason", line)
+        if reason and reason.casefold() not in {kept.casefold() for kept in reasons}:
+            reasons.append(reason)
+    if len(reasons) > MAX_CANCEL_REASONS:
+        raise ValueError(f"Offer at most {MAX_CANCEL_REASONS} cancellation reasons.")
+    return reasons or None
+
+
+def validate_closed_message(value: str) -> str | None:
+    """What customers read while the portal is closed: plain text, shown escaped."""
+    text = (value or "").strip()
+    if any(_is_control(character) for character in text.replace("\n", " ").replace("\r", "")):
+        raise ValueError("closed message must be plain text, without control characters.")
+    if len(text) > MAX_LENGTH["closed message"]:
+        raise ValueError(
+            f"closed message is at most {MAX_LENGTH['closed message']} characters long."
+        )
+    return text or None
 
 
 # A tenant setting's name -> its rule, for every place that takes settings from a person.

@@ -6,8 +6,10 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from sqlalchemy import text
 
 from app.extensions import db
+from app.portal.blueprint import closed_by_the_merchant
 from app.portal.login_views import login
 from tenants.branding import brand_stylesheet
+from tenants.logos import TenantLogo, logo_response
 
 bp = Blueprint("core", __name__)
 
@@ -16,7 +18,7 @@ bp = Blueprint("core", __name__)
 def home():
     """One address, two audiences: a tenant's host shows its portal login, the bare domain ours."""
     if g.tenant is not None:
-        return login()
+        return closed_by_the_merchant() or login()
     if request.method != "GET":
         abort(405)
     return render_template("core/platform_home.html", tenant=None)
@@ -43,3 +45,17 @@ def brand_css():
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
+
+
+@bp.get("/logo/<string(length=64):content_hash>.png")
+def logo(content_hash: str):
+    """The tenant's logo, for its portal and its emails; its hash is in the URL, so it is kept
+    for a year. Looked up under the host's tenant only: another tenant's hash is a 404."""
+    if g.tenant is None:
+        abort(404)
+    found = db.session.scalars(
+        db.select(TenantLogo).where(TenantLogo.content_hash == content_hash)
+    ).first()
+    if found is None:
+        abort(404)
+    return logo_response(found)

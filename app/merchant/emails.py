@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from app.emails.delivery import record_delivery
 from app.emails.models import EmailDelivery
-from app.emails.render import RenderedEmail, render_platform_email
+from app.emails.render import RenderedEmail, render_email, render_platform_email
 from app.merchant.models import MerchantUser, TokenPurpose
 from app.merchant.tokens import issue_token, ttl_words
 from app.merchant.urls import platform_url
+from app.portal.tokens import TOKEN_TTL
 from tenants.models import Tenant
+from tenants.urls import portal_url
+
+SAMPLE_CODE = "123456"
 
 
 def verification_email(user: MerchantUser, tenant: Tenant) -> RenderedEmail:
@@ -62,3 +66,17 @@ def change_email_email(user: MerchantUser, new_email: str) -> RenderedEmail:
 
 def record(rendered: RenderedEmail) -> EmailDelivery:
     return record_delivery(rendered)
+
+
+def test_sign_in_email(user: MerchantUser, tenant: Tenant) -> RenderedEmail:
+    """The customers' sign-in email in the tenant's branding, to the merchant itself. Its link
+    opens the portal's sign-in page and its code is a sample: it signs nobody in."""
+    return render_email(
+        tenant,
+        "login_link",
+        user.email,
+        f"[Test] Your {tenant.name} billing sign-in link",
+        link=portal_url(tenant),
+        code=SAMPLE_CODE,
+        minutes=int(TOKEN_TTL.total_seconds() // 60),
+    )

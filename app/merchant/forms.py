@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.merchant.passwords import MAX_PASSWORD_LENGTH
@@ -128,3 +129,34 @@ class RetryForm(FlaskForm):
     """Copy the Stripe data again; `next` says which page to come back to."""
 
     next = HiddenField()
+
+
+class PortalSettingsForm(FlaskForm):
+    """What customers may do in the portal. The values' rules live in tenants/validation.py;
+    the lengths here only stop a huge post before it is read further."""
+
+    allow_cancel = BooleanField("Customers can cancel a subscription (at the end of its period)")
+    allow_reactivate = BooleanField("Customers can take back a cancellation before it happens")
+    allow_card_update = BooleanField("Customers can replace the card their subscriptions use")
+    allow_invoice_payment = BooleanField("Customers can pay open invoices")
+    ask_cancel_reason = BooleanField("Ask why when a customer cancels")
+    cancel_reasons = TextAreaField("Reasons to choose from", validators=[Length(max=2000)])
+    return_url = StringField("Your site's address for “Back to …”", validators=[Length(max=600)])
+    portal_closed = BooleanField("Close the portal")
+    closed_message = TextAreaField("Message shown while it is closed", validators=[Length(max=600)])
+
+
+class BrandingForm(FlaskForm):
+    """The portal's and emails' look. The rules of each value live in tenants/validation.py."""
+
+    display_name = StringField("Display name", validators=[Length(max=300)])
+    primary_color = StringField("Primary colour (buttons, header)", validators=[Length(max=40)])
+    accent_color = StringField("Accent colour", validators=[Length(max=40)])
+    sender_name = StringField("Sender name on emails", validators=[Length(max=300)])
+    support_email = StringField("Reply-to and support email", validators=[Length(max=400)])
+    support_url = StringField("Support page", validators=[Length(max=600)])
+
+
+class LogoForm(FlaskForm):
+    # Checked by app/merchant/logos.py, which decodes it; the browser's hint is only a hint.
+    logo = FileField("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)")

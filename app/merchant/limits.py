@@ -109,3 +109,14 @@ def backfill_retry_limits(view):
     return limit_posts(
         view, "5 per 10 minutes;30 per day", "merchant-backfill-retry:user", _user_key
     )
+
+
+def test_email_limits(view):
+    """Test emails go to the merchant's own address, but each is a real send from the
+    merchant's name: a few now and then are enough to check the look."""
+    return limit_posts(view, "3 per 10 minutes;10 per day", "merchant-test-email:user", _user_key)
+
+
+def logo_upload_limits(view):
+    """Each upload is decoded and re-encoded: CPU a script could spend."""
+    return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-logo:user", _user_key)

@@ -90,6 +90,18 @@ def send_email_change_link(
     return _send(self, tenant, emails.change_email_email(user, new_email), delivery_id)
 
 
+@tenant_task(**EMAIL_TASK)
+def send_test_sign_in_email(
+    self, tenant_id: int, user_id: int, delivery_id: int | None = None
+) -> str:
+    """The branded sign-in email, as customers get it, to the merchant who asked."""
+    user = _user_of(tenant_id, user_id)
+    if user is None:
+        return "skipped"
+    tenant = db.session.get(Tenant, tenant_id)
+    return _send(self, tenant, emails.test_sign_in_email(user, tenant), delivery_id)
+
+
 @shared_task(bind=True, name="app.merchant.tasks.send_password_reset", **EMAIL_TASK)
 def send_password_reset(self, email: str, delivery_id: int | None = None) -> str:
     """The form only queued this, whoever the address belongs to; an address without an

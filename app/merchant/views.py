@@ -1,6 +1,13 @@
 """Every route of the dashboard, registered on its blueprint by importing the view modules."""
 
-from app.merchant import auth_views, connect_views, home_views, settings_views  # noqa: F401
+from app.merchant import (  # noqa: F401
+    auth_views,
+    branding_views,
+    connect_views,
+    home_views,
+    portal_views,
+    settings_views,
+)
 from app.merchant.blueprint import bp
 
 __all__ = ["bp"]

@@ -158,7 +158,7 @@ def cancel_subscription(subscription_id: str):
         return redirect(url_for("portal.account"))
     form = CancelForm()
     if form.validate_on_submit():
-        reason = (form.reason.data or "").strip() if g.tenant.ask_cancel_reason else None
+        reason = _cancel_reason(form) if g.tenant.ask_cancel_reason else None
         _attempt(
             lambda: actions.set_cancel_at_period_end(
                 _client(), subscription, True, form.action_key.data, reason=reason
@@ -177,6 +177,15 @@ def cancel_subscription(subscription_id: str):
         form=form,
         logout_form=ConfirmForm(),
     )
+
+
+def _cancel_reason(form: CancelForm) -> str | None:
+    """The reason picked from the merchant's list, then the customer's own words."""
+    choice = (form.choice.data or "").strip()
+    if choice and choice not in (g.tenant.cancel_reasons or []):
+        abort(400)  # not a reason this portal offers: a forged form
+    words = (form.reason.data or "").strip()
+    return " — ".join(part for part in (choice, words) if part)[:500] or None
 
 
 @bp.post("/subscriptions/<stripe_id:subscription_id>/reactivate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +18,15 @@ from tenants.timezones import zone_of
 
 bp = Blueprint("portal", __name__)
 bp.before_request(require_tenant_host)
+
+
+@bp.before_request
+def closed_by_the_merchant():
+    """A merchant who closed its portal: every page and action answers with its message."""
+    tenant = g.get("tenant")
+    if tenant is not None and tenant.portal_closed:
+        return render_template("portal/closed.html", tenant=tenant), 503
+    return None
 
 
 @bp.after_request

@@ -71,6 +71,8 @@ class ActionForm(FlaskForm):
 
 
 class CancelForm(ActionForm):
+    # One of the merchant's offered reasons (checked against them by the view), and free text.
+    choice = StringField(validators=[Length(max=80)])
     reason = TextAreaField("Why are you cancelling? (optional)", validators=[Length(max=500)])
 
 

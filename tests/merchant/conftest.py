@@ -74,3 +74,29 @@ def signed_up_and_verified(client, smtp_sink, **overrides):
     follow_link(client, emailed_link(smtp_sink, fields["email"]))
     assert log_in(client, fields["email"], fields["password"]).status_code == 302
     return fields
+
+
+def merchant_user_for(tenant, email: str = "owner@example.com"):
+    """An owner account, verified, for a tenant made by a fixture rather than by sign-up."""
+    from app.clock import utcnow
+    from app.extensions import db
+    from app.merchant.models import MerchantUser
+    from app.merchant.passwords import hash_password
+
+    user = MerchantUser(
+        tenant_id=tenant.id,
+        name="Ada Owner",
+        email=email,
+        password_hash=hash_password(PASSWORD),
+        email_verified_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def post_page_form(client, path: str, data: dict):
+    """Submit a dashboard page's form as a browser does: its CSRF token, these fields."""
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    return client.post(path, data={"csrf_token": csrf_from(page.text), **data})
