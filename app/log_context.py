@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 
+from celery import current_task
 from flask import Flask, current_app, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
@@ -47,13 +48,10 @@ def _context() -> tuple[str, str, str]:
         request_id = g.get("request_id") or "-"
         found = g.get("tenant")
         tenant = found.subdomain if found is not None else "-"
-    else:
-        from celery import current_task  # a worker's record: the task it belongs to
-
-        if current_task and current_task.request and current_task.request.id:
-            task_id = current_task.request.id
-            args = current_task.request.args or ()
-            tenant = f"tenant:{args[0]}" if args and isinstance(args[0], int) else "-"
+    elif current_task and current_task.request and current_task.request.id:  # a worker's task
+        task_id = current_task.request.id
+        args = current_task.request.args or ()
+        tenant = f"tenant:{args[0]}" if args and isinstance(args[0], int) else "-"
     return request_id, tenant, task_id
 
 
