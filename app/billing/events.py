@@ -17,6 +17,8 @@ from app.billing.stripe_health import (
     note_stripe_unreachable,
 )
 from app.billing.sync import (
+    customer_next_charge_may_differ,
+    event_object_type,
     event_target,
     refresh_customer_previews,
     refresh_subscription_preview,
@@ -113,7 +115,12 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(client, invoice.subscription_id)
-        if kind == "customer" and outcome.fetched and not outcome.gone:
+        if (
+            kind == "customer"
+            and outcome.fetched
+            and not outcome.gone
+            and customer_next_charge_may_differ(event_object_type(event.payload), outcome)
+        ):
             refresh_customer_previews(client, object_id)
         if kind == "subscription_schedule" and outcome.fetched and not outcome.gone:
             # Attached, released or canceled: the subscription says which schedule (if any)

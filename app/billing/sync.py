@@ -32,6 +32,8 @@ class SyncOutcome:
     stripe_id: str
     fetched: bool  # False when the cache was already newer than the event
     gone: bool = False
+    previous: dict | None = None  # the cached copy this read replaced (None: first read)
+    current: dict | None = None  # what Stripe returned
 
 
 def sync_object(
@@ -55,10 +57,11 @@ def sync_object(
             drop_upcoming_invoice(stripe_id)
         return SyncOutcome(kind, stripe_id, fetched=True, gone=True)
 
+    previous = row.data if row is not None else None
     apply_stripe_object(obj, started, row)
     if kind == "subscription":
         refresh_upcoming_invoice(client, obj, started)
-    return SyncOutcome(kind, stripe_id, fetched=True)
+    return SyncOutcome(kind, stripe_id, fetched=True, previous=previous, current=obj)
 
 
 def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: str) -> None:
@@ -70,6 +73,36 @@ def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: s
     row = cached_row(CachedSubscription, subscription_id)
     if row is not None and not row.deleted:
         refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
+
+
+# The customer's own fields that Stripe computes a next invoice from: its credit balance, a
+# customer-level coupon, and what automatic tax reads (address, shipping, exemption, location).
+NEXT_CHARGE_INPUTS = (
+    "balance",
+    "invoice_credit_balance",
+    "discount",
+    "address",
+    "shipping",
+    "tax_exempt",
+    "tax",
+    "currency",
+)
+
+
+def customer_next_charge_may_differ(event_object_type: str | None, outcome: SyncOutcome) -> bool:
+    """Whether a customer's re-read can have changed its subscriptions' next charge.
+
+    Most customer.updated events change nothing an invoice reads (a name, metadata, the
+    default card): re-reading every preview on each would cost the merchant a Stripe request per
+    renewing subscription for nothing. Events about the customer's tax ids, balance transactions
+    or discounts are about those inputs themselves (a tax id is not even on the customer
+    object), so they always count.
+    """
+    if event_object_type != "customer" or outcome.previous is None or outcome.current is None:
+        return True
+    return any(
+        outcome.previous.get(field) != outcome.current.get(field) for field in NEXT_CHARGE_INPUTS
+    )
 
 
 def refresh_customer_previews(client: stripe.StripeClient, customer_id: str) -> int:
@@ -85,6 +118,11 @@ def refresh_customer_previews(client: stripe.StripeClient, customer_id: str) -> 
     for subscription_id in subscription_ids:
         refresh_subscription_preview(client, subscription_id)
     return len(subscription_ids)
+
+
+def event_object_type(payload: dict) -> str | None:
+    """The type of the object an event carries (customer, tax_id, discount, ...)."""
+    return ((payload.get("data") or {}).get("object") or {}).get("object")
 
 
 def event_target(payload: dict) -> tuple[str, str] | None:

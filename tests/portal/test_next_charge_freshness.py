@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.billing.models import UpcomingInvoice
+from app.billing.models import CachedSubscription, UpcomingInvoice
+from app.billing.statuses import RENEWING_STATUSES
 from app.billing.sync import event_target
 from app.billing.tasks import process_stripe_event
 from app.extensions import db
 from tenants.context import tenant_context
+from tenants.stripe_client import stripe_request_count
 from tests.portal.test_billing_freshness import stored_event_about
 from tests.portal.test_price_lines import card_text
 from tests.support.portal_client import sign_in
@@ -40,6 +42,34 @@ def test_a_balance_credit_refreshes_the_next_payment(portal, merchant, smtp_sink
     assert "$40.00 on" in card_text(portal.get("/account").text, "Rocket fuel")
 
 
+def test_a_change_no_invoice_reads_costs_no_preview_request(portal, merchant, smtp_sink):
+    """A new name changes nothing Stripe computes the next invoice from: the event costs one
+    read of the customer and no preview of its subscriptions."""
+    sign_in(portal, smtp_sink, "ada@example.com")
+    merchant.stripe.v1.customers.update(merchant.ada_first.id, params={"name": "Ada King"})
+    event_id = stored_event_about(merchant, merchant.ada_first.id)  # customer.updated
+
+    before = stripe_request_count()
+    assert process_stripe_event.delay(merchant.tenant.id, event_id).get().startswith("fetched")
+
+    assert stripe_request_count() - before == 1
+
+
+def test_a_balance_credit_costs_one_read_and_one_preview_per_renewing_subscription(
+    portal, merchant, smtp_sink
+):
+    credit(merchant, 1000)
+    event_id = stored_event_about(merchant, merchant.ada_first.id)
+    with tenant_context(merchant.tenant.id):
+        renewing = len(merchant_renewing_subscriptions(merchant.ada_first.id))
+    assert renewing >= 1
+
+    before = stripe_request_count()
+    process_stripe_event.delay(merchant.tenant.id, event_id).get()
+
+    assert stripe_request_count() - before == 1 + renewing
+
+
 def test_asking_for_a_sign_in_email_refreshes_the_next_payment(portal, merchant, smtp_sink):
     credit(merchant, 1500)  # its webhook never arrived
 
@@ -59,6 +89,15 @@ def test_a_preview_older_than_a_day_says_its_age(portal, merchant, smtp_sink):
     card = card_text(portal.get("/account").text, "Rocket fuel")
 
     assert "as of 3 days ago" in card
+
+
+def merchant_renewing_subscriptions(customer_id: str) -> list[str]:
+    return db.session.scalars(
+        select(CachedSubscription.stripe_id).where(
+            CachedSubscription.customer_id == customer_id,
+            CachedSubscription.status.in_(RENEWING_STATUSES),
+        )
+    ).all()
 
 
 def test_events_that_change_the_next_invoice_name_what_to_refresh():
