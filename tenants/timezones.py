@@ -7,6 +7,8 @@ has only one. Without either, dates are in UTC, and pages say so.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.core import get_global
@@ -39,3 +41,32 @@ def timezone_of_account(account: dict) -> str | None:
         return dashboard
     zones = get_global("territory_zones").get((account.get("country") or "").upper(), ())
     return zones[0] if len(zones) == 1 else None
+
+
+@cache
+def _named_zones() -> tuple[str, ...]:
+    # The places people pick from (Europe/Paris), not the aliases kept for old systems
+    # (Etc/GMT+5, US/Pacific, posix/...): every zone people live in has a place name.
+    return tuple(
+        sorted(
+            name
+            for name in available_timezones()
+            if "/" in name and name.split("/", 1)[0] in PLACE_PREFIXES
+        )
+    )
+
+
+PLACE_PREFIXES = frozenset(
+    {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+     "Pacific"}
+)  # fmt: skip
+
+
+def zone_choices(now: datetime | None = None) -> list[tuple[str, str]]:
+    """Every place's zone with its offset today ("Europe/Paris (UTC+01:00)"), for a picker."""
+    now = now or datetime.now(UTC)
+    choices = []
+    for name in _named_zones():
+        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
+        choices.append((name, f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"))
+    return choices

@@ -6,7 +6,14 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.merchant.passwords import MAX_PASSWORD_LENGTH
@@ -144,6 +151,9 @@ class PortalSettingsForm(FlaskForm):
     return_url = StringField("Your site's address for “Back to …”", validators=[Length(max=600)])
     portal_closed = BooleanField("Close the portal")
     closed_message = TextAreaField("Message shown while it is closed", validators=[Length(max=600)])
+    # Choices are filled per request (offsets follow daylight saving time); the value is
+    # checked against the zone database by tenants/timezones.py, not against this list.
+    timezone = SelectField("Show dates in", choices=[], validate_choice=False)
 
 
 class BrandingForm(FlaskForm):

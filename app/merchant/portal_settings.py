@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from tenants.models import Tenant
+from tenants.timezones import validate_timezone
 from tenants.validation import (
     validate_cancel_reasons,
     validate_closed_message,
@@ -36,6 +37,7 @@ class PortalSettings:
     return_url: str
     portal_closed: bool
     closed_message: str
+    timezone: str = ""
 
 
 def _checked(errors: dict[str, str], field: str, rule, value):
@@ -52,6 +54,7 @@ def apply_portal_settings(tenant: Tenant, settings: PortalSettings) -> None:
     reasons = _checked(errors, "cancel_reasons", validate_cancel_reasons, settings.cancel_reasons)
     return_url = _checked(errors, "return_url", validate_return_url, settings.return_url)
     message = _checked(errors, "closed_message", validate_closed_message, settings.closed_message)
+    timezone = _checked(errors, "timezone", validate_timezone, settings.timezone)
     if errors:
         raise SettingsRefused(errors)
     for name in TOGGLES:
@@ -60,4 +63,5 @@ def apply_portal_settings(tenant: Tenant, settings: PortalSettings) -> None:
     tenant.return_url = return_url
     tenant.portal_closed = settings.portal_closed
     tenant.portal_closed_message = message
+    tenant.timezone = timezone
     db.session.flush()

@@ -13,6 +13,7 @@ from app.merchant.portal_settings import (
     SettingsRefused,
     apply_portal_settings,
 )
+from tenants.timezones import zone_choices
 from tenants.urls import portal_url
 
 
@@ -24,6 +25,7 @@ def _form_of(tenant) -> PortalSettingsForm:
         return_url=tenant.return_url or "",
         portal_closed=tenant.portal_closed,
         closed_message=tenant.portal_closed_message or "",
+        timezone=tenant.timezone or "",
     )
 
 
@@ -42,6 +44,7 @@ def portal_settings():
             return_url=form.return_url.data or "",
             portal_closed=form.portal_closed.data,
             closed_message=form.closed_message.data or "",
+            timezone=form.timezone.data or "",
         )
         try:
             apply_portal_settings(tenant, settings)
@@ -62,6 +65,10 @@ def portal_settings():
 
 def _page(form: PortalSettingsForm, status: int):
     tenant = my_tenant()
+    choices = zone_choices()
+    if tenant.timezone and tenant.timezone not in dict(choices):
+        choices.insert(0, (tenant.timezone, tenant.timezone))  # set from the CLI: kept, shown
+    form.timezone.choices = [("", "UTC (none chosen)"), *choices]
     return render_template(
         "merchant/portal_settings.html",
         tenant=None,

@@ -26,6 +26,7 @@ from app.portal.blueprint import (
 )
 from app.portal.formatting import date
 from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
+from app.portal.limits import invoice_link_limits
 from app.portal.payment_notices import payment_notice, refusal_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
 
@@ -107,6 +108,7 @@ def _invoice_link(invoice_id: str, kind: str):
 
 @bp.get("/invoices/<stripe_id:invoice_id>/view")
 @login_required
+@invoice_link_limits
 def invoice_page(invoice_id: str):
     """The invoice's Stripe-hosted page, by a link that still opens (see invoice_links)."""
     return _invoice_link(invoice_id, PAGE)
@@ -114,6 +116,7 @@ def invoice_page(invoice_id: str):
 
 @bp.get("/invoices/<stripe_id:invoice_id>/pdf")
 @login_required
+@invoice_link_limits
 def invoice_pdf(invoice_id: str):
     return _invoice_link(invoice_id, PDF)
 

@@ -17,7 +17,9 @@ queue an email.
 from __future__ import annotations
 
 from flask import g, request, session
+from flask_login import current_user
 
+from app.extensions import limiter
 from app.portal.accounts import canonical_email
 from app.rate_limits import accepted, client_network, limit_posts, refused
 
@@ -90,3 +92,20 @@ def password_limits(view):
         view, "50 per hour", "login-password:address", _email_key, deduct_when=refused
     )
     return limit_posts(view, "30 per 10 minutes", "login-password:ip", _ip_key)
+
+
+# Opening an invoice's page or PDF may read the invoice again from the merchant's Stripe (a
+# link older than Stripe's ten days, or none yet): a person opens a few; a script looping on a
+# draft's link would spend the merchant's Stripe requests.
+INVOICE_LINKS = "60 per 10 minutes"
+
+
+def _signed_in_customer_key() -> str:
+    return f"customer:{g.tenant.id}:{current_user.get_id()}"
+
+
+def invoice_link_limits(view):
+    return limiter.shared_limit(
+        INVOICE_LINKS, scope="invoice-link:customer", key_func=_signed_in_customer_key,
+        methods=["GET"],
+    )(view)  # fmt: skip

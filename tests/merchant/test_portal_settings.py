@@ -129,6 +129,8 @@ def test_offered_reasons_are_asked_and_a_forged_one_is_refused(dashboard, ada, m
         ({"cancel_reasons": "x" * 81}, "at most 80 characters"),
         ({"cancel_reasons": "\n".join(f"Reason {n}" for n in range(11))}, "at most 10"),
         ({"closed_message": "Closed\x1b[31m"}, "plain text"),
+        ({"timezone": "Mars/Olympus_Mons"}, "is not a timezone name"),
+        ({"timezone": "Europe/Paris\nx"}, "is not a timezone name"),
     ],
 )
 def test_a_bad_value_is_explained_and_nothing_is_stored(dashboard, merchant, fields, message):
@@ -138,6 +140,31 @@ def test_a_bad_value_is_explained_and_nothing_is_stored(dashboard, merchant, fie
     tenant = fresh(merchant.tenant)
     assert tenant.allow_cancel is True  # the good fields of the same form were not saved either
     assert tenant.return_url is None and tenant.cancel_reasons is None
+
+
+def test_the_timezone_chosen_is_the_one_customers_read_dates_in(dashboard, ada, merchant):
+    page = dashboard.get("/dashboard/portal").text
+    assert '<option value="Pacific/Auckland">Pacific/Auckland (UTC+' in page  # offset shown
+
+    assert save(dashboard, timezone="Pacific/Auckland").status_code == 302
+
+    assert fresh(merchant.tenant).timezone == "Pacific/Auckland"
+    assert "Dates are in Pacific/Auckland time." in ada.get("/account").text
+    assert save(dashboard, timezone="").status_code == 302
+    assert fresh(merchant.tenant).timezone is None
+    assert "Dates are in UTC." in ada.get("/account").text
+
+
+def test_a_timezone_set_outside_the_list_is_kept_when_other_settings_are_saved(dashboard, merchant):
+    tenant = fresh(merchant.tenant)
+    tenant.timezone = "Etc/GMT+5"  # a valid zone the picker does not list (set from the CLI)
+    db.session.commit()
+
+    page = dashboard.get("/dashboard/portal").text
+    assert '<option selected value="Etc/GMT+5">' in page
+
+    assert save(dashboard, timezone="Etc/GMT+5").status_code == 302
+    assert fresh(merchant.tenant).timezone == "Etc/GMT+5"
 
 
 def test_a_post_without_csrf_is_refused(dashboard, merchant):

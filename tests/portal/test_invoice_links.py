@@ -5,12 +5,14 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.billing.models import CachedInvoice
+from app.billing.models import CachedCustomer, CachedInvoice
+from app.billing.sync import sync_object
+from app.demo.stripe_data import open_invoice
 from app.extensions import db
 from tenants.context import tenant_context
-from tenants.stripe_client import stripe_request_count
+from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.portal.test_account import cached
 from tests.support.portal_client import sign_in
 
@@ -97,3 +99,25 @@ def test_links_of_other_customers_are_404(ada, merchant):
     other = open_invoice(merchant.stripe, grace.id)
     for path in (f"/invoices/{other.id}/view", f"/invoices/{other.id}/pdf", "/invoices/x/view"):
         assert ada.get(path).status_code == 404
+
+
+def test_opening_links_in_a_loop_is_limited_per_customer(ada, merchant, client_for, smtp_sink):
+    """Each click may cost the merchant a Stripe read: a person opens a few invoices, a loop is
+    stopped with a page that says so, and other customers are not affected."""
+    invoice_id = merchant.open_invoice.id
+    statuses = [ada.get(f"/invoices/{invoice_id}/pdf").status_code for _ in range(61)]
+    assert statuses == [302] * 60 + [429]
+    refused = ada.get(f"/invoices/{invoice_id}/view")
+    assert refused.status_code == 429 and "Too many attempts" in refused.text
+
+    grace = client_for(merchant.tenant.subdomain)
+    sign_in(grace, smtp_sink, "grace@example.com")
+    with tenant_context(merchant.tenant.id):
+        grace_id = db.session.scalars(
+            select(CachedCustomer.stripe_id).where(CachedCustomer.email == "grace@example.com")
+        ).one()
+        grace_invoice = open_invoice(merchant.stripe, grace_id)
+        sync_object(stripe_client_for(merchant.tenant), "invoice", grace_invoice.id)
+        db.session.commit()
+    assert grace.get(f"/invoices/{grace_invoice.id}/view").status_code == 302
+    assert ada.get("/invoices").status_code == 200  # only the links are limited
