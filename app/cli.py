@@ -3,6 +3,8 @@ the app its database role."""
 
 from __future__ import annotations
 
+import getpass
+
 import click
 import stripe
 from flask import current_app
@@ -16,6 +18,7 @@ from app.billing.forget import forget_cached_account
 from app.billing.progress import ProgressPrinter
 from app.billing.tasks import queue_backfill
 from app.extensions import db
+from app.ops.tenant_status import StatusUnchanged, resume_tenant, suspend_tenant
 from tenants.context import tenant_context
 from tenants.crypto import CredentialError
 from tenants.models import Tenant, TenantStatus
@@ -118,6 +121,7 @@ CHECKED_SETTINGS = (
 @click.option("--accent-color")
 @click.option("--timezone", help="IANA zone customers' dates are shown in, e.g. Europe/Paris.")
 @click.option("--status", type=click.Choice(TenantStatus.ALL))
+@click.option("--reason", help="Why the tenant is suspended (with --status suspended).")
 @click.option("--allow-cancel/--no-allow-cancel", default=None)
 @click.option("--allow-reactivate/--no-allow-reactivate", default=None)
 @click.option("--allow-card-update/--no-allow-card-update", default=None)
@@ -136,7 +140,7 @@ def set_tenant(subdomain: str, **values) -> None:
         if values.get(field) is not None:
             setattr(tenant, field, values[field])
     if values.get("status"):
-        tenant.status = values["status"]
+        _change_status(tenant, values["status"], values.get("reason"))
     connecting = bool(values.get("stripe_account") or values.get("stripe_api_key"))
     another_account = connecting and _another_account(tenant, values)
     if values.get("stripe_account"):
@@ -166,6 +170,21 @@ def set_tenant(subdomain: str, **values) -> None:
     if values.get("stripe_api_key"):
         # The endpoint to register in the merchant's own Stripe account (README, "Deploy").
         click.echo(f"its Stripe webhook endpoint: {webhook_endpoint_url(tenant)}")
+
+
+def _change_status(tenant: Tenant, status: str, reason: str | None) -> None:
+    """As the operators' console does it, audited: suspending needs a reason, resuming queues
+    the events that waited."""
+    by = f"command line (user {getpass.getuser()})"
+    try:
+        if status == TenantStatus.SUSPENDED:
+            suspend_tenant(tenant, reason or "", by=by)
+        else:
+            resume_tenant(tenant, by=by)
+    except StatusUnchanged:
+        return  # already so: nothing to change or record
+    except ValueError as refused:
+        raise click.ClickException(f"{refused} (--reason)") from refused
 
 
 def webhook_endpoint_url(tenant: Tenant) -> str:

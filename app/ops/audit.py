@@ -23,11 +23,18 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     operator: Operator | None = None,
+    actor: str | None = None,
 ) -> AuditEntry:
-    who = operator if operator is not None else current_user._get_current_object()
+    """`actor`: who acted when it was not an operator in the console, such as
+    "command line (user root)": the entry has no operator id, only that description."""
+    if actor is not None:
+        operator_id, by = None, actor
+    else:
+        who = operator if operator is not None else current_user._get_current_object()
+        operator_id, by = who.id, who.email
     entry = AuditEntry(
-        operator_id=who.id,
-        operator_email=who.email,
+        operator_id=operator_id,
+        operator_email=by,
         action=action,
         tenant_id=tenant.id if tenant is not None else None,
         tenant_subdomain=tenant.subdomain if tenant is not None else None,

@@ -12,7 +12,6 @@ from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus, SyncState
 from app.billing.tasks import (
     queue_backfill,
-    release_held_events,
     replay_event,
     replay_failed_events,
 )
@@ -34,8 +33,9 @@ from app.ops.tenant_health import (
     listed,
     tenant_figures,
 )
+from app.ops.tenant_status import StatusUnchanged, resume_tenant, suspend_tenant
 from tenants.context import tenant_context
-from tenants.models import Tenant, TenantStatus
+from tenants.models import Tenant
 from worker.heartbeat import read_heartbeats
 
 RECENT = 50
@@ -227,18 +227,14 @@ def suspend(tenant_id: int):
             abort(400)
         flash(" ".join(form.reason.errors) or "Say why the tenant is suspended.", "error")
         return _back(tenant)
-    if tenant.status == TenantStatus.SUSPENDED:
-        flash("The tenant is suspended already.", "warning")
+    try:
+        suspend_tenant(tenant, form.reason.data)
+    except StatusUnchanged as unchanged:
+        flash(str(unchanged), "warning")
         return _back(tenant)
-    before = {"status": tenant.status}
-    tenant.suspend(form.reason.data.strip())
-    db.session.flush()
-    record(
-        "suspend_tenant",
-        tenant=tenant,
-        before=before,
-        after={"status": tenant.status, "reason": tenant.suspended_reason},
-    )
+    except ValueError as refused:  # a reason of blanks only
+        flash(str(refused), "error")
+        return _back(tenant)
     flash(f"{tenant.subdomain} is suspended: its portal is closed, its events wait.", "success")
     return _back(tenant)
 
@@ -247,19 +243,11 @@ def suspend(tenant_id: int):
 def resume(tenant_id: int):
     _button_pressed()
     tenant = _tenant(tenant_id)
-    if tenant.status != TenantStatus.SUSPENDED:
-        flash("The tenant is not suspended.", "warning")
+    try:
+        released = resume_tenant(tenant)
+    except StatusUnchanged as unchanged:
+        flash(str(unchanged), "warning")
         return _back(tenant)
-    before = {"status": tenant.status, "reason": tenant.suspended_reason}
-    tenant.resume()
-    db.session.flush()
-    released = release_held_events(tenant.id)
-    record(
-        "resume_tenant",
-        tenant=tenant,
-        before=before,
-        after={"status": tenant.status, "events_queued": released},
-    )
     flash(
         f"{tenant.subdomain} is active again; {released} waiting events queued in order.", "success"
     )

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.billing.models.events import EventStatus, StripeEvent
@@ -371,3 +371,40 @@ def test_the_audit_log_lists_actions_and_the_database_refuses_to_change_it(signe
     for statement in ("UPDATE ops_audit_log SET action = 'nothing'", "DELETE FROM ops_audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
             db.session.execute(text(statement))
+
+
+def test_the_command_line_suspends_and_resumes_as_the_console_does(
+    app, db_session, client_for, make_tenant
+):
+    """`flask tenants set --status` takes the console's path: a reason is required, the
+    waiting events are queued on resume, and both changes are in the audit log."""
+    tenant = make_tenant("acme", stripe_account="acct_acme00002")
+    cli = app.test_cli_runner()
+
+    refused = cli.invoke(args=["tenants", "set", "acme", "--status", "suspended"])
+    assert refused.exit_code != 0 and "Say why the tenant is suspended" in refused.output
+    db.session.refresh(tenant)
+    assert tenant.status == "active"
+
+    done = cli.invoke(args=["tenants", "set", "acme", "--status", "suspended",
+                            "--reason", "Unpaid platform invoice"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert client_for("acme").get("/login").status_code == 503
+    assert post_webhook(client_for(None), "acct_acme00002").status_code == 200
+
+    resumed = cli.invoke(args=["tenants", "set", "acme", "--status", "active"])
+    assert resumed.exit_code == 0, resumed.output
+    db.session.expire_all()
+    with tenant_context(tenant.id):
+        event = db.session.scalars(select(StripeEvent)).one()
+        assert event.status == EventStatus.PROCESSED  # queued on resume, not left waiting
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["suspend_tenant", "resume_tenant"]
+    assert all(e.operator_email.startswith("command line (user ") for e in entries)
+    assert all(e.operator_id is None for e in entries)
+    assert entries[0].after["reason"] == "Unpaid platform invoice"
+    assert entries[1].after == {"status": "active", "events_queued": 1}
+
+    again = cli.invoke(args=["tenants", "set", "acme", "--status", "active"])
+    assert again.exit_code == 0  # already active: nothing to do, nothing recorded
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 2

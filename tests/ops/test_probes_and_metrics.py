@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.factory import create_app
 from tests.conftest import CONNECT_WEBHOOK_SECRET
 from tests.support.signing import encode, make_event, signature_header
 
@@ -152,3 +153,24 @@ def test_the_alert_rules_name_only_metrics_that_exist(platform):
     # A counter's family is named without "_total" (a labelled one shows no sample until used).
     exposed = {family.name for family in text_string_to_metric_families(scrape(platform))}
     assert named and named <= exposed, named - exposed
+
+
+@pytest.fixture
+def app_without_database(app):
+    """An app whose database cannot be reached (nothing listens on port 1); the session's app
+    is made current again afterwards."""
+    unreachable = "postgresql+psycopg2://billfold@127.0.0.1:1/billfold?connect_timeout=1"
+    yield create_app({"CELERY_EAGER": True, "SQLALCHEMY_DATABASE_URI": unreachable})
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
+
+
+def test_liveness_does_not_depend_on_the_database_but_readiness_does(app_without_database):
+    """An orchestrator restarts a process whose liveness probe fails: a database outage must
+    take web processes out of rotation (/readyz), not restart all of them (/healthz)."""
+    client = app_without_database.test_client()
+    host = {"Host": app_without_database.config["PLATFORM_DOMAIN"]}
+    assert client.get("/healthz", headers=host).status_code == 200
+    ready = client.get("/readyz", headers=host)
+    assert ready.status_code == 503
+    assert "database" in ready.json["failing"]
