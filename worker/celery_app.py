@@ -29,6 +29,10 @@ BEAT_SCHEDULE = {
         "task": "app.billing.tasks.reconcile_tenants",
         "schedule": 15 * 60.0,
     },
+    "prune-events": {
+        "task": "app.billing.tasks.prune_events",
+        "schedule": 3600.0,  # hourly, in small batches: the table never builds a backlog
+    },
 }
 
 # Tasks once named after their old module. A message queued under an old name before an upgrade

@@ -15,6 +15,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.billing.backfill import BackfillSuperseded, backfill, sync_state
+from app.billing.event_retention import prune_events
 from app.billing.events import process_event
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
@@ -73,6 +74,20 @@ def requeue_stuck_events() -> int:
         for tenant_id, event_id in stuck:
             process_stripe_event.apply_async(args=[tenant_id, event_id])
         return len(stuck)
+
+
+@shared_task(name="app.billing.tasks.prune_events")
+def prune_stored_events() -> dict:
+    """Drop old settled events' payloads, then very old rows, in bounded batches."""
+    with single_run("prune_events", ttl=3600) as acquired:
+        if not acquired:
+            return {"payloads": 0, "rows": 0}
+        with unscoped():
+            pruned = prune_events()
+            db.session.commit()
+        if pruned.payloads or pruned.rows:
+            log.info("pruned %d event payloads, %d event rows", pruned.payloads, pruned.rows)
+        return {"payloads": pruned.payloads, "rows": pruned.rows}
 
 
 @shared_task(name="app.billing.tasks.reconcile_tenants")

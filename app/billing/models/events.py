@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,9 @@ class EventStatus:
     OPEN = (PENDING,)
 
 
+KEPT_PAYLOAD = "payload IS NOT NULL AND status IN ('processed', 'ignored')"
+
+
 class StripeEvent(TenantScoped, db.Model):
     __tablename__ = "stripe_events"
     __table_args__ = (
@@ -39,6 +43,13 @@ class StripeEvent(TenantScoped, db.Model):
         Index(None, "status", "received_at"),
         Index(None, "tenant_id", "status", "received_at"),
         Index(None, "tenant_id", "object_id"),
+        # The settled events whose payload is still kept, oldest first: what pruning reads.
+        Index(
+            "ix_stripe_events_payload_kept",
+            "received_at",
+            postgresql_where=text(KEPT_PAYLOAD),
+            sqlite_where=text(KEPT_PAYLOAD),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +61,9 @@ class StripeEvent(TenantScoped, db.Model):
     object_type: Mapped[str | None] = mapped_column(String(60))
     object_id: Mapped[str | None] = mapped_column(String(255))
     stripe_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # Stripe's event as delivered; None once pruned (app/billing/event_retention.py): the row
+    # stays for the figures, the body goes when Stripe itself no longer keeps the event.
+    payload: Mapped[dict | None] = mapped_column(JSON)
     # How it reached us: "webhook" or "reconcile" (found in Stripe's event list).
     source: Mapped[str] = mapped_column(String(20), nullable=False, default="webhook")
 
