@@ -4,7 +4,7 @@ whole (they may be replayed)."""
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.billing.event_log import store_event
 from app.billing.event_retention import prune_events
