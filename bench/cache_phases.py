@@ -156,7 +156,7 @@ def bench_processing(app, services: Services, tenant_id: int, customers: list[st
     """
     from sqlalchemy import text
 
-    from app.billing.tasks import process_stripe_event
+    from app.billing.tasks import queue_tenant_events
     from app.extensions import db
 
     control = app.extensions["celery"].control
@@ -169,8 +169,7 @@ def bench_processing(app, services: Services, tenant_id: int, customers: list[st
         ids = store_wave(tenant_id, customers, wave)
         analyze()
         control.cancel_consumer("events", destination=worker, reply=True)
-        for event_id in ids:
-            process_stripe_event.apply_async(args=[tenant_id, event_id])
+        queue_tenant_events(tenant_id)  # as a webhook does: one drain per tenant, in batches
         processes = {
             "emulator": [services.emulator.pid],
             "worker main": [services.worker.pid],

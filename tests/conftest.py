@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 
 from stripe_emulator.launcher import DEFAULT_SETTLEMENT_SECONDS, EmulatorError, StripeEmulator
@@ -230,6 +231,10 @@ def tasks_via_redis(app):
     yield celery_app
     celery_app.conf.task_always_eager = True
     celery_app.control.purge()
+    # The drains those tasks stood for will never run: their tenants' flags go with them.
+    flags = redis.Redis.from_url(app.config["REDIS_URL"])
+    for key in flags.scan_iter("billfold:events-drain:*"):
+        flags.delete(key)
 
 
 @pytest.fixture

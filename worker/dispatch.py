@@ -18,12 +18,30 @@ def enqueue_after_commit(task, *args, **kwargs) -> None:
     db.session().info.setdefault(_PENDING, []).append((task, args, kwargs))
 
 
+def call_after_commit(func, *args) -> None:
+    """Call `func(*args)` once the current transaction commits (to queue work in a way of its
+    own, such as one task per tenant); dropped on rollback, logged if it fails."""
+    db.session().info.setdefault(_PENDING, []).append((_Call(func), args, {}))
+
+
+class _Call:
+    def __init__(self, func) -> None:
+        self.func = func
+        self.name = getattr(func, "__qualname__", repr(func))
+
+
 def _send_pending(session: Session) -> None:
     """After the commit: send each task. The data is committed whatever happens here, so a
     broker failure is logged (the sweeps and the person's retry heal it), never raised into
     the request that committed, and never stops the tasks after it."""
     pending = session.info.pop(_PENDING, [])
     for task, args, kwargs in pending:
+        if isinstance(task, _Call):
+            try:
+                task.func(*args)
+            except Exception:  # noqa: BLE001 - see the docstring
+                log.exception("could not call %s%r after commit", task.name, args)
+            continue
         if task.app.conf.task_always_eager:
             _run_in_process(task, args, kwargs)
             continue

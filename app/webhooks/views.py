@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.billing.event_log import store_event
 from app.billing.events import DEAUTHORIZED
 from app.billing.models.events import EventStatus
-from app.billing.tasks import process_stripe_event
+from app.billing.tasks import queue_tenant_events
 from app.extensions import csrf, db
 from app.metrics import WEBHOOKS, bounded
 from app.stripe_connection.webhook_endpoint import EVENTS as CACHE_EVENTS
@@ -18,7 +18,7 @@ from app.webhooks.verification import RejectedDelivery, verified_event
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.resolution import require_platform_host
-from worker.dispatch import enqueue_after_commit
+from worker.dispatch import call_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ def _accept(tenant, event: dict):
     outcome = stored.status if stored.inserted else "duplicate"
     WEBHOOKS.labels(bounded(event["type"], COUNTED_TYPES), outcome).inc()
     if stored.inserted and stored.status == EventStatus.PENDING:
-        # Sent once the request commits; a broker failure is logged and the stuck-event sweep
-        # queues it later. A duplicate delivery is a no-op: its task exists.
-        enqueue_after_commit(process_stripe_event, tenant.id, stored.id)
+        # Once the request commits, a drain of the tenant's waiting events is made sure of (one
+        # per tenant: app/billing/event_queue.py); a broker failure is logged and the
+        # stuck-event sweep queues the event later. A duplicate delivery is a no-op.
+        call_after_commit(queue_tenant_events, tenant.id)
     return jsonify(received=True, duplicate=not stored.inserted, status=stored.status), 200

@@ -70,7 +70,7 @@ def test_duplicate_delivery_is_a_no_op(platform, connected, tasks_via_redis):
         before_task_publish.disconnect(record)
     assert response.json == {"received": True, "duplicate": True, "status": "pending"}
     assert len(stored_events()) == 1
-    assert sent == ["app.billing.tasks.process_stripe_event"]  # queued once, not per delivery
+    assert sent == ["app.billing.tasks.drain_tenant_events"]  # queued once, not per delivery
 
 
 @pytest.mark.parametrize(

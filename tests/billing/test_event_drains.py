@@ -1,0 +1,104 @@
+"""Webhooks queue one drain per tenant, not one task per event: tenants take turns a batch at
+a time, so one merchant's storm cannot hold every other merchant's events back; each event is
+still processed once, in its own transaction, in the order it arrived."""
+
+import pytest
+from sqlalchemy import select
+
+from app.billing.event_log import store_event
+from app.billing.event_queue import claim_drain, end_drain
+from app.billing.models.events import EventStatus, StripeEvent
+from app.billing.tasks import DRAIN_BATCH, drain_tenant_events, queue_tenant_events
+from app.extensions import db
+from tenants.context import tenant_context
+from tests.support.signing import make_event
+from tests.support.stripe_helpers import wait_for
+
+STORM = 200  # events per storming tenant: four batches
+
+
+def store(tenant, account: str, count: int) -> list[int]:
+    """`count` events that touch no cached object (no Stripe read), committed."""
+    with tenant_context(tenant.id):
+        ids = [
+            store_event(tenant, make_event("balance.available", account=account)).id
+            for _ in range(count)
+        ]
+        db.session.commit()
+    return ids
+
+
+def events_of(tenant_id: int) -> list[StripeEvent]:
+    db.session.expire_all()
+    with tenant_context(tenant_id):
+        return db.session.scalars(select(StripeEvent).order_by(StripeEvent.id)).all()
+
+
+@pytest.mark.worker
+def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(real_worker, make_tenant):
+    """Two storms keep both worker processes busy; the quiet tenant's one event waits for the
+    batches in progress at most, not for the 400 events queued before it."""
+    storms = [make_tenant(f"storm{n}", stripe_account=f"acct_storm000{n}") for n in (1, 2)]
+    quiet = make_tenant("quiet", stripe_account="acct_quiet0001")
+    db.session.commit()
+    storm_ids, quiet_id = [t.id for t in storms], quiet.id
+    for n, storm in enumerate(storms, start=1):
+        store(storm, f"acct_storm000{n}", STORM)
+    for storm_id in storm_ids:
+        queue_tenant_events(storm_id)
+    [quiet_event] = store(quiet, "acct_quiet0001", 1)
+    queue_tenant_events(quiet_id)
+
+    def storms_done():
+        return all(e.status == EventStatus.PROCESSED for t in storm_ids for e in events_of(t))
+
+    wait_for(quiet_id, storms_done, what="the storms processed", timeout=90)
+    [mine] = events_of(quiet_id)
+    assert mine.id == quiet_event and mine.status == EventStatus.PROCESSED
+    storm_events = [events_of(t) for t in storm_ids]
+    assert STORM >= 4 * DRAIN_BATCH
+    ahead = sum(e.processed_at < mine.processed_at for events in storm_events for e in events)
+    # First come, first served would put all 400 ahead; one drain per tenant in the queue puts
+    # at most the batch each worker process is on.
+    assert ahead <= 2 * DRAIN_BATCH, ahead
+    for events in storm_events:
+        times = [e.processed_at for e in events]
+        assert times == sorted(times)  # each storm's own events in the order they arrived
+
+
+def test_a_drain_takes_events_in_arrival_order_and_leaves_retries_to_themselves(
+    db_session, make_tenant
+):
+    acme = make_tenant("acme", stripe_account="acct_drain0001")
+    ids = store(acme, "acct_drain0001", 3)
+    with tenant_context(acme.id):
+        retrying = db.session.get(StripeEvent, ids[1])
+        retrying.attempts = 1  # failed once: its own retry, with backoff, takes it up
+        db.session.commit()
+
+    assert drain_tenant_events.apply(args=[acme.id]).get() == 2
+
+    statuses = {e.id: e.status for e in events_of(acme.id)}
+    assert statuses == {ids[0]: "processed", ids[1]: "pending", ids[2]: "processed"}
+
+
+def test_a_suspended_tenants_drain_leaves_its_events_waiting(db_session, make_tenant):
+    acme = make_tenant("acme", stripe_account="acct_drain0002")
+    acme.suspend("Fraud review")
+    db.session.commit()
+    store(acme, "acct_drain0002", 2)
+
+    assert drain_tenant_events.apply(args=[acme.id]).get() == 0
+
+    assert [e.status for e in events_of(acme.id)] == ["pending", "pending"]
+    assert claim_drain(acme.id)  # its flag was cleared: resuming can queue a drain again
+    end_drain(acme.id)
+
+
+def test_one_drain_per_tenant_at_a_time(db_session, make_tenant):
+    acme = make_tenant("acme", stripe_account="acct_drain0003")
+    assert claim_drain(acme.id) is True
+    assert claim_drain(acme.id) is False  # a second webhook queues nothing more
+    end_drain(acme.id)
+    assert claim_drain(acme.id) is True
+    end_drain(acme.id)
