@@ -33,6 +33,7 @@ from .currencies import install_currencies
 from .customer_balances import install_customer_balances
 from .customers import install_customers
 from .faults import fault_middleware
+from .invoice_collection import install_invoice_collection
 from .invoice_links import install_invoice_links, link_origin_middleware
 from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
@@ -82,6 +83,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_webhook_delivery(webhook_delay)
         _price_resource = install_prices()
         install_subscriptions()
+        install_invoice_collection()
         install_pricing_models()
         install_subscription_updates()
         install_collection_pauses()

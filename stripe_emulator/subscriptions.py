@@ -24,6 +24,7 @@ from localstripe.resources import (
     try_convert_to_int,
 )
 
+from .invoice_collection import collection_terms
 from .prices import items_with_plans
 from .routing import stripe_error
 
@@ -32,7 +33,6 @@ DAY_SECONDS = 86400
 IGNORED_CREATE_PARAMS = {
     "automatic_tax",
     "billing_cycle_anchor",
-    "collection_method",
     "enable_incomplete_payments",
     "off_session",
     "payment_settings",
@@ -144,6 +144,8 @@ def _init_subscription(
     backdate_start_date=None,
     plan=None,
     quantity=None,
+    collection_method=None,
+    days_until_due=None,
     **params,
 ):
     """Subscription.__init__ accepting several items, prices, trials and a payment method."""
@@ -164,6 +166,7 @@ def _init_subscription(
     if default_tax_rates is not None:
         default_tax_rates = [TaxRate._api_retrieve(tr) for tr in default_tax_rates]
     backdate_start_date = try_convert_to_int(backdate_start_date)
+    collection_method, days_until_due = collection_terms(collection_method, days_until_due)
 
     # All validation is done: from here on the subscription exists.
     StripeObject.__init__(self)
@@ -175,7 +178,8 @@ def _init_subscription(
     self.default_tax_rates = default_tax_rates
     self.tax_percent = try_convert_to_float(tax_percent)
     self.application_fee_percent = None
-    self.collection_method = "charge_automatically"
+    self.collection_method = collection_method
+    self.days_until_due = days_until_due
     self.cancel_at_period_end = False
     self.cancel_at = None
     self.canceled_at = None

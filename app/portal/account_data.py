@@ -54,6 +54,16 @@ class SubscriptionView:
     schedule: CachedSubscriptionSchedule | None = None
 
     @property
+    def pays_by_invoice(self) -> bool:
+        """collection_method=send_invoice: Stripe emails each invoice, to be paid by its due
+        date; no card is charged for it."""
+        return (self.row.data or {}).get("collection_method") == "send_invoice"
+
+    @property
+    def days_until_due(self) -> int | None:
+        return (self.row.data or {}).get("days_until_due")
+
+    @property
     def scheduled(self) -> bool:
         """Managed by a schedule: cancelling goes through it (Stripe refuses it directly)."""
         return self.schedule is not None and self.schedule.status in ("active", "not_started")

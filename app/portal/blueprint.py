@@ -45,6 +45,7 @@ def portal_helpers():
         "zone_label": lambda: formatting.zone_label(tenant_zone().key),
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
+        "invoice_badge": lambda invoice: formatting.invoice_badge(invoice, tenant_zone()),
         "method_label": formatting.method_label,
         "method_detail": formatting.method_detail,
         "method_summary": formatting.method_summary,

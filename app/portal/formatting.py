@@ -149,5 +149,16 @@ STATUS_LABELS = {
 }
 
 
+def invoice_badge(invoice, zone: tzinfo | None = None) -> tuple[str, str]:
+    """An invoice's status as a badge; an open invoice with a due date (one sent to be paid,
+    collection_method=send_invoice) says when it is due, or since when it is overdue."""
+    if invoice.status == InvoiceStatus.OPEN and invoice.due_date:
+        due = invoice.due_date if invoice.due_date.tzinfo else invoice.due_date.replace(tzinfo=UTC)
+        if due < datetime.now(UTC):
+            return f"Overdue since {date(due, zone)}", "danger"
+        return f"Due {date(due, zone)}", "warn"
+    return status_badge(invoice.status)
+
+
 def status_badge(status: str | None) -> tuple[str, str]:
     return STATUS_LABELS.get(status or "", ((status or "unknown").replace("_", " ").title(), ""))
