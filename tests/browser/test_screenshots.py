@@ -252,3 +252,26 @@ def test_screenshots_of_billing_states(visitor, shop):
     page.goto("/account")
     expect(page.get_by_text("Planned changes")).to_be_visible()
     visitor.check("account-billing-states-prices-schedules")
+
+
+def test_screenshots_of_a_subscription_billed_by_invoice(visitor, shop):
+    """Billed by invoice (send_invoice): the next invoice and its terms instead of a card, an
+    invoice due in 20 days and one overdue."""
+    page = visitor.page
+    now = int(time.time())
+    firm = new_id("cus")
+    lease = price(unit_amount=90000, nickname="Observatory lease")
+    billed = subscription(firm, [lease], collection_method="send_invoice", days_until_due=30)
+    cache(
+        shop.tenant.id,
+        customer(firm, "Ada Ltd"), lease, billed,
+        invoice(firm, total=90000, status="open", subscription=billed["id"],
+                created=now - 10 * 86400, due_date=now + 20 * 86400),
+        invoice(firm, total=90000, status="open", subscription=billed["id"],
+                created=now - 40 * 86400, due_date=now - 10 * 86400),
+    )  # fmt: skip
+
+    visitor.sign_in("ada@example.com")
+    expect(page.get_by_text("Next invoice").first).to_be_visible()
+    expect(page.get_by_text("Overdue since").first).to_be_visible()
+    visitor.check("account-billed-by-invoice")
