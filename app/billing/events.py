@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
@@ -58,24 +59,65 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     failure the transaction rolls back (nothing half-written), the failed attempt is saved, and
     the exception propagates for a retry.
     """
+    try:
+        note = _process_locked(event_id)
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(event_id, exc, final_attempt)
+        raise
+    if note == HELD or note.startswith("already-"):
+        db.session.rollback()  # nothing to write: release the event's row at once
+    return note
+
+
+@dataclass
+class BatchOutcome:
+    notes: dict[int, str] = field(default_factory=dict)
+    failed: dict[int, Exception] = field(default_factory=dict)
+    seconds: dict[int, float] = field(default_factory=dict)  # each processed event's time
+    # Stripe could not be reached: the batch stopped at this event, the rest were not tried.
+    stopped_at: int | None = None
+
+
+def process_events(event_ids: list[int]) -> BatchOutcome:
+    """Process several stored events of the current tenant in the caller's one transaction.
+
+    Each event runs in a savepoint: a failure rolls back that event's writes only and records
+    its failed attempt, and the others go on; the caller commits once for the whole batch
+    (one commit instead of one per event). Every lock taken (event rows, objects) is held
+    until that commit, so a duplicate task of any of these events waits and then finds it
+    processed. When Stripe cannot be reached the batch stops there: the next events would only
+    wait for the same timeout.
+    """
+    outcome = BatchOutcome()
+    for event_id in event_ids:
+        started = time.perf_counter()
+        try:
+            with db.session.begin_nested():
+                outcome.notes[event_id] = _process_locked(event_id)
+            outcome.seconds[event_id] = time.perf_counter() - started
+        except Exception as exc:  # noqa: BLE001 - recorded on its event, the batch goes on
+            _note_failed_attempt(event_id, exc, final_attempt=False)
+            outcome.failed[event_id] = exc
+            if isinstance(exc, STRIPE_UNREACHABLE):
+                outcome.stopped_at = event_id
+                break
+    return outcome
+
+
+def _process_locked(event_id: int) -> str:
+    """Lock the event, sync its object, mark it processed (flushed, not committed); or say why
+    not: "missing", "already-<status>", HELD."""
     started = time.perf_counter()
     found = db.session.execute(EVENT_AND_TENANT, {"event_id": event_id}).one_or_none()
     if found is None:
         return "missing"
     event, tenant = found
     if event.status not in EventStatus.OPEN:
-        db.session.rollback()
         return "already-" + event.status
     if tenant.status == TenantStatus.SUSPENDED:
-        # Kept pending, untouched: resuming the tenant queues its waiting events in order.
-        db.session.rollback()
-        return HELD
-    try:
-        note = _apply(event, tenant)
-    except Exception as exc:
-        db.session.rollback()
-        _record_failure(event_id, exc, final_attempt)
-        raise
+        return HELD  # kept pending, untouched: resuming queues the waiting events in order
+    note = _apply(event, tenant)
     event.status = EventStatus.PROCESSED
     event.note = note
     event.attempts += 1
@@ -143,7 +185,7 @@ def scheduled_subscription(schedule) -> str | None:
     return schedule.subscription_id or data.get("released_subscription")
 
 
-def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
+def _note_failed_attempt(event_id: int, exc: Exception, final_attempt: bool) -> None:
     event = db.session.get(StripeEvent, event_id)
     if event is None:
         return
@@ -152,5 +194,10 @@ def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
     event.status = EventStatus.FAILED if final_attempt else EventStatus.PENDING
     if not final_attempt:
         event.queued_at = datetime.now(UTC)  # its retry is on the way: not stuck
-    save_progress()  # the attempt and its error outlive the exception
+    db.session.flush()
     log.warning("stripe event %s attempt %s failed: %s", event.stripe_id, event.attempts, exc)
+
+
+def _record_failure(event_id: int, exc: Exception, final_attempt: bool) -> None:
+    _note_failed_attempt(event_id, exc, final_attempt)
+    save_progress()  # the attempt and its error outlive the exception

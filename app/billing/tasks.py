@@ -17,7 +17,7 @@ from flask import current_app
 from app.billing.backfill import BackfillSuperseded, backfill, sync_state
 from app.billing.event_queue import claim_drain, end_drain, keep_drain, waiting_event_ids
 from app.billing.event_retention import prune_events
-from app.billing.events import process_event
+from app.billing.events import process_event, process_events
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
@@ -75,10 +75,15 @@ def queue_tenant_events(tenant_id: int) -> None:
         drain_tenant_events.apply_async(args=[tenant_id])
 
 
+# After Stripe could not be reached, a drain waits this long before its next batch.
+STRIPE_PAUSE_SECONDS = 30
+
+
 @tenant_task()
 def drain_tenant_events(self, tenant_id: int) -> int:
-    """Process a batch of the tenant's waiting events, each in its own transaction (a failure
-    stays with its event), then give other tenants their turn. Returns how many were done."""
+    """Process a batch of the tenant's waiting events in one transaction (each in a savepoint,
+    so a failure stays with its event), then give other tenants their turn. Returns how many
+    were processed or tried."""
     eager = self.app.conf.task_always_eager
     done = 0
     while True:
@@ -88,40 +93,39 @@ def drain_tenant_events(self, tenant_id: int) -> int:
             end_drain(tenant_id)  # resuming queues the held events itself
             return done
         batch = waiting_event_ids(DRAIN_BATCH)
-        db.session.rollback()
-        for event_id in batch:
-            _process_in_drain(tenant_id, event_id)
-        done += len(batch)
-        if len(batch) < DRAIN_BATCH:
+        outcome = process_events(batch)
+        db.session.commit()  # the batch's work and its failed attempts, at once
+        done += len(outcome.notes) + len(outcome.failed)
+        _count(outcome)
+        for event_id in outcome.failed:  # each failed event retries on its own, with backoff
+            base = current_app.config["STRIPE_EVENT_RETRY_BASE_MS"] / 1000
+            process_stripe_event.apply_async(
+                args=[tenant_id, event_id], countdown=backoff_seconds(0, base)
+            )
+        if outcome.stopped_at is not None and not eager:
+            keep_drain(tenant_id)  # Stripe unreachable: the rest waits a little, not the queue
+            self.apply_async(args=[tenant_id], countdown=STRIPE_PAUSE_SECONDS)
+            return done
+        if len(batch) < DRAIN_BATCH or outcome.stopped_at is not None:
             break
         if not eager:
             keep_drain(tenant_id)
             self.apply_async(args=[tenant_id])  # to the back of the queue: others' turn
             return done
     end_drain(tenant_id)
-    if waiting_event_ids(1):  # stored while the flag was being cleared
+    if waiting_event_ids(1) and outcome.stopped_at is None:  # stored while the flag went
         db.session.rollback()
         queue_tenant_events(tenant_id)
     return done
 
 
-def _process_in_drain(tenant_id: int, event_id: int) -> None:
-    started = time.perf_counter()
-    try:
-        note = process_event(event_id)
-        db.session.commit()
-    except Exception as exc:  # noqa: BLE001 - the attempt is saved; its own retry follows
-        db.session.rollback()
+def _count(outcome) -> None:
+    for event_id, note in outcome.notes.items():
+        EVENT_DURATION.observe(outcome.seconds.get(event_id, 0.0))
+        EVENTS_PROCESSED.labels(bounded(note.split(" ", 1)[0].split(":", 1)[0],
+                                        EVENT_OUTCOMES)).inc()  # fmt: skip
+    for _ in outcome.failed:
         EVENTS_PROCESSED.labels("retried").inc()
-        log.warning("event %s: first attempt failed (%s); retrying on its own", event_id, exc)
-        base = current_app.config["STRIPE_EVENT_RETRY_BASE_MS"] / 1000
-        process_stripe_event.apply_async(
-            args=[tenant_id, event_id], countdown=backoff_seconds(0, base)
-        )
-        return
-    EVENT_DURATION.observe(time.perf_counter() - started)
-    outcome = note.split(" ", 1)[0].split(":", 1)[0]
-    EVENTS_PROCESSED.labels(bounded(outcome, EVENT_OUTCOMES)).inc()
 
 
 @shared_task(name="app.billing.tasks.requeue_stuck_events")

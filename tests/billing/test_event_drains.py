@@ -7,10 +7,13 @@ from sqlalchemy import select
 
 from app.billing.event_log import store_event
 from app.billing.event_queue import claim_drain, end_drain
+from app.billing.events import process_events
+from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.tasks import DRAIN_BATCH, drain_tenant_events, queue_tenant_events
 from app.extensions import db
 from tenants.context import tenant_context
+from tenants.stripe_client import stripe_request_count
 from tests.support.signing import make_event
 from tests.support.stripe_helpers import wait_for
 
@@ -102,3 +105,77 @@ def test_one_drain_per_tenant_at_a_time(db_session, make_tenant):
     end_drain(acme.id)
     assert claim_drain(acme.id) is True
     end_drain(acme.id)
+
+
+def three_customers(shop):
+    """Three customers at Stripe, each with its stored creation event (not yet processed)."""
+    customers = [
+        shop.merchant.v1.customers.create(params={"email": f"c{n}@x.io", "name": f"C{n}"})
+        for n in range(3)
+    ]
+    events = [shop.store(shop.stripe_events(c.id)[0]) for c in customers]
+    return customers, events
+
+
+def cached_names(shop) -> list[str]:
+    db.session.expire_all()
+    with tenant_context(shop.tenant_id):
+        return sorted(db.session.scalars(select(CachedCustomer.name)))
+
+
+def test_a_failing_event_in_a_batch_rolls_back_alone_and_the_others_are_kept(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=400, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    with tenant_context(shop.tenant_id):
+        outcome = process_events(events)
+        db.session.commit()
+
+    assert set(outcome.notes) == {events[0], events[2]} and set(outcome.failed) == {events[1]}
+    assert cached_names(shop) == ["C0", "C2"]  # nothing of the failed one half-written
+    failed = shop.event(events[1])
+    assert (failed.status, failed.attempts) == (EventStatus.PENDING, 1)
+    assert "InvalidRequestError" in failed.last_error
+    assert [shop.event(e).status for e in (events[0], events[2])] == ["processed"] * 2
+
+
+def test_stripe_unreachable_stops_the_batch_at_that_event(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=503, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    with tenant_context(shop.tenant_id):
+        outcome = process_events(events)
+        db.session.commit()
+
+    assert outcome.stopped_at == events[1]
+    assert list(outcome.notes) == [events[0]]
+    assert shop.event(events[2]).attempts == 0  # not tried: it would wait for the same outage
+    assert shop.event(events[2]).status == EventStatus.PENDING
+
+
+def test_the_same_event_twice_in_a_batch_and_two_events_about_one_object(
+    db_session, webhooks_paused, connect_shop
+):
+    shop = connect_shop("acme")
+    customer = shop.merchant.v1.customers.create(params={"email": "k@x.io", "name": "Kay"})
+    shop.merchant.v1.customers.update(customer.id, params={"name": "Kay B"})
+    created, updated = (shop.store(e) for e in shop.stripe_events(customer.id))
+
+    with tenant_context(shop.tenant_id):
+        before = stripe_request_count()
+        outcome = process_events([created, created, updated])
+        db.session.commit()
+        reads = stripe_request_count() - before
+
+    # Processed once: the repeat (its note is the last one kept) found it processed already.
+    assert outcome.notes[created] == "already-processed"
+    assert outcome.notes[updated].startswith("coalesced")  # stored before the read began
+    assert reads == 1
+    assert cached_names(shop) == ["Kay B"]
+    assert shop.event(created).attempts == 1 and shop.event(updated).attempts == 1

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus
-from app.billing.tasks import process_stripe_event
+from app.billing.tasks import drain_tenant_events, process_stripe_event
 from app.extensions import db
 from tenants.context import tenant_context
 from tests.support.cache_helpers import object_lock_held, wait_for_lock_waiter
@@ -81,3 +81,37 @@ def test_worker_killed_mid_event_redelivers_and_processes_it_once(
     )
     assert again.get(timeout=20) == "already-processed"
     assert shop.event(event_id).processed_at == processed_at
+
+
+def test_worker_killed_mid_batch_redelivers_the_drain_and_each_event_counts_once(
+    app, crash_worker, webhooks_paused, connect_shop
+):
+    """The drain's batch is one transaction: killed after its first event and before its
+    second, none of it is committed, and the redelivered drain processes both, once."""
+    shop = connect_shop("acme")
+    first, second = (
+        shop.merchant.v1.customers.create(params={"email": f"{n}@x.io", "name": n})
+        for n in ("Ann", "Bob")
+    )
+    events = [shop.store(shop.stripe_events(c.id)[0]) for c in (first, second)]
+
+    with object_lock_held(app, shop.tenant_id, second.id):
+        task = drain_tenant_events.apply_async(args=[shop.tenant_id], queue=QUEUE)
+        wait_for_lock_waiter(app, shop.tenant_id, second.id)  # Ann done, in the open batch
+        [victim] = crash_worker.pool_pids()
+        os.kill(victim, signal.SIGKILL)
+        wait_for_new_pool_process(crash_worker, victim)
+
+    for event_id in events:
+        event = wait_for(
+            shop.tenant_id,
+            lambda event_id=event_id: (
+                (e := shop.event(event_id)).status == EventStatus.PROCESSED and e
+            ),
+            what="event processed after the kill",
+        )
+        assert event.attempts == 1 and event.last_error is None  # the killed try left nothing
+    with tenant_context(shop.tenant_id):
+        assert sorted(db.session.scalars(select(CachedCustomer.name))) == ["Ann", "Bob"]
+    log = crash_worker.log_path.read_text()
+    assert log.count(f"drain_tenant_events[{task.id}] received") == 2  # the same message again
