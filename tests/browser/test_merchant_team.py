@@ -103,6 +103,15 @@ def test_an_invited_member_joins_and_is_refused_the_owners_actions(owner, chromi
     expect(page.get_by_text("No invitations waiting.")).to_be_visible()
     owner.check("merchant-team-members")
 
+    # An invitation opened in a browser signed in to another account changes nothing.
+    page.get_by_label("Email address").fill("cy@example.com")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text("We are emailing an invitation")
+    link = INVITE_PATH_RE.search(text_part(owner.mailbox.wait_for("cy@example.com"))).group(1)
+    assert page.goto(link).status == 409
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign out to accept this invitation")
+    owner.check("merchant-join-signed-in")
+
 
 def test_the_branding_studio_previews_the_account_page(owner):
     page = owner.page
@@ -119,4 +128,4 @@ def test_the_branding_studio_previews_the_account_page(owner):
     owner.shoot("merchant-branding-account-preview")
     page.get_by_role("button", name="Phone").click()
     expect(page.locator(".studio__frames")).to_have_attribute("data-width", "phone")
-    owner.shoot("merchant-branding-account-preview-phone")
+    owner.shoot("merchant-branding-account-preview-phone-frame")
