@@ -30,7 +30,7 @@ from app.merchant.blueprint import bp, my_tenant
 from app.merchant.forms import ApiKeyForm, ButtonForm, RetryForm, WebhookSecretForm
 from app.merchant.golive import go_live_if_ready
 from app.merchant.limits import backfill_retry_limits, stripe_check_limits
-from app.merchant.roles import owner_required
+from app.merchant.roles import is_owner, owner_required
 from app.merchant.sync_progress import progress_context, report_for
 from app.security import allow_form_redirect_to
 from app.stripe_connection import api_key, oauth
@@ -280,9 +280,11 @@ def sync_retry():
     if not form.validate_on_submit():
         abort(400, "This form has expired. Go back, reload the page and try again.")
     back = url_for(RETURN_PAGES.get(form.next.data or "", "merchant.connect"))
+    if not is_owner():
+        back = url_for("merchant.home")  # the Stripe page is an owner's
     if not is_connected(tenant):
         flash("Connect your Stripe account first.", "error")
-        return redirect(url_for("merchant.connect"))
+        return redirect(url_for("merchant.connect") if is_owner() else back)
     if report_for(tenant)["status"] in (BackfillStatus.QUEUED, BackfillStatus.RUNNING):
         return redirect(back)  # already under way: a second copy would only wait for it
     queue_backfill(tenant.id)

@@ -350,6 +350,25 @@ def test_an_owner_makes_a_member_owner_and_back(platform, smtp_sink, client_for)
     assert bogus.status_code == 302 and _user(MEMBER).role == MerchantRole.MEMBER
 
 
+def test_an_owner_who_makes_themselves_a_member_lands_on_the_dashboard(
+    platform, smtp_sink, client_for
+):
+    member = _team_with_member(platform, smtp_sink, client_for)
+    bea = _user(MEMBER)
+    role = "/dashboard/team/members/{}/role"
+    _button(platform, role.format(bea.id), "/dashboard/team", role="owner")
+    owner = _user("owner@example.com")
+    stepped_down = _button(member, role.format(owner.id), "/dashboard/team", role="member")
+    assert stepped_down.status_code == 302 and stepped_down.location.endswith("/dashboard/team")
+    assert _user("owner@example.com").role == MerchantRole.MEMBER
+    mine = _button(member, role.format(bea.id), "/dashboard/team", role="member")
+    assert mine.status_code == 302 and _user(MEMBER).role == MerchantRole.OWNER  # the last one
+    _button(member, role.format(owner.id), "/dashboard/team", role="owner")
+    own = _button(platform, role.format(owner.id), "/dashboard/team", role="member")
+    assert own.status_code == 302 and own.location.endswith("/dashboard")
+    assert platform.get("/dashboard/team").status_code == 403
+
+
 def test_the_last_owner_stays(platform, smtp_sink, client_for):
     _team_with_member(platform, smtp_sink, client_for)
     owner = _user("owner@example.com")
@@ -364,3 +383,12 @@ def test_the_last_owner_stays(platform, smtp_sink, client_for):
     assert own.status_code == 302
     assert "You cannot remove yourself." in platform.get("/dashboard/team").text
     assert _user("owner@example.com").role == MerchantRole.OWNER
+
+
+def test_a_member_retrying_the_copy_is_sent_back_to_the_dashboard_not_the_stripe_page(
+    platform, smtp_sink, client_for
+):
+    member = _team_with_member(platform, smtp_sink, client_for)
+    retried = _button(member, "/dashboard/sync/retry", next="connect")
+    assert retried.status_code == 302 and retried.location.endswith("/dashboard")
+    assert "Connect your Stripe account first." in member.get("/dashboard").text
