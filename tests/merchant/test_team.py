@@ -385,6 +385,26 @@ def test_the_last_owner_stays(platform, smtp_sink, client_for):
     assert _user("owner@example.com").role == MerchantRole.OWNER
 
 
+def test_a_members_verified_address_does_not_open_the_portal(platform, smtp_sink, client_for):
+    from app.clock import utcnow
+    from app.merchant.passwords import hash_password
+    from tests.merchant.conftest import sign_up
+
+    assert sign_up(platform).status_code == 302  # the owner never verifies
+    owner = _user("owner@example.com")
+    db.session.add(
+        MerchantUser(tenant_id=owner.tenant_id, name="Bea Member", email=MEMBER,
+                     password_hash=hash_password(MEMBER_PASSWORD), role=MerchantRole.MEMBER,
+                     email_verified_at=utcnow())
+    )  # fmt: skip
+    db.session.commit()
+    member = client_for(None)
+    assert log_in(member, MEMBER, MEMBER_PASSWORD).status_code == 302
+    home = member.get("/dashboard").text
+    assert "An owner of this account verifies their address." in home
+    assert "Send the link again" not in home
+
+
 def test_a_member_retrying_the_copy_is_sent_back_to_the_dashboard_not_the_stripe_page(
     platform, smtp_sink, client_for
 ):
