@@ -412,3 +412,20 @@ def test_a_member_retrying_the_copy_is_sent_back_to_the_dashboard_not_the_stripe
     retried = _button(member, "/dashboard/sync/retry", next="connect")
     assert retried.status_code == 302 and retried.location.endswith("/dashboard")
     assert "Connect your Stripe account first." in member.get("/dashboard").text
+
+
+def test_invitations_and_join_attempts_are_rate_limited(platform, smtp_sink, client_for):
+    signed_up_and_verified(platform, smtp_sink)
+    csrf = csrf_from(platform.get("/dashboard/team").text)
+    answers = [
+        platform.post("/dashboard/team", data={"csrf_token": csrf, "email": f"p{n}@example.com"})
+        for n in range(11)
+    ]
+    assert [a.status_code for a in answers] == [302] * 10 + [429]
+    assert db.session.scalar(select(func.count()).select_from(MerchantInvite)) == 10
+    path = _invite_link(smtp_sink, "p0@example.com")
+    stranger = client_for(None)
+    token = csrf_from(stranger.get(path).text)
+    weak = {"csrf_token": token, "name": "P", "password": "short"}
+    tries = [stranger.post(path, data=weak).status_code for _ in range(21)]
+    assert tries == [400] * 20 + [429]
