@@ -7,7 +7,7 @@ own tenant: another tenant's member or invitation id is a 404, like a missing on
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -153,12 +153,23 @@ def team_member_role(user_id: int):
     return redirect(url_for("merchant.team"))
 
 
-@bp.post("/team/members/<int:user_id>/remove")
+@bp.route("/team/members/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 @owner_required
 def team_member_remove(user_id: int):
-    _checked_button()
+    """GET asks to confirm, saying what removing does; POST removes."""
     member = _my_member(user_id)
+    form = ButtonForm()
+    if request.method == "GET":
+        return render_template(
+            "merchant/team_remove.html",
+            tenant=None,
+            merchant_tenant=my_tenant(),
+            member=member,
+            form=form,
+            logout_form=ButtonForm(),
+        )
+    _checked_button(form)
     name = member.name
     try:
         remove(member, current_user)

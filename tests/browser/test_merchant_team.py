@@ -112,6 +112,14 @@ def test_an_invited_member_joins_and_is_refused_the_owners_actions(owner, chromi
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign out to accept this invitation")
     owner.check("merchant-join-signed-in")
 
+    page.goto("/dashboard/team")
+    page.get_by_role("link", name=re.compile(r"^Remove\W+Bea Member$")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove Bea Member from your team?")
+    owner.check("merchant-team-remove")
+    page.get_by_role("button", name="Remove Bea Member").click()
+    expect(page.get_by_role("status")).to_contain_text("Bea Member is removed from your team")
+    expect(page.get_by_role("cell", name="Bea Member", exact=True)).to_have_count(0)
+
 
 def test_the_branding_studio_previews_the_account_page(owner):
     page = owner.page

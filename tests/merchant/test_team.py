@@ -248,6 +248,7 @@ def test_another_tenants_people_are_not_found(platform, smtp_sink, client_for):
         f"/dashboard/team/invites/{theirs.id}/resend": {},
     }.items():
         assert _button(platform, path, "/dashboard/team", **fields).status_code == 404, path
+    assert platform.get(f"/dashboard/team/members/{bob.id}/remove").status_code == 404
     assert _user("bob@example.com").role == MerchantRole.OWNER
     assert db.session.get(MerchantInvite, theirs.id).revoked_at is None
 
@@ -326,6 +327,9 @@ def test_removing_a_member_ends_their_sessions_at_once(platform, smtp_sink, clie
             MerchantSession.user_id == bea.id, MerchantSession.ended_at.is_(None)
         )
     )
+    confirm = platform.get(f"/dashboard/team/members/{bea.id}/remove")
+    assert confirm.status_code == 200 and "signed out at once" in confirm.text
+    assert db.session.get(MerchantUser, bea.id) is not None  # asking removes nothing
     removed = _button(platform, f"/dashboard/team/members/{bea.id}/remove", "/dashboard/team")
     assert removed.status_code == 302
     after = member.get("/dashboard")
