@@ -95,6 +95,7 @@ def test_an_invited_member_joins_and_is_refused_the_owners_actions(owner, chromi
     assert answer.value.status == 403
     expect(joining.get_by_role("heading", level=1)).to_have_text("Not allowed")
     expect(joining.get_by_text("Only an owner of this account can do this.")).to_be_visible()
+    member.check("merchant-member-forbidden")
     assert joining.goto("/dashboard/connect").status == 403
     context.close()
 
