@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 import tenants
 from app import auth  # noqa: F401  (registers Flask-Login's user loader)
@@ -53,12 +56,23 @@ class Billfold(Flask):
         return response
 
 
+def _sqlite_for_threads(dbapi_connection, _record) -> None:
+    """The demo's SQLite serves request threads and the tasks they run at once: in WAL mode a
+    reader never blocks the writer, and a writer waits its turn instead of failing at once."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from environment settings plus `overrides` (tests, scripts)."""
     app = Billfold(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_mapping(load_config(overrides))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        event.listen(Engine, "connect", _sqlite_for_threads)
     init_logging(app)  # JSON lines with the request, tenant and task in production
     install_log_redaction()  # request paths in log lines may hold a sign-in token
     # stripe-python logs two INFO lines per API request: noise, and real cost at volume.

@@ -114,6 +114,24 @@ def test_demo_seeds_a_merchant_who_signs_in_to_the_dashboard(demo):
     assert "Your portal is live" in home
 
 
+def test_demo_seeds_a_member_without_the_owners_pages(demo):
+    port, log = demo
+    base = f"http://127.0.0.1:{port}"
+    platform = f"localhost:{port}"
+    assert "member@example.com, password acme-rockets-member" in log.read_text()
+    status, page, cookie = fetch(f"{base}/dashboard/login", platform)
+    body = f"email=member%40example.com&password=acme-rockets-member&csrf_token={_csrf(page)}"
+    status, _, cookie = fetch(
+        f"{base}/dashboard/login", platform, data=body.encode(), cookie=cookie.split(";")[0]
+    )
+    assert status == 302
+    status, home, _ = fetch(f"{base}/dashboard", platform, cookie=cookie.split(";")[0])
+    assert status == 200 and "Acme Rockets" in home
+    assert 'href="/dashboard/team"' not in home and 'href="/dashboard/connect"' not in home
+    status, _, _ = fetch(f"{base}/dashboard/team", platform, cookie=cookie.split(";")[0])
+    assert status == 403
+
+
 def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 

@@ -15,6 +15,7 @@ again by the stuck-event sweep.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import redis
@@ -56,11 +57,22 @@ def _key(tenant_id: int) -> str:
     return f"billfold:events-drain:{tenant_id}"
 
 
+# Without Redis (the demo) tasks run in the web process, on its request threads: the flags
+# are this process's, so two webhooks arriving together do not drain the same events twice
+# (SQLite takes one writer at a time).
+_local_flags: set[int] = set()
+_local_lock = threading.Lock()
+
+
 def claim_drain(tenant_id: int) -> bool:
     """True when no drain of this tenant is queued or running: the caller queues one."""
     flags = _flags()
     if flags is None:
-        return True
+        with _local_lock:
+            if tenant_id in _local_flags:
+                return False
+            _local_flags.add(tenant_id)
+            return True
     return bool(flags.set(_key(tenant_id), 1, nx=True, ex=FLAG_SECONDS))
 
 
@@ -73,5 +85,8 @@ def keep_drain(tenant_id: int) -> None:
 
 def end_drain(tenant_id: int) -> None:
     flags = _flags()
-    if flags is not None:
-        flags.delete(_key(tenant_id))
+    if flags is None:
+        with _local_lock:
+            _local_flags.discard(tenant_id)
+        return
+    flags.delete(_key(tenant_id))

@@ -69,9 +69,11 @@ DRAIN_BATCH = 50  # events of one tenant per turn: ~0.2 s of work, then the next
 def queue_tenant_events(tenant_id: int) -> None:
     """Make sure a drain of this tenant's waiting events is on its way (see event_queue.py).
     Called once the events are committed."""
+    if not claim_drain(tenant_id):
+        return  # one is queued or running: it takes this event too
     if drain_tenant_events.app.conf.task_always_eager:
         drain_tenant_events.apply(args=[tenant_id], throw=False)  # the demo, most tests
-    elif claim_drain(tenant_id):
+    else:
         drain_tenant_events.apply_async(args=[tenant_id])
 
 
@@ -84,6 +86,14 @@ def drain_tenant_events(self, tenant_id: int) -> int:
     """Process a batch of the tenant's waiting events in one transaction (each in a savepoint,
     so a failure stays with its event), then give other tenants their turn. Returns how many
     were processed or tried."""
+    try:
+        return _drain(self, tenant_id)
+    except BaseException:
+        end_drain(tenant_id)  # a drain that broke must not keep the next one out
+        raise
+
+
+def _drain(self, tenant_id: int) -> int:
     eager = self.app.conf.task_always_eager
     done = 0
     while True:
@@ -93,8 +103,7 @@ def drain_tenant_events(self, tenant_id: int) -> int:
             end_drain(tenant_id)  # resuming queues the held events itself
             return done
         batch = waiting_event_ids(DRAIN_BATCH)
-        outcome = process_events(batch)
-        db.session.commit()  # the batch's work and its failed attempts, at once
+        outcome = _process_and_commit(batch)
         done += len(outcome.notes) + len(outcome.failed)
         _count(outcome)
         for event_id in outcome.failed:  # each failed event retries on its own, with backoff
@@ -113,10 +122,32 @@ def drain_tenant_events(self, tenant_id: int) -> int:
             self.apply_async(args=[tenant_id])  # to the back of the queue: others' turn
             return done
     end_drain(tenant_id)
-    if waiting_event_ids(1) and outcome.stopped_at is None:  # stored while the flag went
-        db.session.rollback()
+    more = bool(waiting_event_ids(1))  # stored while the flag went
+    db.session.rollback()  # no transaction left open behind this look (SQLite's writers wait)
+    if more and outcome.stopped_at is None:
         queue_tenant_events(tenant_id)
     return done
+
+
+def _process_and_commit(batch: list[int]):
+    """The batch in one transaction (one commit for all), on PostgreSQL. SQLite (the demo)
+    has one writer at a time: a batch-long write transaction there would lock out the web
+    requests and the backfill running beside it, so each event commits on its own."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        outcome = process_events(batch)
+        db.session.commit()  # the batch's work and its failed attempts, at once
+        return outcome
+    outcome = process_events([])
+    for event_id in batch:
+        one = process_events([event_id])
+        db.session.commit()
+        outcome.notes.update(one.notes)
+        outcome.failed.update(one.failed)
+        outcome.seconds.update(one.seconds)
+        if one.stopped_at is not None:
+            outcome.stopped_at = one.stopped_at
+            break
+    return outcome
 
 
 def _count(outcome) -> None:

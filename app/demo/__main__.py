@@ -94,6 +94,8 @@ def _serve(emulator, domain: str, port: int) -> int:
 
     from app.billing.backfill import backfill
     from app.demo.seed import (
+        DEMO_MEMBER_EMAIL,
+        DEMO_MEMBER_PASSWORD,
         DEMO_MERCHANT_EMAIL,
         DEMO_MERCHANT_PASSWORD,
         DEMO_OPERATOR_EMAIL,
@@ -135,6 +137,7 @@ def _serve(emulator, domain: str, port: int) -> int:
                 "      sign in as ada@example.com (two billing accounts) or grace@example.com",
                 f"  Merchant dashboard:               http://{domain}/dashboard",
                 f"      sign in as {DEMO_MERCHANT_EMAIL}, password {DEMO_MERCHANT_PASSWORD}",
+                f"      (a team member: {DEMO_MEMBER_EMAIL}, password {DEMO_MEMBER_PASSWORD})",
                 f"  Operators' console:               http://{domain}/ops",
                 f"      sign in as {DEMO_OPERATOR_EMAIL}, password {DEMO_OPERATOR_PASSWORD},",
                 "      code: `python -m app.demo code` (Acme Rockets has a failed event)",

@@ -21,6 +21,9 @@ DEMO_ACCOUNT = "acct_demoacmerockets"
 # The demo merchant's sign-in to the dashboard; public by design, like everything in the demo.
 DEMO_MERCHANT_EMAIL = "merchant@example.com"
 DEMO_MERCHANT_PASSWORD = "acme-rockets-demo"  # noqa: S105
+# A member of the owner's team: the dashboard without the team and Stripe pages.
+DEMO_MEMBER_EMAIL = "member@example.com"
+DEMO_MEMBER_PASSWORD = "acme-rockets-member"  # noqa: S105
 
 
 def seed_demo_tenant() -> Tenant:
@@ -92,23 +95,31 @@ def seed_failed_event(tenant: Tenant) -> None:
 FAILED_EVENT = "evt_demo_failed_customer_update"
 
 
-def seed_demo_merchant(tenant: Tenant) -> MerchantUser:
-    """Acme Rockets' owner, verified, who signs in to the dashboard (created once)."""
+def _demo_user(tenant: Tenant, name: str, email: str, password: str, role: str) -> MerchantUser:
     user = db.session.scalars(
-        db.select(MerchantUser).where(MerchantUser.email == DEMO_MERCHANT_EMAIL)
+        db.select(MerchantUser).where(MerchantUser.email == email)
     ).one_or_none()
     if user is None:
         user = MerchantUser(
             tenant_id=tenant.id,
-            name="Ada Owner",
-            email=DEMO_MERCHANT_EMAIL,
-            password_hash=hash_password(DEMO_MERCHANT_PASSWORD),
-            role=MerchantRole.OWNER,
+            name=name,
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
             email_verified_at=utcnow(),
         )
         db.session.add(user)
         db.session.commit()
     return user
+
+
+def seed_demo_merchant(tenant: Tenant) -> MerchantUser:
+    """Acme Rockets' owner, verified, who signs in to the dashboard, and a member of the
+    owner's team (created once). Returns the owner."""
+    owner = _demo_user(tenant, "Ada Owner", DEMO_MERCHANT_EMAIL, DEMO_MERCHANT_PASSWORD,
+                       MerchantRole.OWNER)  # fmt: skip
+    _demo_user(tenant, "Max Member", DEMO_MEMBER_EMAIL, DEMO_MEMBER_PASSWORD, MerchantRole.MEMBER)
+    return owner
 
 
 def seed_stripe_account(client: stripe.StripeClient) -> dict:

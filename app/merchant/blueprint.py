@@ -7,6 +7,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from app.extensions import db
+from app.merchant.roles import is_owner
 from tenants.models import Tenant
 from tenants.resolution import require_platform_host
 
@@ -18,6 +19,12 @@ bp.before_request(require_platform_host)
 def dashboard_pages_are_not_stored(response):
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@bp.context_processor
+def merchant_role():
+    """Pages hide what a member may not do (the server refuses it anyway: roles.py)."""
+    return {"is_owner": is_owner()}
 
 
 def my_tenant() -> Tenant:

@@ -79,6 +79,9 @@ def preview_tenant(tenant: Tenant, values: Mapping[str, str]) -> Tenant:
         support_url=tenant.support_url,
         return_url=tenant.return_url,
         allow_card_update=tenant.allow_card_update,
+        allow_cancel=tenant.allow_cancel,
+        allow_reactivate=tenant.allow_reactivate,
+        allow_invoice_payment=tenant.allow_invoice_payment,
     )
     accepted, _ = checked_values(values)
     for attribute, value in accepted.items():

@@ -1,6 +1,7 @@
 """/dashboard/branding: the portal's and emails' look, a live preview of unsaved values, and a
-test email. The preview renders the real templates (the portal's sign-in page, the sign-in
-email) with the values in its query string and stores nothing."""
+test email. The preview renders the real templates (the portal's sign-in page, the signed-in
+account page for a sample customer, the sign-in email) with the values in its query string and
+stores nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Response, abort, flash, g, jsonify, redirect, render_template,
 from flask_login import current_user, login_required
 
 from app.emails.render import render_email
+from app.merchant.account_preview import SampleCustomerUser, sample_account
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.branding import (
     FIELDS,
@@ -145,13 +147,25 @@ def branding_preview():
         g.brand_logo_url = shown.logo_url  # the portal's logo, as the tenant's host shows it
         css = url_for("merchant.branding_preview_css", primary_color=shown.primary_color,
                       accent_color=shown.accent_color)  # fmt: skip
-        html = render_template(
-            "portal/login.html",
-            tenant=shown,
-            form=EmailForm(formdata=None),
-            brand_css_href=css,
-            preview=True,  # no autofocus: the page is framed inside the dashboard's
-        )
+        if request.args.get("page") == "account":
+            html = render_template(
+                "portal/account.html",
+                tenant=shown,
+                customers=sample_account(shown),  # made up: no customer's data, no Stripe call
+                preview_user=SampleCustomerUser(),
+                action_form=ButtonForm(),
+                logout_form=ButtonForm(),
+                brand_css_href=css,
+                preview=True,
+            )
+        else:
+            html = render_template(
+                "portal/login.html",
+                tenant=shown,
+                form=EmailForm(formdata=None),
+                brand_css_href=css,
+                preview=True,  # no autofocus: the page is framed inside the dashboard's
+            )
         response = Response(html, mimetype="text/html")
         response.headers["Content-Security-Policy"] = PORTAL_PREVIEW_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -30,6 +30,7 @@ from app.merchant.blueprint import bp, my_tenant
 from app.merchant.forms import ApiKeyForm, ButtonForm, RetryForm, WebhookSecretForm
 from app.merchant.golive import go_live_if_ready
 from app.merchant.limits import backfill_retry_limits, stripe_check_limits
+from app.merchant.roles import is_owner, owner_required
 from app.merchant.sync_progress import progress_context, report_for
 from app.security import allow_form_redirect_to
 from app.stripe_connection import api_key, oauth
@@ -107,12 +108,14 @@ def _connected(tenant: Tenant) -> None:
 
 @bp.get("/connect")
 @login_required
+@owner_required
 def connect():
     return _connect_page(my_tenant())
 
 
 @bp.post(f"/connect/{FLOW_PATH}/start")
 @login_required
+@owner_required
 @stripe_check_limits
 def connect_start(flow: str):
     if flow not in offered_flows():
@@ -130,6 +133,7 @@ def connect_start(flow: str):
 
 @bp.get(f"/connect/{FLOW_PATH}/callback")
 @login_required
+@owner_required
 def connect_callback(flow: str):
     tenant = my_tenant()
     try:
@@ -155,6 +159,7 @@ def _refused_page(refused: ConnectionRefused):
 
 @bp.post("/connect/key")
 @login_required
+@owner_required
 @stripe_check_limits
 def connect_key():
     tenant = my_tenant()
@@ -189,6 +194,7 @@ def connect_key():
 
 @bp.route("/connect/webhook", methods=["GET", "POST"])
 @login_required
+@owner_required
 def connect_webhook():
     """The endpoint a merchant connected by key adds in their Stripe Dashboard, and its secret."""
     tenant = my_tenant()
@@ -225,6 +231,7 @@ def connect_webhook():
 
 @bp.route("/connect/disconnect", methods=["GET", "POST"])
 @login_required
+@owner_required
 def disconnect():
     tenant = my_tenant()
     if not is_connected(tenant):
@@ -273,9 +280,11 @@ def sync_retry():
     if not form.validate_on_submit():
         abort(400, "This form has expired. Go back, reload the page and try again.")
     back = url_for(RETURN_PAGES.get(form.next.data or "", "merchant.connect"))
+    if not is_owner():
+        back = url_for("merchant.home")  # the Stripe page is an owner's
     if not is_connected(tenant):
         flash("Connect your Stripe account first.", "error")
-        return redirect(url_for("merchant.connect"))
+        return redirect(url_for("merchant.connect") if is_owner() else back)
     if report_for(tenant)["status"] in (BackfillStatus.QUEUED, BackfillStatus.RUNNING):
         return redirect(back)  # already under way: a second copy would only wait for it
     queue_backfill(tenant.id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from app.emails.delivery import record_delivery
 from app.emails.models import EmailDelivery
 from app.emails.render import RenderedEmail, render_email, render_platform_email
-from app.merchant.models import MerchantUser, TokenPurpose
+from app.merchant.models import MerchantInvite, MerchantUser, TokenPurpose
+from app.merchant.team import INVITE_TTL_WORDS, issue_invite_link
 from app.merchant.tokens import issue_token, ttl_words
 from app.merchant.urls import platform_url
 from app.portal.tokens import TOKEN_TTL
@@ -61,6 +62,19 @@ def change_email_email(user: MerchantUser, new_email: str) -> RenderedEmail:
         name=user.name,
         link=platform_url(f"/dashboard/confirm-email/{raw}"),
         expires=ttl_words(TokenPurpose.CHANGE_EMAIL),
+    )
+
+
+def invite_email(invitation: MerchantInvite, inviter_name: str, tenant: Tenant) -> RenderedEmail:
+    raw = issue_invite_link(invitation)
+    return render_platform_email(
+        "merchant_invite",
+        invitation.email,
+        f"Join {tenant.name} on Billfold",
+        inviter=inviter_name,
+        business=tenant.name,
+        link=platform_url(f"/dashboard/join/{raw}"),
+        expires=INVITE_TTL_WORDS,
     )
 
 

@@ -170,3 +170,28 @@ class BrandingForm(FlaskForm):
 class LogoForm(FlaskForm):
     # Checked by app/merchant/logos.py, which decodes it; the browser's hint is only a hint.
     logo = FileField("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)")
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the address to invite."),
+            Length(max=254),
+            _valid_email,
+        ],
+    )
+
+
+class JoinForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[DataRequired("Enter your name."), Length(max=120)],
+    )
+    password = _password_field("Password", "Choose a password.")
+
+
+class RoleForm(FlaskForm):
+    role = HiddenField(validators=[DataRequired(), Length(max=20)])

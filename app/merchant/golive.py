@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.merchant.models import MerchantUser
+from app.merchant.models import MerchantRole, MerchantUser
 from tenants.models import StripeConnectionStatus, Tenant
 
 
@@ -27,10 +27,15 @@ class GoLiveStep:
 
 
 def _owner_verified(tenant: Tenant) -> bool:
+    """An owner's, not a member's: whoever answers for the portal has proven their inbox."""
     return (
         db.session.scalar(
             select(MerchantUser.id)
-            .where(MerchantUser.tenant_id == tenant.id, MerchantUser.email_verified_at.is_not(None))
+            .where(
+                MerchantUser.tenant_id == tenant.id,
+                MerchantUser.role == MerchantRole.OWNER,
+                MerchantUser.email_verified_at.is_not(None),
+            )
             .limit(1)
         )
         is not None

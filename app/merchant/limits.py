@@ -120,3 +120,19 @@ def test_email_limits(view):
 def logo_upload_limits(view):
     """Each upload is decoded and re-encoded: CPU a script could spend."""
     return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-logo:user", _user_key)
+
+
+def team_invite_limits(view):
+    """Each invitation is an email from Billfold to an address the owner typed."""
+    return limit_posts(view, "10 per 10 minutes;50 per day", "merchant-invite:user", _user_key)
+
+
+def invite_resend_limits(view):
+    return limit_posts(
+        view, "3 per 10 minutes;10 per day", "merchant-invite-resend:user", _user_key
+    )
+
+
+def join_limits(view):
+    """Accepting an invitation hashes a password: counted per network, like sign-ups."""
+    return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-join:ip", _network_key)

@@ -22,8 +22,12 @@ PLATFORM_TABLE = {"info": {PLATFORM_LEVEL: True}}
 
 
 class MerchantRole:
+    """An owner may do everything; a member everything but the team, the Stripe connection
+    and closing the account (app/merchant/roles.py enforces it)."""
+
     OWNER = "owner"
-    ALL = (OWNER,)
+    MEMBER = "member"
+    ALL = (OWNER, MEMBER)
 
 
 class MerchantUser(UserMixin, db.Model):
@@ -104,3 +108,36 @@ class MerchantToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MerchantInvite(db.Model):
+    """An owner's invitation for an address to join the tenant as a member.
+
+    The link's token is issued when the email is sent (app/merchant/emails.py) and stored only
+    as a SHA-256; sending again issues a new one, so only the newest link works. Pending while
+    neither accepted nor revoked, and usable until `expires_at`.
+    """
+
+    __tablename__ = "merchant_invites"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index(None, "tenant_id", "email"),
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        PLATFORM_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default=MerchantRole.MEMBER)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("merchant_users.id", ondelete="SET NULL")
+    )
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,7 +17,8 @@ from app.emails.retries import EMAIL_TASK, SMTP_FAILURES, retry_in
 from app.extensions import db
 from app.merchant import emails
 from app.merchant.accounts import user_by_email
-from app.merchant.models import MerchantUser
+from app.merchant.models import MerchantInvite, MerchantUser
+from app.merchant.team import invite_of
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from worker.base import tenant_task
@@ -100,6 +101,18 @@ def send_test_sign_in_email(
         return "skipped"
     tenant = db.session.get(Tenant, tenant_id)
     return _send(self, tenant, emails.test_sign_in_email(user, tenant), delivery_id)
+
+
+@tenant_task(**EMAIL_TASK)
+def send_team_invite(self, tenant_id: int, invite_id: int, delivery_id: int | None = None) -> str:
+    """An owner's invitation: each send issues a new link, so only the newest one works."""
+    invitation: MerchantInvite | None = invite_of(tenant_id, invite_id)
+    if invitation is None:
+        return "skipped"  # revoked, accepted or expired meanwhile
+    inviter = db.session.get(MerchantUser, invitation.invited_by_id or 0)
+    tenant = db.session.get(Tenant, tenant_id)
+    inviter_name = inviter.name if inviter is not None else f"An owner of {tenant.name}"
+    return _send(self, tenant, emails.invite_email(invitation, inviter_name, tenant), delivery_id)
 
 
 @shared_task(bind=True, name="app.merchant.tasks.send_password_reset", **EMAIL_TASK)

@@ -7,6 +7,7 @@ from app.merchant import (  # noqa: F401
     home_views,
     portal_views,
     settings_views,
+    team_views,
 )
 from app.merchant.blueprint import bp
 

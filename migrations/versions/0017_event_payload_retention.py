@@ -1,7 +1,7 @@
 """stripe_events.payload may be pruned: nullable, and an index of the payloads still kept
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

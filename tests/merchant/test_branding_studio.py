@@ -180,3 +180,31 @@ def test_a_merchant_changes_and_previews_only_its_own_branding(
     assert save(second, display_name="Renamed").status_code == 302
     assert fresh(other).name == "Renamed"
     assert fresh(acme).name == "Acme Rockets" and fresh(acme).primary_color == "#4f46e5"
+
+
+def test_the_account_page_preview_shows_a_sample_customer_in_unsaved_branding(dashboard, acme):
+    query = urlencode({"display_name": "Preview <b>Co</b>", "primary_color": "#123456"})
+    account = dashboard.get(f"/dashboard/branding/preview?page=account&{query}")
+    assert account.status_code == 200
+    text = account.text
+    assert "Your billing with Preview &lt;b&gt;Co&lt;/b&gt;" in text and "<b>Co" not in text
+    assert "Signed in as jamie@example.com" in text
+    assert "Pro plan" in text and "$29.00" in text and "Visa •••• 4242" in text
+    assert "SAMPLE-0003" in text and "Pay $15.00" in text
+    assert "owner@example.com" not in text  # the merchant is not shown as the customer
+    assert 'class=" is-preview"' in text
+    assert "script-src 'none'" in account.headers["Content-Security-Policy"]
+    assert "form-action 'none'" in account.headers["Content-Security-Policy"]
+    css_href = text.split('rel="stylesheet" href="')[2].split('"')[0].replace("&amp;", "&")
+    assert "--brand: #123456;" in dashboard.get(css_href).text
+    assert fresh(acme).name == "Acme Rockets"
+
+
+def test_the_account_page_preview_follows_the_portal_settings(dashboard, acme):
+    acme.allow_cancel, acme.allow_invoice_payment, acme.allow_card_update = True, False, False
+    db.session.commit()
+    text = dashboard.get("/dashboard/branding/preview?page=account").text
+    assert "Cancel subscription" in text
+    assert "Pay $15.00" not in text and "Replace card" not in text
+    page = dashboard.get("/dashboard/branding").text
+    assert 'data-page="account"' in page and "Account page" in page

@@ -79,7 +79,9 @@ def merchant(platform, smtp_sink):
 # -- the page -------------------------------------------------------------------------------
 
 
-def test_the_page_explains_the_three_ways_and_lists_the_key_permissions(merchant, app):
+def test_the_page_explains_the_three_ways_and_lists_the_key_permissions(
+    merchant, app, stripe_emulator
+):  # the emulator sets the Stripe addresses the page's CSP names
     page = merchant.get("/dashboard/connect")
     assert page.status_code == 200
     text = page.text

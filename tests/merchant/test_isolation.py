@@ -158,6 +158,7 @@ def test_only_the_merchant_and_operator_tables_are_platform_level(app, db_sessio
         "merchant_users",
         "merchant_sessions",
         "merchant_tokens",
+        "merchant_invites",
         "operators",
         "operator_sessions",
         "operator_recovery_codes",

@@ -96,12 +96,33 @@
   });
 
   var container = document.querySelector(".studio__frames");
+
+  // A page drawn at a desktop browser's width, shrunk to fit the column: at the column's own
+  // width it would show its phone layout, which the Phone button already shows.
+  function fitScaled() {
+    var desktop = container.getAttribute("data-width") === "desktop";
+    container.querySelectorAll(".studio__scaler").forEach(function (box) {
+      var frame = box.querySelector("iframe");
+      if (!desktop) {
+        frame.style.transform = "";
+        box.style.height = "";
+        return;
+      }
+      var scale = Math.min(1, box.clientWidth / Number(box.getAttribute("data-natural-width")));
+      frame.style.transform = "scale(" + scale + ")";
+      box.style.height = Math.ceil(frame.offsetHeight * scale) + "px";
+    });
+  }
+
   document.querySelectorAll(".segmented__option").forEach(function (option) {
     option.addEventListener("click", function () {
       container.setAttribute("data-width", option.getAttribute("data-width"));
       document.querySelectorAll(".segmented__option").forEach(function (other) {
         other.setAttribute("aria-pressed", String(other === option));
       });
+      fitScaled();
     });
   });
+  window.addEventListener("resize", fitScaled);
+  fitScaled();
 })();
