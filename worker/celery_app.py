@@ -13,6 +13,7 @@ from worker.task_metrics import install_task_metrics
 QUEUES = ("email", "events", "backfill", "default")
 # Exact names are matched before patterns: the backfill leaves billing's events queue.
 ROUTES = {
+    "app.portal.tasks.forget_old_activity": {"queue": "default"},  # housekeeping, not a customer
     "app.portal.tasks.*": {"queue": "email"},
     "app.merchant.tasks.*": {"queue": "email"},
     "app.billing.tasks.backfill_tenant": {"queue": "backfill"},
@@ -28,6 +29,10 @@ BEAT_SCHEDULE = {
     "reconcile-tenants": {
         "task": "app.billing.tasks.reconcile_tenants",
         "schedule": 15 * 60.0,
+    },
+    "forget-old-activity": {
+        "task": "app.portal.tasks.forget_old_activity",
+        "schedule": 24 * 60 * 60.0,
     },
 }
 
