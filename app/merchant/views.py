@@ -5,6 +5,7 @@ from app.merchant import (  # noqa: F401
     auth_views,
     branding_views,
     connect_views,
+    email_views,
     home_views,
     portal_views,
     settings_views,
