@@ -160,3 +160,8 @@ class BrandingForm(FlaskForm):
 class LogoForm(FlaskForm):
     # Checked by app/merchant/logos.py, which decodes it; the browser's hint is only a hint.
     logo = FileField("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)")
+
+
+class DeleteAccountForm(FlaskForm):
+    # Compared with the tenant's subdomain by app/merchant/account_deletion.py.
+    subdomain = StringField("Type your portal's subdomain to confirm", validators=[Length(max=200)])
