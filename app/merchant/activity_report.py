@@ -82,9 +82,9 @@ def exported_rows(filters: ListFilter, zone: ZoneInfo) -> Iterator[PortalActivit
 def what_happened(row: PortalActivity) -> str:
     """The row's details in words, as the list and the CSV show them."""
     if row.kind == ActivityKind.SIGN_IN:
-        how = "with a password" if row.detail == "password" else "with an emailed link or code"
+        how = "Password" if row.detail == "password" else "Emailed link or code"
         where = PLACEMENT_LABELS.get(row.source or "", row.source)
-        return how + (f", from the link in: {where}" if where else "")
+        return how + (f" · {where} link" if where else "")
     if row.kind == ActivityKind.PAYMENT:
         return money(row.amount, row.currency) if row.amount is not None else ""
     if row.kind == ActivityKind.CANCELLATION:
