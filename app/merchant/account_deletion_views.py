@@ -16,6 +16,7 @@ from app.merchant.account_deletion import (
 from app.merchant.accounts import end_session
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.forms import ButtonForm, DeleteAccountForm
+from app.merchant.limits import deletion_limits
 from app.merchant.models import MerchantRole
 from app.stripe_connection.errors import ConnectionRefused
 
@@ -27,6 +28,7 @@ def _owner_only() -> None:
 
 @bp.route("/settings/delete", methods=["GET", "POST"])
 @login_required
+@deletion_limits
 def delete_account():
     _owner_only()
     tenant = my_tenant()

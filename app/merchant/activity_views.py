@@ -20,6 +20,7 @@ from app.merchant.activity_report import (
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.csv_export import csv_lines
 from app.merchant.forms import ButtonForm
+from app.merchant.limits import export_limits
 from app.merchant.list_filters import read_filter
 from app.portal.formatting import zone_label
 from app.portal.models import ActivityKind
@@ -63,6 +64,7 @@ def activity():
 
 @bp.get("/activity.csv")
 @login_required
+@export_limits
 def activity_csv():
     tenant = my_tenant()
     zone = zone_of(tenant.timezone)

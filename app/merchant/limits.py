@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 
+from app.extensions import limiter
 from app.portal.accounts import canonical_email
 from app.rate_limits import accepted, client_network, limit_posts, refused
 
@@ -120,3 +121,15 @@ def test_email_limits(view):
 def logo_upload_limits(view):
     """Each upload is decoded and re-encoded: CPU a script could spend."""
     return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-logo:user", _user_key)
+
+
+def export_limits(view):
+    """An export reads up to EXPORT_LIMIT rows: a person downloads a few, a script many."""
+    return limiter.shared_limit(
+        "10 per minute;200 per day", scope="merchant-export:user", key_func=_user_key
+    )(view)
+
+
+def deletion_limits(view):
+    """Each refused deletion is a guess at the subdomain; a real owner needs one or two."""
+    return limit_posts(view, "10 per 10 minutes;30 per day", "merchant-delete:user", _user_key)

@@ -249,3 +249,11 @@ def test_the_filter_form_is_a_get_and_exports_keep_the_filter(two_merchants):
     assert '<form method="get"' in page
     assert "/dashboard/activity.csv?kind=payment&amp;email=ada" in page
     assert csrf_from(page)  # the page's own forms (sign out) carry a token
+
+
+def test_exports_are_rate_limited_per_merchant(two_merchants):
+    _, _, acme, bravo = two_merchants
+    answers = [acme.get("/dashboard/activity.csv").status_code for _ in range(11)]
+    assert answers[:10] == [200] * 10 and answers[10] == 429
+    assert bravo.get("/dashboard/activity.csv").status_code == 200  # another merchant's own
+    assert acme.get("/dashboard/activity").status_code == 200  # the page itself is not limited
