@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from app.charts import Chart, bar_chart
 from app.clock import as_utc, utcnow
@@ -43,6 +43,7 @@ NO_REASON = "No reason given"
 SUMMARY_DAYS = 30
 # An export is the filtered list, all of it, up to this many rows (13 months of a busy portal).
 EXPORT_LIMIT = 200_000
+EXPORT_CHUNK = 1000
 
 
 def _filtered(filters: ListFilter, zone: ZoneInfo):
@@ -75,8 +76,23 @@ def activity_page(filters: ListFilter, zone: ZoneInfo) -> tuple[list[PortalActiv
 
 
 def exported_rows(filters: ListFilter, zone: ZoneInfo) -> Iterator[PortalActivity]:
+    """The filtered rows, oldest first, read a chunk at a time (by the last row's time and id)
+    and let go of after each: a long export never holds every row in memory."""
     query = _filtered(filters, zone).order_by(PortalActivity.occurred_at, PortalActivity.id)
-    yield from db.session.scalars(query.limit(EXPORT_LIMIT))
+    after, sent = None, 0
+    while sent < EXPORT_LIMIT:
+        chunk_query = query
+        if after is not None:
+            chunk_query = query.where(
+                tuple_(PortalActivity.occurred_at, PortalActivity.id) > tuple_(*after)
+            )
+        chunk = db.session.scalars(chunk_query.limit(min(EXPORT_CHUNK, EXPORT_LIMIT - sent))).all()
+        yield from chunk
+        sent += len(chunk)
+        if len(chunk) < EXPORT_CHUNK:
+            return
+        after = (chunk[-1].occurred_at, chunk[-1].id)
+        db.session.expunge_all()
 
 
 def what_happened(row: PortalActivity) -> str:

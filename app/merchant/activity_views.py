@@ -3,7 +3,7 @@ over the last 30 days, and exported as CSV (filtered the same way)."""
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, render_template, request, stream_with_context, url_for
 from flask_login import login_required
 
 from app.billing.currencies import major_units
@@ -71,30 +71,34 @@ def activity_csv():
     filters = read_filter(request.args, kinds=ActivityKind.ALL)
     if filters.errors:
         return activity()  # the page, saying what is wrong with the filter
-    with tenant_context(tenant.id):
-        body = "".join(
-            csv_lines(
-                CSV_HEADER,
-                (
-                    [
-                        as_utc(row.occurred_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                        zone.key,
-                        row.email,
-                        KIND_LABELS.get(row.kind, row.kind),
-                        what_happened(row),
-                        major_units(row.amount, row.currency) if row.amount is not None else "",
-                        (row.currency or "").upper(),
-                        row.source,
-                        row.reason,
-                        row.comment,
-                        row.object_id,
-                    ]
-                    for row in exported_rows(filters, zone)
-                ),
+    tenant_id = tenant.id
+
+    def lines():
+        # Streamed after the view returns (and the request committed): read in the tenant's
+        # context again, in a transaction of its own that only reads.
+        with tenant_context(tenant_id):
+            yield from csv_lines(
+                CSV_HEADER, (_cells(row, zone) for row in exported_rows(filters, zone))
             )
-        )
+
     return Response(
-        body,
+        stream_with_context(lines()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{tenant.subdomain}-activity.csv"'},
     )
+
+
+def _cells(row, zone) -> list:
+    return [
+        as_utc(row.occurred_at).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        zone.key,
+        row.email,
+        KIND_LABELS.get(row.kind, row.kind),
+        what_happened(row),
+        major_units(row.amount, row.currency) if row.amount is not None else "",
+        (row.currency or "").upper(),
+        row.source,
+        row.reason,
+        row.comment,
+        row.object_id,
+    ]
