@@ -228,7 +228,7 @@ def reactivate_subscription(subscription_id: str):
             False,
             form.action_key.data,
             also_record=lambda: activity.record_reactivation(email, subscription.stripe_id),
-        ),  # fmt: skip
+        ),
         "Welcome back! Your subscription will renew as before.",
     )
     return redirect(url_for("portal.account"))
