@@ -41,6 +41,7 @@ PLACEMENT_LABELS = {slug: label for slug, label, _ in PLACEMENTS}
 NO_TAG = "No tag (typed address, bookmark, password)"
 NO_REASON = "No reason given"
 SUMMARY_DAYS = 30
+PHONE_CHART_WIDTH = 360
 # An export is the filtered list, all of it, up to this many rows (13 months of a busy portal).
 EXPORT_LIMIT = 200_000
 EXPORT_CHUNK = 1000
@@ -114,6 +115,7 @@ class Summary:
     totals: list[tuple[str, str, int]]  # (kind, caption, count)
     days: list[tuple[date, int]]
     chart: Chart
+    phone_chart: Chart  # the same, drawn narrow: its labels stay readable at phone width
     reasons: list[tuple[str, int]]
     placements: list[tuple[str, int]]
 
@@ -139,11 +141,10 @@ def last_30_days(zone: ZoneInfo, now: datetime | None = None) -> Summary:
     )
     days = [(first + timedelta(days=n), 0) for n in range(SUMMARY_DAYS)]
     days = [(day, per_day.get(day, 0)) for day, _ in days]
-    chart = bar_chart(
-        f"Customer activity per day, last {SUMMARY_DAYS} days",
-        [f"{day.day} {day:%b}" for day, _ in days],
-        [count for _, count in days],
-    )
+    title = f"Customer activity per day, last {SUMMARY_DAYS} days"
+    labels, counts = [f"{day.day} {day:%b}" for day, _ in days], [count for _, count in days]
+    chart = bar_chart(title, labels, counts)
+    phone_chart = bar_chart(title, labels, counts, width=PHONE_CHART_WIDTH, label_every=7)
     reasons = db.session.execute(
         select(PortalActivity.reason, func.count())
         .where(recent, PortalActivity.kind == ActivityKind.CANCELLATION)
@@ -159,6 +160,7 @@ def last_30_days(zone: ZoneInfo, now: datetime | None = None) -> Summary:
         totals=[(kind, KIND_TOTALS[kind], per_kind.get(kind, 0)) for kind in ActivityKind.ALL],
         days=days,
         chart=chart,
+        phone_chart=phone_chart,
         reasons=_ranked((reason or NO_REASON, count) for reason, count in reasons),
         placements=_ranked(
             (PLACEMENT_LABELS.get(source, source) if source else NO_TAG, count)

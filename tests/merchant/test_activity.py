@@ -89,6 +89,7 @@ def test_the_page_sums_up_the_last_30_days(two_merchants):
     assert row.format("Email footer", 1) in text and row.format("Help centre", 1) in text
     assert 'No tag (typed address, bookmark, password)</th><td class="num">1</td>' in text
     assert "<svg" in text and 'aria-describedby="days-table"' in text and 'id="days-table"' in text
+    assert 'viewBox="0 0 720 160"' in text and 'viewBox="0 0 360 160"' in text  # wide, phone
     assert "10 actions" in text and "Reactivated" in text  # the list has every row
     assert "€25.00" in text
 
