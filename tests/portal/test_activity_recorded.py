@@ -111,3 +111,22 @@ def test_a_replaced_card_is_recorded_with_its_brand_and_last_four(ada, merchant)
     assert _new_card(ada, merchant, merchant.ada_first.id).status_code == 302
     (row,) = [r for r in recorded(merchant.tenant.id) if r.kind == ActivityKind.CARD_REPLACED]
     assert row.detail == "Mastercard ending 4444" and row.object_id == merchant.ada_first.id
+
+
+def test_a_password_sign_in_is_recorded_as_one_and_a_wrong_password_is_not(portal, merchant):
+    from werkzeug.security import generate_password_hash
+
+    from app.portal.models import PortalUser
+
+    with tenant_context(merchant.tenant.id):
+        hashed = generate_password_hash("correct horse battery")
+        db.session.add(PortalUser(email="ada@example.com", password_hash=hashed))
+        db.session.commit()
+    page = portal.get("/login/password")
+    fields = {"email": "ada@example.com", "csrf_token": csrf_from(page.text)}
+    wrong = portal.post("/login/password", data={**fields, "password": "not the password"})
+    assert wrong.status_code == 400 and recorded(merchant.tenant.id) == []
+    right = portal.post("/login/password", data={**fields, "password": "correct horse battery"})
+    assert right.status_code == 302
+    (row,) = recorded(merchant.tenant.id)
+    assert (row.kind, row.detail, row.source) == (ActivityKind.SIGN_IN, "password", None)
