@@ -112,6 +112,10 @@ def test_demo_seeds_a_merchant_who_signs_in_to_the_dashboard(demo):
     status, home, _ = fetch(f"{base}/dashboard", platform, cookie=cookie.split(";")[0])
     assert status == 200 and f"http://acme.localhost:{port}/" in home
     assert "Your portal is live" in home
+    # The demo's customers have used the portal: the Activity page has figures (in SQLite).
+    status, activity, _ = fetch(f"{base}/dashboard/activity", platform, cookie=cookie.split(";")[0])
+    assert status == 200 and 'Too expensive</th><td class="num">1</td>' in activity
+    assert "0 actions" not in activity and "Nothing yet" not in activity
 
 
 def test_demo_seeds_a_member_without_the_owners_pages(demo):

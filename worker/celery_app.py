@@ -13,6 +13,7 @@ from worker.task_metrics import install_task_metrics
 QUEUES = ("email", "events", "backfill", "default")
 # Exact names are matched before patterns: the backfill leaves billing's events queue.
 ROUTES = {
+    "app.portal.tasks.forget_old_activity": {"queue": "default"},  # housekeeping, not a customer
     "app.portal.tasks.*": {"queue": "email"},
     "app.merchant.tasks.*": {"queue": "email"},
     "app.billing.tasks.backfill_tenant": {"queue": "backfill"},
@@ -32,6 +33,10 @@ BEAT_SCHEDULE = {
     "prune-events": {
         "task": "app.billing.tasks.prune_events",
         "schedule": 3600.0,  # hourly, in small batches: the table never builds a backlog
+    },
+    "forget-old-activity": {
+        "task": "app.portal.tasks.forget_old_activity",
+        "schedule": 24 * 60 * 60.0,
     },
 }
 

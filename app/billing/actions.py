@@ -6,7 +6,7 @@ and the object Stripe returns is written into the cache at once so the next page
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,12 +147,14 @@ def pay_invoice(
     invoice: CachedInvoice,
     nonce: str,
     payment_method: str | None = None,
+    also_record: Callable[[PaymentOutcome], None] | None = None,
 ) -> PaymentOutcome:
     """Pay an open (or uncollectible) invoice, with `payment_method` when the customer just
     chose one (else Stripe's own choice: the subscription's, then the customer's default).
 
     The outcome is what Stripe's answer says (a 200 is not "paid"; a 402 is a decline). A
-    refusal raises PayRefused, saying why, with the invoice re-read."""
+    refusal raises PayRefused, saying why, with the invoice re-read. `also_record(outcome)`:
+    the caller's own record of it, committed with the invoice Stripe answered."""
     if invoice.status not in PAYABLE_STATUSES:
         raise PayRefused(NOT_PAYABLE, invoice.status)
     # The customer is here, pressing Pay: their bank may ask them to confirm (3-D Secure).
@@ -181,8 +183,11 @@ def pay_invoice(
             raise _refusal(failure.__cause__, invoice) from failure
         raise
     data = _store(answered)
+    outcome = outcome_of(data)
+    if also_record is not None:
+        also_record(outcome)
     record_side_effect()
-    return outcome_of(data)
+    return outcome
 
 
 def set_cancel_at_period_end(
@@ -191,7 +196,10 @@ def set_cancel_at_period_end(
     cancel: bool,
     nonce: str,
     reason: str | None = None,
+    also_record: Callable[[], None] | None = None,
 ) -> CachedSubscription:
+    """Cancel at the period's end, or take that back. `also_record()`: the caller's own record
+    of the change, committed with it; not called when nothing changed (a double submit)."""
     if subscription.status not in RENEWING_STATUSES:
         raise ActionFailed("This subscription has already ended.")
     if subscription.cancel_at_period_end == cancel:
@@ -214,6 +222,8 @@ def set_cancel_at_period_end(
     with suppress(stripe.StripeError):
         refresh_upcoming_invoice(client, data, datetime.now(UTC))
     subscription.cancellation_reason = (reason or None) if cancel else None
+    if also_record is not None:
+        also_record()
     record_side_effect()
     return subscription
 
@@ -268,7 +278,10 @@ class CardReplaced:
 
 
 def use_confirmed_card(
-    client: stripe.StripeClient, customer: CachedCustomer, setup_intent_id: str
+    client: stripe.StripeClient,
+    customer: CachedCustomer,
+    setup_intent_id: str,
+    also_record: Callable[[dict], None] | None = None,
 ) -> CardReplaced:
     """Check the SetupIntent (succeeded, this customer), then make its card the default.
 
@@ -276,7 +289,8 @@ def use_confirmed_card(
     each subscription Stripe may still charge (CHARGING_STATUSES: a subscription's own default
     comes before the customer's), one at a time, each recorded as it succeeds. One that Stripe
     refuses (it ended meanwhile) is re-read into the cache; the result says which were not
-    switched.
+    switched. `also_record(card)`: the caller's own record of the new default card, committed
+    with it.
     """
     with stripe_call():
         intent = client.v1.setup_intents.retrieve(setup_intent_id)
@@ -305,6 +319,8 @@ def use_confirmed_card(
         )
     result = CardReplaced(_store(method))
     _store(updated)
+    if also_record is not None:
+        also_record(result.method.get("card") or {})
     record_side_effect()  # the default card is switched, whatever the subscriptions do
     for subscription_id in subscription_ids:
         try:

@@ -100,6 +100,7 @@ def _serve(emulator, domain: str, port: int) -> int:
         DEMO_MERCHANT_PASSWORD,
         DEMO_OPERATOR_EMAIL,
         DEMO_OPERATOR_PASSWORD,
+        seed_demo_activity,
         seed_demo_merchant,
         seed_demo_operator,
         seed_demo_tenant,
@@ -115,6 +116,7 @@ def _serve(emulator, domain: str, port: int) -> int:
         upgrade(directory=str(INSTANCE_DIR.parent / "migrations"))
         tenant = seed_demo_tenant()
         seed_demo_merchant(tenant)
+        seed_demo_activity(tenant)
         seed_demo_operator()
         seed_failed_event(tenant)
         client = stripe_client_for(tenant)

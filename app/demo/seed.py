@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import stripe
 from werkzeug.security import generate_password_hash
 
@@ -13,6 +15,7 @@ from app.extensions import db
 from app.merchant.models import MerchantRole, MerchantUser
 from app.merchant.passwords import hash_password
 from app.ops.models import Operator
+from app.portal.models import ActivityKind, PortalActivity
 from tenants.context import tenant_context
 from tenants.models import Tenant
 
@@ -146,3 +149,32 @@ def seed_stripe_account(client: stripe.StripeClient) -> dict:
     open_invoice(client, lab.id, 12000, description="Launch consulting (2 hours)")
     open_invoice(client, ada.id, 2500, description="Extra fuel delivery")
     return {"customers": 3, "subscriptions": 3}
+
+
+def seed_demo_activity(tenant: Tenant) -> None:
+    """A few weeks of what the demo's customers did, so the dashboard's Activity page has
+    figures to show (created once; only the activity table, never the Stripe cache)."""
+    now = utcnow()
+    who = ["ada@example.com", "grace@example.com"]
+    sources = ["email-footer", "help-center", None, "account-page", "email-footer"]
+    rows = [
+        PortalActivity(kind=ActivityKind.SIGN_IN, email=who[day % 2], source=sources[day % 5],
+                       detail="email", occurred_at=now - timedelta(days=day, hours=day % 7))
+        for day in range(0, 28, 1) if day % 4 != 3
+    ]  # fmt: skip
+    rows += [
+        PortalActivity(kind=ActivityKind.PAYMENT, email="ada@example.com", amount=2500,
+                       currency="usd", object_id="in_demo_fuel",
+                       occurred_at=now - timedelta(days=9)),
+        PortalActivity(kind=ActivityKind.CARD_REPLACED, email="ada@example.com",
+                       detail="Mastercard ending 4444", occurred_at=now - timedelta(days=6)),
+        PortalActivity(kind=ActivityKind.CANCELLATION, email="grace@example.com",
+                       reason="Too expensive", comment="Our budget was cut this year.",
+                       occurred_at=now - timedelta(days=12)),
+        PortalActivity(kind=ActivityKind.REACTIVATION, email="grace@example.com",
+                       occurred_at=now - timedelta(days=11)),
+    ]  # fmt: skip
+    with tenant_context(tenant.id):
+        if db.session.scalar(db.select(PortalActivity.id).limit(1)) is None:
+            db.session.add_all(rows)
+            db.session.commit()

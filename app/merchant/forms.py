@@ -195,3 +195,8 @@ class JoinForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class DeleteAccountForm(FlaskForm):
+    # Compared with the tenant's subdomain by app/merchant/account_deletion.py.
+    subdomain = StringField("Type your portal's subdomain to confirm", validators=[Length(max=200)])

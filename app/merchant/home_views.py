@@ -1,22 +1,18 @@
 """The dashboard's home: the portal login link to put in front of customers, ready to paste,
-and until the portal is live, what is missing. Also the tenant's recent emails."""
+and until the portal is live, what is missing."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import abort, render_template
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask import render_template
+from flask_login import login_required
 
-from app.emails.models import EmailDelivery
-from app.extensions import db
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.forms import ButtonForm
 from app.merchant.golive import go_live_if_ready, go_live_steps
 from app.merchant.sync_progress import WORTH_SHOWING_AT_HOME, progress_context
 from app.portal.sources import PLACEMENTS
-from tenants.context import tenant_context
 from tenants.urls import portal_url
 
 
@@ -51,41 +47,4 @@ def home():
         missing=[step for step in steps if not step.done],
         logout_form=ButtonForm(),
         resend_form=ButtonForm(),
-    )
-
-
-@bp.get("/emails")
-@login_required
-def emails():
-    tenant = my_tenant()
-    with tenant_context(tenant.id):  # the tenant's own rows, by both isolation layers
-        rows = db.session.scalars(
-            select(EmailDelivery).order_by(EmailDelivery.id.desc()).limit(50)
-        ).all()
-    return render_template(
-        "merchant/emails.html",
-        tenant=None,
-        merchant_tenant=tenant,
-        deliveries=rows,
-        logout_form=ButtonForm(),
-    )
-
-
-@bp.get("/emails/<int:delivery_id>")
-@login_required
-def email_detail(delivery_id: int):
-    """One delivery of this merchant's; another merchant's id is a 404 like a missing one."""
-    tenant = my_tenant()
-    with tenant_context(current_user.tenant_id):
-        delivery = db.session.scalars(
-            select(EmailDelivery).where(EmailDelivery.id == delivery_id)
-        ).one_or_none()
-    if delivery is None:
-        abort(404)
-    return render_template(
-        "merchant/email_detail.html",
-        tenant=None,
-        merchant_tenant=tenant,
-        delivery=delivery,
-        logout_form=ButtonForm(),
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 
+from app.extensions import limiter
 from app.portal.accounts import canonical_email
 from app.rate_limits import accepted, client_network, limit_posts, refused
 
@@ -136,3 +137,15 @@ def invite_resend_limits(view):
 def join_limits(view):
     """Accepting an invitation hashes a password: counted per network, like sign-ups."""
     return limit_posts(view, "20 per 10 minutes;100 per day", "merchant-join:ip", _network_key)
+
+
+def export_limits(view):
+    """An export reads up to EXPORT_LIMIT rows: a person downloads a few, a script many."""
+    return limiter.shared_limit(
+        "10 per minute;200 per day", scope="merchant-export:user", key_func=_user_key
+    )(view)
+
+
+def deletion_limits(view):
+    """Each refused deletion is a guess at the subdomain; a real owner needs one or two."""
+    return limit_posts(view, "10 per 10 minutes;30 per day", "merchant-delete:user", _user_key)

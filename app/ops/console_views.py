@@ -15,12 +15,12 @@ from app.billing.tasks import (
     replay_event,
     replay_failed_events,
 )
+from app.charts import bar_chart
 from app.emails.models import EmailDelivery
 from app.extensions import db
 from app.ops.activity import last_day
 from app.ops.audit import PAGE_SIZE, entries, record
 from app.ops.blueprint import console
-from app.ops.charts import bar_chart
 from app.ops.forms import ButtonForm, SuspendForm
 from app.ops.probes import redis_client
 from app.ops.queue_depth import queue_depths

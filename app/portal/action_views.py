@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.billing import actions
 from app.billing.actions import ActionFailed, NeedsAuthentication, PayRefused
 from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
+from app.billing.payment_outcome import FAILED
 from app.billing.statuses import SubscriptionStatus
+from app.portal import activity
 from app.portal.account_data import (
     ends_later_than_period,
     open_invoices_of,
@@ -67,6 +69,18 @@ def _attempt(action, success: str) -> None:
         flash(success, "success")
 
 
+def _payment_recorder(invoice):
+    """The activity row of a payment, once Stripe says money moved (or is moving)."""
+    amount = invoice.amount_remaining or invoice.amount_due  # what this payment is for
+    currency, email = invoice.currency, current_user.email
+
+    def record(outcome) -> None:
+        if outcome.state != FAILED:
+            activity.record_payment(email, invoice.stripe_id, amount, currency)
+
+    return record
+
+
 def _valid_action_form(form_class=ActionForm):
     form = form_class()
     if not form.validate_on_submit():
@@ -81,7 +95,9 @@ def pay_invoice(invoice_id: str):
     invoice = owned_invoice(invoice_id)
     form = _valid_action_form()
     try:
-        outcome = actions.pay_invoice(_client(), invoice, form.action_key.data)
+        outcome = actions.pay_invoice(
+            _client(), invoice, form.action_key.data, also_record=_payment_recorder(invoice)
+        )
     except NeedsAuthentication as asked:
         return _authenticate(invoice, asked.client_secret)
     except PayRefused as refused:
@@ -145,6 +161,7 @@ def invoice_authenticated(invoice_id: str):
     except ActionFailed as exc:
         flash(str(exc), "error")
     else:
+        _payment_recorder(invoice)(outcome)  # confirmed with the bank: committed with its read
         flash(*payment_notice(invoice, outcome, g.tenant))
     return redirect(url_for("portal.invoices"))
 
@@ -161,11 +178,20 @@ def cancel_subscription(subscription_id: str):
         return redirect(url_for("portal.account"))
     form = CancelForm()
     if form.validate_on_submit():
-        reason = _cancel_reason(form) if g.tenant.ask_cancel_reason else None
+        choice, words = _cancel_reason(form) if g.tenant.ask_cancel_reason else (None, None)
+        reason = " — ".join(part for part in (choice, words) if part)[:500] or None
+        email = current_user.email
         _attempt(
             lambda: actions.set_cancel_at_period_end(
-                _client(), subscription, True, form.action_key.data, reason=reason
-            ),
+                _client(),
+                subscription,
+                True,
+                form.action_key.data,
+                reason=reason,
+                also_record=lambda: activity.record_cancellation(
+                    email, subscription.stripe_id, choice, words
+                ),
+            ),  # fmt: skip
             "Your subscription will end at the close of the current period.",
         )
         return redirect(url_for("portal.account"))
@@ -182,13 +208,13 @@ def cancel_subscription(subscription_id: str):
     )
 
 
-def _cancel_reason(form: CancelForm) -> str | None:
-    """The reason picked from the merchant's list, then the customer's own words."""
+def _cancel_reason(form: CancelForm) -> tuple[str | None, str | None]:
+    """The reason picked from the merchant's list, and the customer's own words."""
     choice = (form.choice.data or "").strip()
     if choice and choice not in (g.tenant.cancel_reasons or []):
         abort(400)  # not a reason this portal offers: a forged form
     words = (form.reason.data or "").strip()
-    return " — ".join(part for part in (choice, words) if part)[:500] or None
+    return choice or None, words or None
 
 
 @bp.post("/subscriptions/<stripe_id:subscription_id>/reactivate")
@@ -197,9 +223,14 @@ def reactivate_subscription(subscription_id: str):
     _require(g.tenant.allow_reactivate)
     subscription = owned_subscription(subscription_id)
     form = _valid_action_form()
+    email = current_user.email
     _attempt(
         lambda: actions.set_cancel_at_period_end(
-            _client(), subscription, False, form.action_key.data
+            _client(),
+            subscription,
+            False,
+            form.action_key.data,
+            also_record=lambda: activity.record_reactivation(email, subscription.stripe_id),
         ),
         "Welcome back! Your subscription will renew as before.",
     )
@@ -265,7 +296,14 @@ def card_confirm():
     customer = owned_customer(form.customer.data)
     invoice = _invoice_to_pay(form.invoice.data, customer)
     try:
-        replaced = actions.use_confirmed_card(_client(), customer, form.setup_intent.data)
+        replaced = actions.use_confirmed_card(
+            _client(),
+            customer,
+            form.setup_intent.data,
+            also_record=lambda card: activity.record_card_replaced(
+                current_user.email, customer.stripe_id, card
+            ),
+        )
     except ActionFailed as exc:
         flash(str(exc), "error")
         return redirect(
@@ -309,7 +347,13 @@ def card_confirm():
 def _pay_with(invoice, payment_method: str, nonce: str) -> None:
     """Pay the invoice the card was added for, with that very card; say how it went."""
     try:
-        outcome = actions.pay_invoice(_client(), invoice, nonce, payment_method=payment_method)
+        outcome = actions.pay_invoice(
+            _client(),
+            invoice,
+            nonce,
+            payment_method=payment_method,
+            also_record=_payment_recorder(invoice),
+        )
     except PayRefused as refused:
         flash(*refusal_notice(invoice, refused, g.tenant))
     except ActionFailed as exc:

@@ -13,6 +13,7 @@ from app.portal.accounts import (
     start_session,
     user_for_email,
 )
+from app.portal.activity import record_sign_in
 from app.portal.blueprint import bp
 from app.portal.forms import CodeForm, ConfirmForm, EmailForm, PasswordLoginForm
 from app.portal.limits import code_limits, login_link_limits, password_limits
@@ -73,7 +74,7 @@ def login_with_code():
         return render_template(
             "portal/check_email.html", email=email, form=form, tenant=g.tenant
         ), 400
-    return _finish_login(signed_in_as, "email")
+    return _finish_login(signed_in_as.email, "email", signed_in_as.source)
 
 
 @bp.get("/login/verify/<token>")
@@ -100,12 +101,12 @@ def spend_link(token: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("portal.confirm_link", token=token))
-    email = spend_link_token(token)
-    if email is None:
+    spent = spend_link_token(token)
+    if spent is None:
         db.session.rollback()
         response = make_response(render_template("portal/link_invalid.html", tenant=g.tenant), 410)
         return _keep_token_url_first_party(response)
-    response = _finish_login(email, "email")
+    response = _finish_login(spent.email, "email", spent.source)
     # The account page (and any script on it) is not told the token's URL, spent as it is.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -143,9 +144,10 @@ def logout_everywhere():
     return redirect(url_for("portal.login"))
 
 
-def _finish_login(email: str, method: str):
+def _finish_login(email: str, method: str, source: str | None = None):
     user = user_for_email(email)
     start_session(user, method)
+    record_sign_in(user.email, method, source)  # committed with the session's row
     # A clean URL: the token never stays in the address bar or history.
     return redirect(url_for("portal.account"))
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import logging
 
 import stripe
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.billing.stripe_health import stripe_health_noted
 from app.billing.tasks import refresh_next_charges
+from app.clock import utcnow
 from app.emails.addresses import UndeliverableAddress
 from app.emails.delivery import record_delivery, send_recorded
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.emails.render import render_email
 from app.emails.retries import EMAIL_TASK, SMTP_FAILURES, retry_in
 from app.extensions import db
+from app.portal.activity import KEPT_FOR, forget_activity_before
 from app.portal.customers import customers_for_email
 from app.portal.tokens import TOKEN_TTL, issue_login_token
+from tenants.context import unscoped
 from tenants.models import StripeConnectionStatus, Tenant
 from tenants.stripe_client import stripe_client_for
 from tenants.urls import portal_url
@@ -125,3 +129,26 @@ def send_login_email(
         enqueue_after_commit(refresh_next_charges, tenant_id, customer_ids)
         db.session.commit()
     return rendered.kind
+
+
+# A run deletes at most this many batches; the next day's run takes the rest.
+ACTIVITY_BATCH = 1000
+ACTIVITY_BATCHES_PER_RUN = 100
+
+
+@shared_task(name="app.portal.tasks.forget_old_activity")
+def forget_old_activity(
+    batch_size: int = ACTIVITY_BATCH, max_batches: int = ACTIVITY_BATCHES_PER_RUN
+) -> int:
+    """Delete portal activity older than it is kept, of every tenant, one committed batch at a
+    time: short transactions, and a crash keeps what was done. Returns how many rows."""
+    cutoff = utcnow() - KEPT_FOR
+    deleted = 0
+    with unscoped():
+        for _ in range(max_batches):
+            count = forget_activity_before(cutoff, batch_size)
+            db.session.commit()
+            deleted += count
+            if count < batch_size:
+                break
+    return deleted

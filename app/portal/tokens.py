@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -23,6 +24,12 @@ from app.portal.models import LoginToken
 TOKEN_TTL = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS = 5
 TOKEN_BYTES = 32  # 256 bits: far past the 128 that makes guessing hopeless
+
+
+@dataclass(frozen=True)
+class SpentToken:
+    email: str
+    source: str | None  # where the customer found the login link, for the activity page
 
 
 def hash_token(raw: str) -> str:
@@ -94,22 +101,22 @@ def _void_other_tokens(email: str, spent_id: int) -> None:
     )
 
 
-def spend_link_token(raw: str) -> str | None:
-    """Spend a link token; returns its email, or None if it is unknown, used, voided or expired."""
+def spend_link_token(raw: str) -> SpentToken | None:
+    """Spend a link token; None if it is unknown, used, voided or expired."""
     token = find_usable_token(raw)
     if token is None or not _spend(token.id):
         return None
     _void_other_tokens(token.email, token.id)
-    return token.email
+    return SpentToken(token.email, token.source)
 
 
 # Compared against when no code is live, so a miss costs the same work either way.
 _NO_CODE = "0" * 64
 
 
-def spend_code(email: str, code: str) -> str | None:
+def spend_code(email: str, code: str) -> SpentToken | None:
     """Check a typed code against the newest live token of `email` (at most 5 tries each);
-    returns the email when it is right, as spend_link_token does.
+    returns the spent token when it is right, as spend_link_token does.
 
     Known and unknown addresses do the same work: one UPDATE that counts the attempt on the
     newest live token (none matches for an address that was never sent one), one comparison,
@@ -132,12 +139,12 @@ def spend_code(email: str, code: str) -> str | None:
         update(LoginToken)
         .where(LoginToken.id == newest, LoginToken.code_attempts < MAX_CODE_ATTEMPTS)
         .values(code_attempts=LoginToken.code_attempts + 1)
-        .returning(LoginToken.id, LoginToken.code_hash)
+        .returning(LoginToken.id, LoginToken.code_hash, LoginToken.source)
         .execution_options(synchronize_session=False)
     ).one_or_none()
     given = re.sub(r"\s", "", code or "")  # "123 456", pasted with any kind of space
     expected = counted.code_hash if counted else _NO_CODE
     if hmac.compare_digest(expected, hash_code(email, given)) and counted and _spend(counted.id):
         _void_other_tokens(email, counted.id)
-        return email
+        return SpentToken(email, counted.source)
     return None

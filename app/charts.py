@@ -49,22 +49,26 @@ def bar_chart(
     values: list[float],
     overlay: list[float] | None = None,
     unit: str = "",
+    width: int = WIDTH,
+    label_every: int = 4,
 ) -> Chart:
+    """`width`: of the drawing, in the units its text is sized in (a narrow one for a phone
+    keeps the labels readable); `label_every`: every how many bars the axis is labelled."""
     top = _nice_ceiling(max([*values, *(overlay or [])], default=0))
     plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(values), 1)
+    slot = (width - LEFT) / max(len(values), 1)
 
     def bars(series: list[float], shrink: float) -> list[Bar]:
         drawn = []
         for index, value in enumerate(series):
             height = plot_height * (value / top) if value else 0.0
-            width = slot * shrink
-            x = LEFT + index * slot + (slot - width) / 2
+            bar_width = slot * shrink
+            x = LEFT + index * slot + (slot - bar_width) / 2
             drawn.append(
                 Bar(
                     round(x, 1),
                     round(HEIGHT - BOTTOM - height, 1),
-                    round(width, 1),
+                    round(bar_width, 1),
                     round(height, 1),
                     labels[index],
                     value,
@@ -79,6 +83,6 @@ def bar_chart(
     hour_labels = [
         (round(LEFT + index * slot + slot / 2, 1), label)
         for index, label in enumerate(labels)
-        if index % 4 == 0
+        if index % label_every == 0
     ]
-    return Chart(title, bars(values, 0.7), bars(overlay or [], 0.4), ticks, hour_labels)
+    return Chart(title, bars(values, 0.7), bars(overlay or [], 0.4), ticks, hour_labels, width)

@@ -1,0 +1,97 @@
+"""/dashboard/emails: a merchant finds a customer's sign-in email, sent or failed and why —
+their own tenant's only, and never its link or code."""
+
+from datetime import timedelta
+
+import pytest
+
+from app.clock import utcnow
+from app.emails.models import DeliveryStatus, EmailDelivery
+from app.extensions import db
+from tenants.context import tenant_context
+from tests.merchant.test_activity import A, B, dashboard_of
+
+TOKEN = "Zx9_secret-token-value"
+LINK = f"https://acme.localhost/login/verify/{TOKEN}"
+
+
+def deliver(tenant, to, status, minutes_ago=0, kind="login_link", error=None):
+    with tenant_context(tenant.id):
+        delivery = EmailDelivery(
+            kind=kind,
+            to_email=to,
+            subject=f"Your {tenant.name} billing sign-in link",
+            status=status,
+            attempts=1,
+            error=error,
+            created_at=utcnow() - timedelta(minutes=minutes_ago),
+            sent_at=utcnow() if status == DeliveryStatus.SENT else None,
+            captured_text=f"Sign in: {LINK}\nYour code: 482913",
+        )
+        db.session.add(delivery)
+        db.session.commit()
+        return delivery.id
+
+
+@pytest.fixture
+def inboxes(db_session, make_tenant, client_for):
+    acme, bravo = make_tenant("acme", name="Acme"), make_tenant("bravo", name="Bravo")
+    deliver(acme, "ada@example.com", DeliveryStatus.SENT, 5)
+    failed = deliver(
+        acme, "grace@example.com", DeliveryStatus.FAILED, 3,
+        error=f"SMTPRecipientsRefused: 550 mailbox full (retry {LINK} with 482913)",
+    )  # fmt: skip
+    deliver(acme, A, DeliveryStatus.SENT, 1, kind="merchant_verify")
+    theirs = deliver(bravo, "secret@bravo-customer.com", DeliveryStatus.FAILED, 2, error="nope")
+    return failed, theirs, dashboard_of(client_for, acme, A), dashboard_of(client_for, bravo, B)
+
+
+def test_a_failed_sign_in_email_is_found_with_its_reason_and_never_its_link(inboxes):
+    failed, _, acme, _ = inboxes
+    page = acme.get("/dashboard/emails?email=GRACE")
+    assert page.status_code == 200
+    assert "1 email match" in page.text and "grace@example.com" in page.text
+    assert "ada@example.com" not in page.text
+    assert "Failed" in page.text and "550 mailbox full" in page.text
+    detail = acme.get(f"/dashboard/emails/{failed}")
+    assert detail.status_code == 200 and "550 mailbox full" in detail.text
+    for shown in (page.text, detail.text):
+        assert TOKEN not in shown and "482913" not in shown and "/login/verify/" not in shown
+
+
+def test_filters_by_status_and_kind(inboxes):
+    _, _, acme, _ = inboxes
+    sent = acme.get("/dashboard/emails?status=sent").text
+    assert "2 emails match" in sent and "grace@example.com" not in sent
+    sign_ins = acme.get("/dashboard/emails?kind=sign_in").text
+    assert "2 emails match" in sign_ins and "Verify your address" not in sign_ins
+    yours = acme.get("/dashboard/emails?kind=yours").text
+    assert "1 email match" in yours and "Verify your address" in yours
+    everything = acme.get("/dashboard/emails").text
+    assert "3 emails" in everything
+
+
+def test_merchant_a_never_sees_b_s_deliveries(inboxes):
+    _, theirs, acme, bravo = inboxes
+    assert acme.get(f"/dashboard/emails/{theirs}").status_code == 404
+    searched = acme.get("/dashboard/emails?email=secret@bravo-customer.com").text
+    assert "0 emails match" in searched
+    assert "secret@bravo-customer.com</td>" not in searched
+    own = bravo.get("/dashboard/emails").text
+    assert "secret@bravo-customer.com" in own and "grace@example.com" not in own
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("status=delivered", "Choose a status"), ("kind=all'--", "Choose what happened")],
+)
+def test_bad_filters_get_a_clear_message(inboxes, query, message):
+    _, _, acme, _ = inboxes
+    page = acme.get(f"/dashboard/emails?{query}")
+    assert page.status_code == 400 and message in page.text
+
+
+def test_a_huge_page_number_shows_the_last_page(inboxes):
+    _, _, acme, _ = inboxes
+    page = acme.get("/dashboard/emails?page=4000000")
+    assert page.status_code == 200 and "ada@example.com" in page.text
