@@ -80,14 +80,12 @@ class BatchOutcome:
 
 
 def process_events(event_ids: list[int]) -> BatchOutcome:
-    """Process several stored events of the current tenant in the caller's one transaction.
+    """Process stored events of the current tenant in the caller's transaction.
 
     Each event runs in a savepoint: a failure rolls back that event's writes only and records
-    its failed attempt, and the others go on; the caller commits once for the whole batch
-    (one commit instead of one per event). Every lock taken (event rows, objects) is held
-    until that commit, so a duplicate task of any of these events waits and then finds it
-    processed. When Stripe cannot be reached the batch stops there: the next events would only
-    wait for the same timeout.
+    its failed attempt, and the others go on. The drain passes one event at a time and commits
+    after each (see app/billing/tasks.py for why not the whole batch). When Stripe cannot be
+    reached it stops there: the next events would only wait for the same timeout.
     """
     outcome = BatchOutcome()
     for event_id in event_ids:

@@ -83,9 +83,9 @@ STRIPE_PAUSE_SECONDS = 30
 
 @tenant_task()
 def drain_tenant_events(self, tenant_id: int) -> int:
-    """Process a batch of the tenant's waiting events in one transaction (each in a savepoint,
-    so a failure stays with its event), then give other tenants their turn. Returns how many
-    were processed or tried."""
+    """Process a batch of the tenant's waiting events, each in its own transaction (a failure
+    stays with its event), then give other tenants their turn. Returns how many were
+    processed or tried."""
     try:
         return _drain(self, tenant_id)
     except BaseException:
@@ -130,13 +130,10 @@ def _drain(self, tenant_id: int) -> int:
 
 
 def _process_and_commit(batch: list[int]):
-    """The batch in one transaction (one commit for all), on PostgreSQL. SQLite (the demo)
-    has one writer at a time: a batch-long write transaction there would lock out the web
-    requests and the backfill running beside it, so each event commits on its own."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        outcome = process_events(batch)
-        db.session.commit()  # the batch's work and its failed attempts, at once
-        return outcome
+    """Each event of the batch in a transaction of its own. One transaction for the whole batch
+    would hold every object lock it took until its end, taken in the events' order: a backfill
+    page (which takes its locks sorted) or a customer's action could then deadlock with it, and
+    SQLite (the demo) would have its one writer held for the batch."""
     outcome = process_events([])
     for event_id in batch:
         one = process_events([event_id])

@@ -86,8 +86,8 @@ def test_worker_killed_mid_event_redelivers_and_processes_it_once(
 def test_worker_killed_mid_batch_redelivers_the_drain_and_each_event_counts_once(
     app, crash_worker, webhooks_paused, connect_shop
 ):
-    """The drain's batch is one transaction: killed after its first event and before its
-    second, none of it is committed, and the redelivered drain processes both, once."""
+    """Killed after its first event and before its second: the redelivered drain finds the
+    first processed and processes the second, each once."""
     shop = connect_shop("acme")
     first, second = (
         shop.merchant.v1.customers.create(params={"email": f"{n}@x.io", "name": n})
