@@ -40,6 +40,7 @@ KIND_TOTALS = {  # the figures' captions: "12 sign-ins"
 PLACEMENT_LABELS = {slug: label for slug, label, _ in PLACEMENTS}
 NO_TAG = "No tag (typed address, bookmark, password)"
 NO_REASON = "No reason given"
+OWN_WORDS = "In their own words only"  # no reason chosen from the list, but something typed
 SUMMARY_DAYS = 30
 PHONE_CHART_WIDTH = 360
 # An export is the filtered list, all of it, up to this many rows (13 months of a busy portal).
@@ -145,10 +146,11 @@ def last_30_days(zone: ZoneInfo, now: datetime | None = None) -> Summary:
     labels, counts = [f"{day.day} {day:%b}" for day, _ in days], [count for _, count in days]
     chart = bar_chart(title, labels, counts)
     phone_chart = bar_chart(title, labels, counts, width=PHONE_CHART_WIDTH, label_every=7)
+    typed = PortalActivity.comment.is_not(None) & (PortalActivity.comment != "")
     reasons = db.session.execute(
-        select(PortalActivity.reason, func.count())
+        select(PortalActivity.reason, typed, func.count())
         .where(recent, PortalActivity.kind == ActivityKind.CANCELLATION)
-        .group_by(PortalActivity.reason)
+        .group_by(PortalActivity.reason, typed)
     ).all()
     sources = db.session.execute(
         select(PortalActivity.source, func.count())
@@ -161,12 +163,20 @@ def last_30_days(zone: ZoneInfo, now: datetime | None = None) -> Summary:
         days=days,
         chart=chart,
         phone_chart=phone_chart,
-        reasons=_ranked((reason or NO_REASON, count) for reason, count in reasons),
+        reasons=_ranked(_reason_counts(reasons)),
         placements=_ranked(
             (PLACEMENT_LABELS.get(source, source) if source else NO_TAG, count)
             for source, count in sources
         ),
     )
+
+
+def _reason_counts(rows) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for reason, typed, count in rows:
+        label = reason or (OWN_WORDS if typed else NO_REASON)
+        counts[label] = counts.get(label, 0) + count
+    return list(counts.items())
 
 
 def _ranked(pairs) -> list[tuple[str, int]]:
