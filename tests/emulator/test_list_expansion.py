@@ -68,7 +68,7 @@ def test_list_expansion_is_refused_past_four_levels_or_without_the_data_prefix(
 ):
     client = connected_client(new_account_id())
     paying_customer(client)
-    too_deep = "data.invoice_settings.default_payment_method.customer"
+    too_deep = "data.invoice_settings.default_payment_method.customer.default_source"
     for expand in ([too_deep], ["invoice_settings"]):
         with pytest.raises(stripe.InvalidRequestError) as refused:
             client.raw_request("get", "/v1/customers", limit=10, expand=expand)
