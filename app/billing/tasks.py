@@ -21,6 +21,7 @@ from app.billing.events import process_event
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
+from app.billing.sign_in_reads import read_for_sign_in
 from app.billing.sync import refresh_customer_previews
 from app.clock import utcnow
 from app.extensions import db
@@ -314,5 +315,24 @@ def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
     except (stripe.StripeError, StripeNotConnected) as exc:
         db.session.rollback()
         log.warning("next-charge previews of tenant %s not refreshed: %s", tenant_id, exc)
+        return 0
+    return read
+
+
+@tenant_task()
+def read_for_signing_in(self, tenant_id: int, customer_ids: list[str]) -> int:
+    """Read what these customers' pages need and no backfill copies: all their cards and their
+    subscriptions' next charges (they asked for a sign-in email and will look in a minute).
+    Best effort: until it lands the page shows the default card and the prices' estimate."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        return 0
+    try:
+        client = stripe_client_for(tenant)
+        read = sum(read_for_sign_in(client, customer_id) for customer_id in customer_ids)
+        db.session.commit()
+    except (stripe.StripeError, StripeNotConnected) as exc:
+        db.session.rollback()
+        log.warning("sign-in reads of tenant %s not done: %s", tenant_id, exc)
         return 0
     return read
