@@ -172,7 +172,7 @@ def reconcile_tenant(self, tenant_id: int) -> int:
         if not acquired:
             return 0
         tenant = db.session.get(Tenant, tenant_id)
-        fresh = missed_events(stripe_client_for(tenant), tenant)
+        fresh = missed_events(stripe_client_for(tenant, bulk=True), tenant)
         db.session.commit()  # stored before their tasks go out
         for event_id in fresh:
             process_stripe_event.apply_async(args=[tenant_id, event_id])
@@ -250,7 +250,7 @@ def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
             return _wait_for_lock(tenant_id, busy_waits)
         tenant = db.session.get(Tenant, tenant_id)
         try:
-            client = stripe_client_for(tenant)
+            client = stripe_client_for(tenant, bulk=True)
         except StripeNotConnected as exc:
             state = sync_state()
             state.backfill_status = BackfillStatus.FAILED
