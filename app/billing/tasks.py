@@ -304,7 +304,9 @@ def queue_backfill(tenant_id: int) -> None:
 @tenant_task()
 def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
     """Re-read the next-charge previews of these customers' renewing subscriptions (a customer
-    is about to look at them). Best effort: an old preview still shows, with its age."""
+    is about to look at them). Best effort: an old preview still shows, with its age.
+
+    The sign-in email now queues read_for_signing_in; this stays for messages queued before."""
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return 0

@@ -15,7 +15,7 @@ from tenants.stripe_client import stripe_client_for
 from tests.portal.test_price_lines import card_text
 from tests.support.portal_client import sign_in
 
-ESTIMATE = "estimated from the prices above"
+ESTIMATE = "estimated from the prices"
 
 
 def previews(merchant) -> int:
