@@ -15,6 +15,7 @@ traffic is heavier than we thought: the bucket's rate is halved for SLOWED_SECON
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -22,6 +23,8 @@ from collections.abc import Callable
 
 import redis
 import stripe
+
+log = logging.getLogger(__name__)
 
 # One token of burst: in any second the account sees at most rate + 1 of our bulk requests.
 CAPACITY = 1
@@ -73,14 +76,23 @@ class RequestBudget:
     def take(self) -> float:
         """Wait for this request's token; returns the seconds waited."""
         keys = [self.bucket_key, self.slowed_key]
-        wait = float(self._take(keys=keys, args=[self.rate, CAPACITY]))
+        try:
+            wait = float(self._take(keys=keys, args=[self.rate, CAPACITY]))
+        except redis.RedisError as exc:
+            # Redis unreachable for a moment: the work goes on unmetered (Stripe's own 429s and
+            # the backfill's backoff still apply) rather than stopping every bulk task.
+            log.warning("stripe request budget unavailable, request sent unmetered: %s", exc)
+            return 0.0
         if wait > 0:
             self._sleep(wait)
         return wait
 
     def slow_down(self) -> None:
         """Stripe said 429: half the rate for a while."""
-        self._redis.set(self.slowed_key, "1", ex=SLOWED_SECONDS)
+        try:
+            self._redis.set(self.slowed_key, "1", ex=SLOWED_SECONDS)
+        except redis.RedisError as exc:
+            log.warning("stripe request budget not slowed down: %s", exc)
 
     @property
     def slowed(self) -> bool:

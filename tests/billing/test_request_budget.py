@@ -15,6 +15,7 @@ from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.stripe_budget import RequestBudget
 from tenants.stripe_client import request_budget, stripe_client_for
+from tests.support.local_services.processes import free_port
 
 PROCESSES = 4
 FETCHES_PER_PROCESS = 15
@@ -92,3 +93,12 @@ def test_a_429_halves_the_budget_for_a_while(db_session, app, connect_shop, stri
     probe.slow_down()
     probe.take(), probe.take(), probe.take()
     assert waits and waits[-1] > 1 / 20  # only a halved rate makes a token wait this long
+
+
+def test_without_redis_bulk_requests_go_unmetered_rather_than_fail():
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    waits = []
+    budget = RequestBudget(unreachable, "acct_nowhere", 1, sleep=waits.append)
+    assert [budget.take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    budget.slow_down()  # does not raise either
+    assert waits == []
