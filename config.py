@@ -40,6 +40,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _per_tenant_ints(name: str) -> dict[str, int]:
+    """`acme=50,shop=10`: a whole number per tenant subdomain."""
+    figures = {}
+    for entry in _list(name):
+        subdomain, _, figure = entry.partition("=")
+        if not subdomain.strip() or not figure.strip().isdigit() or int(figure) < 1:
+            raise ConfigError(f"{name} takes subdomain=number entries, not {entry!r}")
+        figures[subdomain.strip()] = int(figure)
+    return figures
+
+
 def _str(name: str, default: str | None = None) -> str | None:
     raw = os.environ.get(name)
     return default if raw is None or raw.strip() == "" else raw.strip()
@@ -109,6 +120,12 @@ class Config:
         # Processing a Stripe event: retries after a failure, waiting ~base x 2^n (capped).
         self.STRIPE_EVENT_MAX_RETRIES = _int("STRIPE_EVENT_MAX_RETRIES", 8)
         self.STRIPE_EVENT_RETRY_BASE_MS = _int("STRIPE_EVENT_RETRY_BASE_MS", 2000)
+        # Bulk work's share of a Stripe account's ~100 requests/s (the merchant's own
+        # integration needs the rest), across all workers; "acme=50,shop=10" per tenant.
+        self.STRIPE_BULK_REQUESTS_PER_SECOND = _int("STRIPE_BULK_REQUESTS_PER_SECOND", 20)
+        self.STRIPE_BULK_REQUESTS_PER_SECOND_BY_TENANT = _per_tenant_ints(
+            "STRIPE_BULK_REQUESTS_PER_SECOND_BY_TENANT"
+        )
 
         self.MAIL_SERVER = _str("MAIL_SERVER", "localhost")
         self.MAIL_PORT = _int("MAIL_PORT", 25)

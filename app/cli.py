@@ -214,7 +214,7 @@ def sync_tenant(subdomain: str) -> None:
     printer = ProgressPrinter()
     with tenant_context(tenant.id):
         try:
-            client = stripe_client_for(tenant)
+            client = stripe_client_for(tenant, bulk=True)
             click.echo(f"backfilling {tenant.subdomain} from Stripe")
             state = backfill(client, on_progress=printer, connection_at=tenant.stripe_connected_at)
         except StripeNotConnected as exc:

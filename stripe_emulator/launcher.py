@@ -24,7 +24,12 @@ What an app needs to know:
   ``url``, ``secret``, optional ``events[]``, optional ``connect=true``) and removed with
   ``DELETE`` on the same path; ``DELETE <url>/_config/data`` wipes all accounts' data.
 * ``api_request_count()`` reads how many API calls the emulator has received (from every
-  process), e.g. to prove a page view made none; see ``stats.py``.
+  process), e.g. to prove a page view made none, and ``api_requests_per_second()`` the same
+  counts second by second, to prove a rate budget held; see ``stats.py``.
+* Lists expand as Stripe documents: ``expand[]=data.customer`` (the ``data.`` prefix, at most
+  four levels counting ``data``) expands each listed object, e.g.
+  ``data.invoice_settings.default_payment_method`` on ``/v1/customers``; localstripe's own export
+  does this, tested in ``tests/emulator/test_list_expansion.py``.
 * SEPA debits (Stripe's test IBANs) stay ``processing`` until the bank answers, after
   ``set_settlement_delay()`` seconds; see ``bank_debits.py``.
 * ``add_fault()`` makes chosen API calls fail (an outage's 503, a 429 rate limit), for a
@@ -261,6 +266,14 @@ class StripeEmulator:
         with urllib.request.urlopen(f"{self.url}/_config/stats", timeout=10) as response:  # noqa: S310
             stats = json.load(response)
         return stats["api_requests"] if account is None else stats["by_account"].get(account, 0)
+
+    def api_requests_per_second(self, account: str = "platform") -> dict[int, int]:
+        """{unix second: API requests received in it} for one account (see stats.py)."""
+        query = urllib.parse.urlencode({"account": account})
+        url = f"{self.url}/_config/stats/per_second?{query}"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+            counts = json.load(response)["per_second"]
+        return {int(second): n for second, n in counts.items()}
 
     def create_key(
         self,

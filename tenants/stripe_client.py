@@ -5,6 +5,10 @@ see tenants/app_token_renewal.py); and the platform's own client for OAuth.
 Every client shares one HTTP client per process (kept-alive connections to Stripe), which also
 counts the requests it sends: `stripe_request_count()` lets tests and benchmarks prove how many
 Stripe calls a piece of work cost (say, none for a portal page view).
+
+A client for bulk work (`bulk=True`: backfill, reconciliation, event re-fetches) spends the
+account's request budget, shared by every worker process (tenants/stripe_budget.py); a client
+for a customer's own action does not wait on it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tenants.app_token_renewal import (
 from tenants.app_tokens import StripeAppTokens
 from tenants.context import tenant_context
 from tenants.models import ConnectionMethod, StripeConnectionStatus, Tenant
+from tenants.stripe_budget import BudgetedHTTPClient, RequestBudget
 from tenants.stripe_http import StripeHTTPClient
 
 # A task may wait for Stripe (30 s a try, two retries); a web request (a customer's action)
@@ -110,7 +115,29 @@ def refresh_app_token(refresh_token: str) -> dict:
     return answer.data if isinstance(answer.data, dict) else {}
 
 
-def _app_client(tenant: Tenant) -> stripe.StripeClient:
+def bulk_requests_per_second(tenant: Tenant) -> int:
+    """The tenant's budget for bulk work at Stripe: its own figure, else the platform's."""
+    config = current_app.config
+    own = config.get("STRIPE_BULK_REQUESTS_PER_SECOND_BY_TENANT", {}).get(tenant.subdomain)
+    return own or config["STRIPE_BULK_REQUESTS_PER_SECOND"]
+
+
+def request_budget(tenant: Tenant) -> RequestBudget | None:
+    """The bucket of the tenant's Stripe account (None without Redis: the demo, one process)."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return None
+    # Keyed by the account (its keyed hash: no account id in Redis) when it is known.
+    account = tenant.stripe_account_lookup or f"tenant-{tenant.id}"
+    return RequestBudget(redis_url, account, bulk_requests_per_second(tenant))
+
+
+def _transport(tenant: Tenant, bulk: bool) -> stripe.HTTPClient:
+    budget = request_budget(tenant) if bulk else None
+    return BudgetedHTTPClient(shared_http_client(), budget) if budget else shared_http_client()
+
+
+def _app_client(tenant: Tenant, transport: stripe.HTTPClient) -> stripe.StripeClient:
     with tenant_context(tenant.id):
         tokens = db.session.scalars(db.select(StripeAppTokens)).one_or_none()
     if tokens is None:
@@ -121,22 +148,26 @@ def _app_client(tenant: Tenant) -> stripe.StripeClient:
     renewer = AppTokenRenewer(
         tenant.id, tokens.access_token, tokens.access_token_expires_at, refresh_app_token
     )
-    return _client(
-        tokens.access_token, http_client=AppTokenHTTPClient(shared_http_client(), renewer)
-    )
+    return _client(tokens.access_token, http_client=AppTokenHTTPClient(transport, renewer))
 
 
-def stripe_client_for(tenant: Tenant) -> stripe.StripeClient:
-    """A client that acts on the tenant's Stripe account, honouring STRIPE_API_BASE."""
+def stripe_client_for(tenant: Tenant, *, bulk: bool = False) -> stripe.StripeClient:
+    """A client that acts on the tenant's Stripe account, honouring STRIPE_API_BASE.
+
+    `bulk`: the work is not a customer's own (a backfill, an event's re-fetch): each request
+    first takes a token of the account's budget, and a 429 slows the budget down.
+    """
     if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         raise StripeNotConnected(f"tenant {tenant.subdomain} is not connected to Stripe")
     if tenant.stripe_api_key:
-        return _client(tenant.stripe_api_key)
+        return _client(tenant.stripe_api_key, http_client=_transport(tenant, bulk))
     if tenant.stripe_connection_method == ConnectionMethod.STRIPE_APP:
-        return _app_client(tenant)
+        return _app_client(tenant, _transport(tenant, bulk))
     if not tenant.stripe_account_id:
         raise StripeNotConnected(f"tenant {tenant.subdomain} has no Stripe account")
     key = current_app.config.get("STRIPE_SECRET_KEY")
     if not key:
         raise StripeNotConnected("STRIPE_SECRET_KEY is not configured for Connect")
-    return _client(key, stripe_account=tenant.stripe_account_id)
+    return _client(
+        key, stripe_account=tenant.stripe_account_id, http_client=_transport(tenant, bulk)
+    )

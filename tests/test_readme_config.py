@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("app", "tenants", "worker", "stripe_emulator")  # the emulator: development only
 # config.py's readers; their first argument is the variable's name.
-SETTING_READERS = {"_str", "_int", "_bool", "_list"}
+SETTING_READERS = {"_str", "_int", "_bool", "_list", "_per_tenant_ints"}
 # urllib.request.getproxies() (the Stripe transport) reads the proxy variables.
 PROXY_VARIABLES = {"HTTPS_PROXY", "NO_PROXY"}
 

@@ -4,14 +4,20 @@ Safe to run twice and while webhooks arrive: each listed object is written under
 and skipped when the cache already holds a read that started after the list page was fetched.
 A page costs a handful of queries whatever its size: one lock statement, one read of the rows
 already cached, the writes, one commit (which also makes the progress visible); and Stripe is read
-(a page or two ahead) while the cache is written.
+(a page ahead) while the cache is written.
+
+Stripe is the scarce resource (about 100 requests a second per account, shared with the
+merchant's own integration), so the copy costs list pages only: customers and subscriptions come
+with their default payment method expanded (no request per customer for cards), and next-charge
+previews are not read at all here: a customer's are read when that customer signs in
+(app.billing.sign_in_reads), and until then the portal shows the estimate from the prices.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextvars import ContextVar
@@ -21,14 +27,13 @@ from functools import partial
 import stripe
 from sqlalchemy import select
 
-from app.billing.fetch import list_page, object_path, with_all_items
-from app.billing.kinds import BACKFILL_PHASES, BY_OBJECT, Copy, Kind
-from app.billing.locks import lock_stripe_object, lock_stripe_objects
-from app.billing.models import CachedCustomer, CachedSubscription, SyncState, UpcomingInvoice
+from app.billing.expanded import embedded_objects
+from app.billing.fetch import list_page, with_all_items
+from app.billing.kinds import BACKFILL_PHASES, BY_OBJECT, Kind
+from app.billing.locks import lock_stripe_objects
+from app.billing.models import SyncState
 from app.billing.models.sync_state import BackfillStatus
-from app.billing.statuses import RENEWING_STATUSES
 from app.billing.stripe_health import stripe_health_noted
-from app.billing.upcoming import read_preview, store_preview
 from app.billing.upsert import apply_stripe_object, cached_rows
 from app.clock import as_utc
 from app.commits import save_progress
@@ -40,10 +45,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 RATE_LIMIT_RETRIES = 6
-# Reads of independent objects (each customer's cards, each subscription's next charge) kept in
-# flight while the cache is written: two hides Stripe's latency and stays far below its limits.
-READ_AHEAD = 2
-COMMIT_EVERY = 50  # customers (payment methods) or subscriptions (upcoming) per progress update
+# The next list page is read (one thread) while this one is written: it hides Stripe's latency.
+READ_AHEAD = 1
 
 Progress = Callable[[str, int], None]
 
@@ -92,33 +95,9 @@ def _pages(reader: Executor, client, path: str, params: dict) -> Iterator[tuple[
             return
 
 
-def _read_ahead(reader: Executor, calls: list[Callable]) -> Iterator:
-    """The results of `calls`, in order, with up to READ_AHEAD of them running in `reader`."""
-    running = deque(reader.submit(call) for call in calls[:READ_AHEAD])
-    for n in range(len(calls)):
-        result = running.popleft().result()
-        if n + READ_AHEAD < len(calls):
-            running.append(reader.submit(calls[n + READ_AHEAD]))
-        yield result
-
-
-def _per_customer_pages(reader: Executor, client, kind: Kind, customer_ids: list[str]):
-    """Every customer's list of a kind, page by page; the next customer's read ahead."""
-    paths = [f"{object_path('customer', cid)}/{kind.collection}" for cid in customer_ids]
-    reads = [partial(_read_page, client, path, {"limit": PAGE_SIZE}) for path in paths]
-    for path, (data, more, requested_at) in zip(paths, _read_ahead(reader, reads), strict=True):
-        yield data, requested_at
-        if more:  # more than a page of cards: rare, read the rest in line
-            yield from _pages(reader, client, path, {"starting_after": data[-1]["id"]})
-
-
-def _timed_preview(client, subscription: dict) -> tuple[dict | None, datetime]:
-    requested_at = datetime.now(UTC)
-    return with_rate_limit_backoff(lambda: read_preview(client, subscription)), requested_at
-
-
 def _store_listed(objects: list[dict], listed_at: datetime) -> None:
-    """Write one page of listed objects, unless the cache holds a newer read of one."""
+    """Write one page of listed objects (and what they embed), unless the cache holds a newer
+    read of one."""
     if not objects:
         return
     _fence()
@@ -137,8 +116,8 @@ def _store_listed(objects: list[dict], listed_at: datetime) -> None:
 
 
 def _set_progress(state: SyncState, phase: str, done: int, finished: bool, reach=None) -> None:
-    """`reach`: (visited, of) for a phase that reads one customer or subscription at a time,
-    whose length is known before it starts: what a progress bar and a time estimate need."""
+    """`reach`: (visited, of) for a phase whose length is known before it starts: what a
+    progress bar and a time estimate need."""
     _fence()
     progress = dict(state.backfill_progress or {})
     entry = {"done": done, "total": done if finished else None, "finished": finished}
@@ -162,71 +141,17 @@ def _finish(state, phase: str, done: int, reach=None) -> None:
 
 def _run_listed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
     done = 0
-    for objects, listed_at in _pages(reader, client, kind.path, kind.list_params):
+    params = dict(kind.list_params)
+    if kind.list_expand:
+        params["expand"] = [f"data.{path}" for path in kind.list_expand]
+    for objects, listed_at in _pages(reader, client, kind.path, params):
+        objects, embedded = embedded_objects(objects, kind.list_expand, {"payment_method"})
         if kind.name == "subscription":
             objects = [with_rate_limit_backoff(partial(with_all_items, client, o)) for o in objects]
-        _store_listed(objects, listed_at)
+        _store_listed(objects + embedded, listed_at)
         done += len(objects)
         _checkpoint(state, kind.name, done, on_progress)  # one transaction per page
     _finish(state, kind.name, done)
-
-
-def _run_per_customer(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
-    customer_ids = db.session.scalars(
-        select(CachedCustomer.stripe_id).where(CachedCustomer.deleted.is_(False))
-    ).all()
-    done = 0
-    pages = _per_customer_pages(reader, client, kind, customer_ids)
-    for n, (objects, listed_at) in enumerate(pages, start=1):
-        _store_listed(objects, listed_at)
-        done += len(objects)
-        if n % COMMIT_EVERY == 0:
-            reach = (min(n, len(customer_ids)), len(customer_ids))  # rarely 2 pages a customer
-            _checkpoint(state, kind.name, done, on_progress, reach)
-        else:
-            _save_progress()  # release the cards' locks before waiting on the next read
-    reach = (len(customer_ids), len(customer_ids))
-    _checkpoint(state, kind.name, done, on_progress, reach)
-    _finish(state, kind.name, done, reach)
-
-
-def _newer_than(model, stripe_id: str, moment: datetime) -> bool:
-    synced_at = db.session.scalar(select(model.synced_at).where(model.stripe_id == stripe_id))
-    return synced_at is not None and as_utc(synced_at) > moment
-
-
-def _run_previewed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
-    subscriptions = db.session.scalars(
-        select(CachedSubscription.data).where(
-            CachedSubscription.status.in_(RENEWING_STATUSES),
-            CachedSubscription.deleted.is_(False),
-        )
-    ).all()
-    reads = [partial(_timed_preview, client, subscription) for subscription in subscriptions]
-    previews = zip(subscriptions, _read_ahead(reader, reads), strict=True)
-    for done, (subscription, (preview, read_at)) in enumerate(previews, start=1):
-        subscription_id = subscription["id"]
-        _fence()
-        lock_stripe_object(current_tenant_id(), subscription_id)  # as a webhook-driven sync
-        # A sync of the subscription after this read already refreshed its next charge.
-        if not (
-            _newer_than(CachedSubscription, subscription_id, read_at)
-            or _newer_than(UpcomingInvoice, subscription_id, read_at)
-        ):
-            store_preview(subscription, preview, read_at)
-        if done % COMMIT_EVERY == 0 or done == len(subscriptions):
-            _checkpoint(state, kind.name, done, on_progress, (done, len(subscriptions)))
-        else:
-            _save_progress()  # release its lock before waiting on the next read
-    _finish(state, kind.name, len(subscriptions), (len(subscriptions), len(subscriptions)))
-
-
-# How each phase runs, by how its kind is copied (a kind copied with its parent has no phase).
-_RUNS = {
-    Copy.LISTED: _run_listed,
-    Copy.PER_CUSTOMER: _run_per_customer,
-    Copy.PREVIEWED: _run_previewed,
-}
 
 
 class BackfillSuperseded(RuntimeError):
@@ -295,7 +220,7 @@ def _backfill(client: stripe.StripeClient, on_progress: Progress | None) -> Sync
     try:
         with ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="stripe-read") as reader:
             for kind in BACKFILL_PHASES:
-                _RUNS[kind.copy](reader, client, state, kind, on_progress)
+                _run_listed(reader, client, state, kind, on_progress)
     except BackfillSuperseded:
         _rollback()
         raise  # the new connection's state is not this run's to write

@@ -1,10 +1,9 @@
 """Where a tenant's backfill stands, for a person watching it: each phase, a share and a time left.
 
 Stripe's lists say nothing of their length, so a listed phase (customers, invoices, ...) has no
-total until it ends. The slow phases read one customer or one subscription at a time and know
-their length before they start. The estimate therefore counts Stripe requests, the backfill's
-real cost: a listed phase takes one per page of 100, a per-customer phase one per customer, a
-preview phase one per subscription. Until the customers are counted there is no estimate.
+total until it ends. The estimate therefore counts Stripe requests, the backfill's real cost:
+one per page of 100, a phase yet to end taken as at least one page per 100 customers. Until the
+customers are counted there is no estimate.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from app.billing.backfill import PAGE_SIZE
-from app.billing.kinds import BACKFILL_PHASES, Copy
+from app.billing.kinds import BACKFILL_PHASES
 from app.billing.models.sync_state import BackfillStatus, SyncState
 from app.clock import as_utc
 
@@ -77,18 +76,10 @@ def _requests(phases: list[PhaseReport]) -> tuple[float, float] | None:
     made = expected = 0.0
     for kind in BACKFILL_PHASES:
         phase = by_name[kind.name]
-        if kind.copy is Copy.LISTED:
-            pages = max(1, math.ceil(phase.done / PAGE_SIZE))
-            made += pages if phase.state != "waiting" else 0
-            # A listed phase yet to end is taken as one page per customer's worth of objects.
-            expected += pages if phase.state == "done" else max(pages, customers.done / PAGE_SIZE)
-        elif phase.of is not None:
-            made += phase.visited or 0
-            expected += phase.of
-        elif kind.copy is Copy.PER_CUSTOMER:
-            expected += customers.done
-        else:  # previews: one per subscription; the subscriptions may still be counting
-            expected += by_name["subscription"].done
+        pages = max(1, math.ceil(phase.done / PAGE_SIZE))
+        made += pages if phase.state != "waiting" else 0
+        # A listed phase yet to end is taken as one page per customer's worth of objects.
+        expected += pages if phase.state == "done" else max(pages, customers.done / PAGE_SIZE)
     return made, max(expected, made, 1.0)
 
 

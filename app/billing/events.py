@@ -148,7 +148,7 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if target is None:
         return "ignored: no cached object"
     kind, object_id = target
-    client = stripe_client_for(tenant)
+    client = stripe_client_for(tenant, bulk=True)
     try:
         outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
         if kind == "invoice" and outcome.fetched and not outcome.gone:

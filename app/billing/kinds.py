@@ -30,9 +30,13 @@ class Copy(Enum):
     """How a backfill copies a kind of an account's data."""
 
     LISTED = "listed"  # one list of the whole account
-    PER_CUSTOMER = "per customer"  # each cached customer's list: Stripe lists cards no other way
-    PREVIEWED = "previewed"  # a preview of each renewing subscription's next invoice
+    # Expanded in another kind's list (a customer's or subscription's default card): no phase,
+    # no request of its own. Cards that are nobody's default are read when their customer signs in.
+    EXPANDED = "expanded"
     WITH_PARENT = "with parent"  # embedded in another kind's objects: no phase of its own
+    # Read when the customer signs in (next-charge previews), never by a backfill: one request
+    # a subscription is what a large account cannot afford for customers who never look.
+    ON_SIGN_IN = "on sign-in"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class Kind:
     columns: Callable[[dict], dict] | None = None
     collection: str | None = None
     list_params: Mapping[str, str] = field(default_factory=dict)
+    # Fields expanded when the kind is listed (a list says `expand[]=data.<field>`), whose
+    # objects are then written as rows of their own (see expanded.py).
+    list_expand: tuple[str, ...] = ()
     # Subscriptions come with their prices expanded so product names resolve without more reads.
     retrieve_expand: tuple[str, ...] = ()
 
@@ -84,6 +91,7 @@ KINDS: tuple[Kind, ...] = (
         label="customers",
         columns=mapping.customer_columns,
         collection="customers",
+        list_expand=("invoice_settings.default_payment_method",),
     ),
     Kind(
         "subscription",
@@ -93,6 +101,7 @@ KINDS: tuple[Kind, ...] = (
         columns=mapping.subscription_columns,
         collection="subscriptions",
         list_params={"status": "all"},  # Stripe leaves canceled ones out unless asked
+        list_expand=("default_payment_method",),
         retrieve_expand=("items.data.price",),
     ),
     Kind("subscription_item", CachedSubscriptionItem, Copy.WITH_PARENT),
@@ -118,15 +127,15 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "payment_method",
         CachedPaymentMethod,
-        Copy.PER_CUSTOMER,
+        Copy.EXPANDED,
         label="payment methods",
         columns=mapping.payment_method_columns,
         collection="payment_methods",
     ),
-    Kind("upcoming", UpcomingInvoice, Copy.PREVIEWED, label="upcoming invoices"),
+    Kind("upcoming", UpcomingInvoice, Copy.ON_SIGN_IN, label="upcoming invoices"),
 )
 
-BACKFILL_PHASES: tuple[Kind, ...] = tuple(k for k in KINDS if k.copy is not Copy.WITH_PARENT)
+BACKFILL_PHASES: tuple[Kind, ...] = tuple(k for k in KINDS if k.copy is Copy.LISTED)
 
 # What events and actions fetch by id and write, by Stripe's `object` type. A plan is the
 # legacy face of a price (old accounts, the emulator): the same row.

@@ -21,6 +21,7 @@ from app.billing.events import process_event, process_events
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
+from app.billing.sign_in_reads import read_for_sign_in
 from app.billing.sync import refresh_customer_previews
 from app.clock import utcnow
 from app.extensions import db
@@ -203,7 +204,7 @@ def reconcile_tenant(self, tenant_id: int) -> int:
         if not acquired:
             return 0
         tenant = db.session.get(Tenant, tenant_id)
-        fresh = missed_events(stripe_client_for(tenant), tenant)
+        fresh = missed_events(stripe_client_for(tenant, bulk=True), tenant)
         db.session.commit()  # stored before their tasks go out
         for event_id in fresh:
             process_stripe_event.apply_async(args=[tenant_id, event_id])
@@ -281,7 +282,7 @@ def backfill_tenant(self, tenant_id: int, busy_waits: int = 0) -> str:
             return _wait_for_lock(tenant_id, busy_waits)
         tenant = db.session.get(Tenant, tenant_id)
         try:
-            client = stripe_client_for(tenant)
+            client = stripe_client_for(tenant, bulk=True)
         except StripeNotConnected as exc:
             state = sync_state()
             state.backfill_status = BackfillStatus.FAILED
@@ -335,7 +336,9 @@ def queue_backfill(tenant_id: int) -> None:
 @tenant_task()
 def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
     """Re-read the next-charge previews of these customers' renewing subscriptions (a customer
-    is about to look at them). Best effort: an old preview still shows, with its age."""
+    is about to look at them). Best effort: an old preview still shows, with its age.
+
+    The sign-in email now queues read_for_signing_in; this stays for messages queued before."""
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return 0
@@ -346,5 +349,24 @@ def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
     except (stripe.StripeError, StripeNotConnected) as exc:
         db.session.rollback()
         log.warning("next-charge previews of tenant %s not refreshed: %s", tenant_id, exc)
+        return 0
+    return read
+
+
+@tenant_task()
+def read_for_signing_in(self, tenant_id: int, customer_ids: list[str]) -> int:
+    """Read what these customers' pages need and no backfill copies: all their cards and their
+    subscriptions' next charges (they asked for a sign-in email and will look in a minute).
+    Best effort: until it lands the page shows the default card and the prices' estimate."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        return 0
+    try:
+        client = stripe_client_for(tenant)
+        read = sum(read_for_sign_in(client, customer_id) for customer_id in customer_ids)
+        db.session.commit()
+    except (stripe.StripeError, StripeNotConnected) as exc:
+        db.session.rollback()
+        log.warning("sign-in reads of tenant %s not done: %s", tenant_id, exc)
         return 0
     return read

@@ -121,6 +121,12 @@ class SubscriptionView:
         return (amount, self.currency) if amount is not None else None
 
     @property
+    def next_amount_is_estimate(self) -> bool:
+        """The prices' sum, shown until Stripe's preview is read (when the customer signs in):
+        discounts, credit or proration it cannot see may change the charge."""
+        return self.upcoming is None and self.next_amount is not None
+
+    @property
     def cancels_at_period_end(self) -> bool:
         """Set to end while still in good standing (a past-due one shows its trouble instead)."""
         return self.row.cancel_at_period_end and self.row.status in (

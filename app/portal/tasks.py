@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.billing.customer_sync import fetch_customers_by_email
 from app.billing.stripe_health import stripe_health_noted
-from app.billing.tasks import refresh_next_charges
+from app.billing.tasks import read_for_signing_in
 from app.clock import utcnow
 from app.emails.addresses import UndeliverableAddress
 from app.emails.delivery import record_delivery, send_recorded
@@ -123,10 +123,10 @@ def send_login_email(
             countdown=retry_in(self.request.retries),
         ) from exc
     if has_account:
-        # They will look at their next charges in a minute: read those fresh (a queued task,
-        # so the email never waits for Stripe).
+        # They will look at their cards and next charges in a minute: read those (a queued
+        # task, so the email never waits for Stripe; the backfill leaves them to this moment).
         customer_ids = [customer.stripe_id for customer in customers_for_email(email)]
-        enqueue_after_commit(refresh_next_charges, tenant_id, customer_ids)
+        enqueue_after_commit(read_for_signing_in, tenant_id, customer_ids)
         db.session.commit()
     return rendered.kind
 

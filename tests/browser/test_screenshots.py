@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 
 from app.billing.models import UpcomingInvoice
 from app.billing.tasks import reconcile_tenant
@@ -117,6 +117,26 @@ def test_screenshot_of_the_account_page_while_stripe_is_unreachable(visitor, str
     page.reload()
     expect(page.get_by_role("status")).to_contain_text("Billing details may be out of date")
     visitor.check("account-stripe-unreachable")
+
+
+def test_screenshot_of_the_account_page_before_its_next_charge_is_read(visitor):
+    """A backfill reads no previews; the sign-in's own read may not have landed yet."""
+    page = visitor.page
+    visitor.sign_in("ada@example.com")
+    tenant_id = visitor.shop.tenant.id
+    deadline = time.monotonic() + 20  # the worker's read after the email: wait for it
+    while time.monotonic() < deadline:
+        with tenant_context(tenant_id):
+            if db.session.scalar(select(func.count(UpcomingInvoice.id))):
+                break
+            db.session.rollback()
+        time.sleep(0.1)
+    with tenant_context(tenant_id):
+        db.session.execute(delete(UpcomingInvoice))
+        db.session.commit()
+    page.reload()
+    expect(page.get_by_text("estimated from the prices")).to_be_visible()
+    visitor.check("account-estimated-next-charge")
 
 
 def test_screenshots_of_payment_outcomes_and_error_pages(

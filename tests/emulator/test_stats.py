@@ -39,3 +39,19 @@ def test_failed_calls_count_too(stripe_emulator, connected_client, new_account_i
         stats = json.load(response)
     assert stats["by_account"][account] == 1
     assert stats["api_requests"] >= 1
+
+
+def test_counts_each_accounts_requests_per_second(
+    stripe_emulator, connected_client, new_account_id
+):
+    account, other = new_account_id(), new_account_id()
+    client = connected_client(account)
+    for _ in range(5):
+        client.v1.customers.list()
+    connected_client(other).v1.customers.list()
+
+    per_second = stripe_emulator.api_requests_per_second(account)
+    assert sum(per_second.values()) == 5
+    assert all(isinstance(second, int) and second > 1_700_000_000 for second in per_second)
+    assert sum(stripe_emulator.api_requests_per_second(other).values()) == 1
+    assert stripe_emulator.api_requests_per_second(new_account_id()) == {}

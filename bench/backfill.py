@@ -1,0 +1,230 @@
+"""Stripe requests a backfill costs per 1,000 customers, the old way and the new, in one run.
+
+    .venv/bin/python bench/backfill.py                 # 1,000 customers (about 4 minutes)
+    .venv/bin/python bench/backfill.py --customers 200
+
+Builds, in its own Stripe emulator, an account of N customers, each with one card (its default),
+one monthly subscription paid by it and 12 invoices (the subscription's first and 11 one-off
+ones), made by app/demo/stripe_data.py. Then, on a throwaway PostgreSQL cluster and Redis of its
+own (nothing shared with other runs), it copies the account into an empty cache with the
+backfill as it is now, through the bulk client and its request budget, counting the requests
+the emulator receives for the account and timing the copy. The old way's cost is measured in the
+same run: the same copy plus what the old backfill added, one payment-method list per customer
+and one next-charge preview per renewing subscription, each made against the same account and
+counted the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import stripe  # noqa: E402
+
+from app.demo.stripe_data import create_paying_customer, create_price, open_invoice  # noqa: E402
+from bench.cache_setup import in_threads  # noqa: E402
+from stripe_emulator.launcher import StripeEmulator  # noqa: E402
+from tests.support.local_services.postgres import PostgresCluster  # noqa: E402
+from tests.support.local_services.redis_server import RedisServer  # noqa: E402
+
+ACCOUNT = "acct_billfoldbackfill1"
+PLATFORM_KEY = "sk_test_billfold_bench"  # noqa: S105 - the local emulator's
+INVOICES_PER_CUSTOMER = 12
+AIM_PER_1000 = 30
+
+
+def seed(client: stripe.StripeClient, customers: int) -> None:
+    price = create_price(client, amount=1500, name="Pro")
+
+    def customer(i: int) -> None:
+        made, card = create_paying_customer(client, f"c{i}@bench.test", f"C {i}")
+        client.v1.subscriptions.create(
+            params={
+                "customer": made.id,
+                "items": [{"price": price.id}],
+                "default_payment_method": card.id,
+            }
+        )  # its first invoice
+        for n in range(INVOICES_PER_CUSTOMER - 1):
+            open_invoice(client, made.id, amount=1000 + n, description=f"Extra {n}")
+
+    done = [0]
+
+    def tracked(i: int) -> None:
+        customer(i)
+        done[0] += 1
+        if done[0] % 100 == 0:
+            print(f"  seeded {done[0]} customers", flush=True)
+
+    in_threads(customers, tracked)
+
+
+def build_app(database_url: str, redis_url: str, emulator_url: str, budget: int):
+    os.environ.update(
+        {
+            "BILLFOLD_ENV": "development",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PLATFORM_DOMAIN": "localhost:5000",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+            "STRIPE_API_BASE": emulator_url,
+            "STRIPE_SECRET_KEY": PLATFORM_KEY,
+            "STRIPE_BULK_REQUESTS_PER_SECOND": str(budget),
+        }
+    )
+    from flask_migrate import upgrade
+
+    from app.factory import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return app
+
+
+def make_tenant() -> int:
+    from app.extensions import db
+    from tenants.models import Tenant
+
+    tenant = Tenant(subdomain="bench", name="Bench Rockets")
+    tenant.connect_account(ACCOUNT)
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant.id
+
+
+def new_way(emulator: StripeEmulator, tenant_id: int) -> tuple[int, float, dict]:
+    """(requests, seconds, progress) of the backfill as it is, through the budgeted client."""
+    from app.billing.backfill import backfill
+    from app.extensions import db
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+    from tenants.stripe_client import stripe_client_for
+
+    with tenant_context(tenant_id):
+        tenant = db.session.get(Tenant, tenant_id)
+        client = stripe_client_for(tenant, bulk=True)
+        before = emulator.api_request_count(ACCOUNT)
+        started = time.perf_counter()
+        state = backfill(client, connection_at=tenant.stripe_connected_at)
+        seconds = time.perf_counter() - started
+        requests = emulator.api_request_count(ACCOUNT) - before
+        return requests, seconds, dict(state.backfill_progress)
+
+
+def old_way_extra(emulator: StripeEmulator, tenant_id: int) -> tuple[int, int]:
+    """What the old backfill read on top of the lists: (payment-method lists, previews), made
+    against the account (4 threads, no budget: only the count matters here)."""
+    from sqlalchemy import select
+
+    from app.billing.models import CachedCustomer, CachedSubscription
+    from app.billing.statuses import RENEWING_STATUSES
+    from app.extensions import db
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant_id):
+        customers = db.session.scalars(select(CachedCustomer.stripe_id)).all()
+        renewing = db.session.execute(
+            select(CachedSubscription.customer_id, CachedSubscription.stripe_id).where(
+                CachedSubscription.status.in_(RENEWING_STATUSES)
+            )
+        ).all()
+    client = stripe.StripeClient(
+        PLATFORM_KEY, stripe_account=ACCOUNT, base_addresses={"api": emulator.url}
+    )
+    before = emulator.api_request_count(ACCOUNT)
+    in_threads(
+        len(customers),
+        lambda i: client.v1.customers.payment_methods.list(customers[i], params={"limit": 100}),
+    )
+    lists = emulator.api_request_count(ACCOUNT) - before
+    in_threads(
+        len(renewing),
+        lambda i: client.v1.invoices.create_preview(
+            params={"customer": renewing[i][0], "subscription": renewing[i][1]}
+        ),
+    )
+    previews = emulator.api_request_count(ACCOUNT) - before - lists
+    return lists, previews
+
+
+def pages(progress: dict, phase: str) -> int:
+    return max(1, math.ceil(progress[phase]["done"] / 100))
+
+
+def line(label: str, value: str) -> str:
+    return f"  {label:<56}{value:>16}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--budget", type=int, default=20, help="bulk requests per second")
+    args = parser.parse_args(argv)
+    n = args.customers
+    with (
+        PostgresCluster() as cluster,
+        RedisServer() as redis_server,
+        StripeEmulator().start(port=0) as emulator,
+    ):
+        app = build_app(
+            cluster.create_database("billfold_backfill_bench"),
+            redis_server.url(),
+            emulator.url,
+            args.budget,
+        )
+        print(f"seeding the emulator: {n} customers, 1 card, 1 subscription, "
+              f"{INVOICES_PER_CUSTOMER} invoices each")  # fmt: skip
+        started = time.perf_counter()
+        seed(
+            stripe.StripeClient(
+                PLATFORM_KEY, stripe_account=ACCOUNT, base_addresses={"api": emulator.url}
+            ),
+            n,
+        )
+        print(f"  seeded in {time.perf_counter() - started:.0f} s")
+        with app.app_context():
+            tenant_id = make_tenant()
+            print(f"backfilling at a budget of {args.budget} requests/s ...")
+            requests, seconds, progress = new_way(emulator, tenant_id)
+            print("reading what the old way read on top ...")
+            lists, previews = old_way_extra(emulator, tenant_id)
+
+    old = requests + lists + previews
+    per_1000 = 1000 / n
+    invoice_pages = pages(progress, "invoice")
+    print()
+    print(f"bench/backfill.py --customers {n} --budget {args.budget}")
+    print(f"  machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}, {date.today().isoformat()}")  # fmt: skip
+    print(f"  account: {progress['customer']['done']} customers, "
+          f"{progress['subscription']['done']} subscriptions, "
+          f"{progress['invoice']['done']} invoices")  # fmt: skip
+    print(line("old way: requests (lists + card lists + previews)",
+               f"{requests} + {lists} + {previews} = {old}"))  # fmt: skip
+    print(line("new way: requests (list pages only)", f"{requests}"))
+    print(line("  of which invoice pages", f"{invoice_pages}"))
+    print(line("old way: requests per 1,000 customers", f"{old * per_1000:.0f}"))
+    new_per_1000 = requests * per_1000
+    verdict = "met" if new_per_1000 <= AIM_PER_1000 else "MISSED"
+    print(line("new way: requests per 1,000 customers",
+               f"{new_per_1000:.0f}  aim <= {AIM_PER_1000} [{verdict}]"))  # fmt: skip
+    print(line("new way without invoices, per 1,000 customers",
+               f"{(requests - invoice_pages) * per_1000:.0f}"))  # fmt: skip
+    print(line(f"old way at {args.budget} req/s (requests / budget)",
+               f"{old / args.budget:.1f} s"))  # fmt: skip
+    print(line(f"new way at {args.budget} req/s (measured, budgeted client)", f"{seconds:.1f} s"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
