@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import stripe
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, select
 
 from app.billing import mapping
 from app.billing.models import UpcomingInvoice
@@ -56,6 +56,27 @@ def refresh_upcoming_invoice(
 ) -> UpcomingInvoice | None:
     """Store the preview of the subscription's next invoice, or remove it if none will come."""
     return store_preview(subscription, read_preview(client, subscription), synced_at)
+
+
+def has_cached_preview(subscription_id: str) -> bool:
+    return bool(
+        db.session.scalar(select(exists().where(UpcomingInvoice.stripe_id == subscription_id)))
+    )
+
+
+def refresh_cached_preview(
+    client: stripe.StripeClient, subscription: dict, synced_at: datetime
+) -> UpcomingInvoice | None:
+    """Refresh the preview only if one is cached: a customer has looked at their next charge.
+
+    Previews are first read for a customer about to look (the sign-in email queues that), so a
+    renewal storm of customers who never signed in asks Stripe for no preview at all, while
+    one who did still sees the new amount. A subscription that no longer renews drops its
+    preview without asking Stripe.
+    """
+    if not has_cached_preview(subscription["id"]):
+        return None
+    return refresh_upcoming_invoice(client, subscription, synced_at)
 
 
 def drop_upcoming_invoice(subscription_id: str) -> None:
