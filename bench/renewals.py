@@ -3,6 +3,7 @@
     .venv/bin/python bench/renewals.py                    # 2,000 renewals
     .venv/bin/python bench/renewals.py --quick            # 200
     .venv/bin/python bench/renewals.py --signed-in 10     # 10 % of customers have a preview cached
+    .venv/bin/python bench/renewals.py --webhooks         # delivered by the emulator, as they come
 
 Starts the Stripe emulator and a Celery worker (the Procfile's concurrency, 2) against
 PostgreSQL database `billfold_bench` (rebuilt) and Redis database 14 (flushed). Seeds an account
@@ -11,7 +12,10 @@ only for the `--signed-in` share of customers (default none): previews are read 
 asks for a sign-in email, so on renewal day most customers have none. Then the emulator renews
 every subscription as Stripe does at the period's end (stripe_emulator/renewals.py), the
 renewals' events are stored as the webhook endpoint stores them and the tenant's drain is queued
-(app.billing.tasks.queue_tenant_events), and the bench waits until all are processed.
+(app.billing.tasks.queue_tenant_events), and the bench waits until all are processed. With
+`--webhooks` the emulator posts them instead, one at a time, to the real Connect endpoint
+(gunicorn), while the drain already works: an event about an invoice read before it arrived
+costs a read of its own.
 
 It prints the Stripe requests the processing made per renewal (the emulator's count for the
 account, before and after; aim <= 2: one read of the invoice, one of the subscription), the
@@ -34,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cache_phases import analyze  # noqa: E402
 from bench.cache_setup import ACCOUNT, build_app, make_tenant, merchant, seed_account  # noqa: E402
-from bench.harness import Services  # noqa: E402
+from bench.harness import WEBHOOK_SECRET, Services  # noqa: E402
 
 SIZES = {"full": 2_000, "quick": 200}
 AIM_READS = 2
@@ -94,8 +98,8 @@ def store(tenant_id: int, events: list[dict]) -> None:
         db.session.commit()
 
 
-def waiting(tenant_id: int) -> tuple[int, int]:
-    """(pending, failed) events of the tenant."""
+def waiting(tenant_id: int) -> tuple[int, int, int]:
+    """(pending, failed, stored) events of the tenant."""
     from sqlalchemy import text
 
     from app.extensions import db
@@ -104,12 +108,12 @@ def waiting(tenant_id: int) -> tuple[int, int]:
         row = conn.execute(
             text(
                 "SELECT count(*) FILTER (WHERE status = 'pending'),"
-                " count(*) FILTER (WHERE status = 'failed')"
+                " count(*) FILTER (WHERE status = 'failed'), count(*)"
                 " FROM stripe_events WHERE tenant_id = :t"
             ),
             {"t": tenant_id},
         ).one()
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def everything(client, path: str) -> list[dict]:
@@ -178,6 +182,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--signed-in", type=int, default=0, metavar="PERCENT",
                         help="share of customers with a next-charge preview cached")  # fmt: skip
+    parser.add_argument("--webhooks", action="store_true",
+                        help="the emulator posts the events to the Connect endpoint")  # fmt: skip
     args = parser.parse_args()
     count = SIZES["quick" if args.quick else "full"]
     wall = time.perf_counter()
@@ -193,18 +199,27 @@ def main() -> None:
             print("2/4 backfilling ...")
             previews = backfill_keeping_previews(tenant_id, args.signed_in)
             services.start_worker(app.extensions["celery"])
+            if args.webhooks:
+                services.start_web()
+                url = f"http://{services.env['PLATFORM_DOMAIN']}/webhooks/stripe/connect"
+                services.emulator.register_webhook("bench", url, WEBHOOK_SECRET, connect=True)
+                time.sleep(1)  # the seeding's events were delivered to no one before this
 
             print(f"3/4 renewing {count} subscriptions at the emulator ...")
-            renewed = services.emulator.renew(ACCOUNT)
-            renewals = len(renewed["renewed"])
-            events = newest_events(client, renewed["events"])
-            store(tenant_id, events)
             analyze()
             before = services.emulator.api_request_count(ACCOUNT)
             started = time.perf_counter()
-            queue_tenant_events(tenant_id)
-            print(f"4/4 processing {len(events)} events ...")
-            while waiting(tenant_id)[0] > 0:
+            renewed = services.emulator.renew(ACCOUNT)
+            renewals, event_count = len(renewed["renewed"]), renewed["events"]
+            if not args.webhooks:
+                events = newest_events(client, event_count)
+                listing = services.emulator.api_request_count(ACCOUNT) - before
+                store(tenant_id, events)
+                before += listing  # listing them is the bench's work, not the app's
+                started = time.perf_counter()
+                queue_tenant_events(tenant_id)
+            print(f"4/4 processing {event_count} events ...")
+            while (state := waiting(tenant_id))[0] > 0 or state[2] < event_count:
                 time.sleep(0.2)
             seconds = time.perf_counter() - started
             requests = services.emulator.api_request_count(ACCOUNT) - before
@@ -214,17 +229,19 @@ def main() -> None:
     per_renewal = requests / renewals if renewals else float("inf")
     print()
     flags = ["--quick"] * args.quick + [f"--signed-in {args.signed_in}"] * bool(args.signed_in)
+    flags += ["--webhooks"] * args.webhooks
     flags = " ".join(flags)
     print(f"bench/renewals.py {flags}".rstrip())
     print(f"  machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {date.today().isoformat()}")  # fmt: skip
-    print("  celery --concurrency 2 (prefork), one drain per tenant")
-    print(f"  {renewals} renewals, {len(events)} events ({len(events) / renewals:.1f} per renewal),"
+    delivery = "posted by the emulator to gunicorn" if args.webhooks else "stored, then drained"
+    print(f"  celery --concurrency 2 (prefork), one drain per tenant; events {delivery}")
+    print(f"  {renewals} renewals, {event_count} events ({event_count / renewals:.1f} per renewal),"
           f" next-charge previews cached for {previews} customers")  # fmt: skip
     ok = per_renewal <= AIM_READS
     print(f"  Stripe requests while processing: {requests} ({per_renewal:.2f} per renewal)"
           f"  aim <= {AIM_READS}  [{'met' if ok else 'MISSED'}]")  # fmt: skip
-    print(f"  processed in {seconds:.1f} s ({len(events) / seconds:.0f} events/s), "
+    print(f"  processed in {seconds:.1f} s ({event_count / seconds:.0f} events/s), "
           f"{failed} failed")  # fmt: skip
     for line in differences[:20]:
         print(f"    {line}")

@@ -114,7 +114,12 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         if kind == "invoice" and outcome.fetched and not outcome.gone:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
-                refresh_subscription_preview(client, invoice.subscription_id, only_cached=True)
+                refresh_subscription_preview(
+                    client,
+                    invoice.subscription_id,
+                    only_cached=True,
+                    known_since=as_utc(event.received_at),
+                )
         if (
             kind == "customer"
             and outcome.fetched

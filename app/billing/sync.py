@@ -64,23 +64,30 @@ def sync_object(
     previous = row.data if row is not None else None
     apply_stripe_object(obj, started, row)
     if kind == "subscription":
-        refresh_cached_preview(client, obj, started)
+        refresh_cached_preview(client, obj, started, known_since=known_since)
     return SyncOutcome(kind, stripe_id, fetched=True, previous=previous, current=obj)
 
 
 def refresh_subscription_preview(
-    client: stripe.StripeClient, subscription_id: str, *, only_cached: bool = False
+    client: stripe.StripeClient,
+    subscription_id: str,
+    *,
+    only_cached: bool = False,
+    known_since: datetime | None = None,
 ) -> None:
     """An invoice changed: the subscription's next charge may have too (proration, credit).
-    `only_cached`: refresh it only if a preview is cached (see refresh_cached_preview).
+    `only_cached`: refresh it only if a preview is cached, and not if that preview was read
+    after `known_since` (see refresh_cached_preview).
 
     Under the subscription's lock, so it never interleaves with a sync of the subscription.
     """
     lock_stripe_object(current_tenant_id(), subscription_id)
     row = cached_row(CachedSubscription, subscription_id)
     if row is not None and not row.deleted:
-        refresh = refresh_cached_preview if only_cached else refresh_upcoming_invoice
-        refresh(client, row.data, datetime.now(UTC))
+        if only_cached:
+            refresh_cached_preview(client, row.data, datetime.now(UTC), known_since=known_since)
+        else:
+            refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
 
 
 # The customer's own fields that Stripe computes a next invoice from: its credit balance, a
