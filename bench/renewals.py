@@ -69,6 +69,24 @@ def backfill_keeping_previews(tenant_id: int, signed_in_percent: int) -> int:
     return len(kept)
 
 
+def renew_all(emulator, tenant_id: int) -> tuple[int, int]:
+    """Renew every subscription, 100 per call (one call for all would outlast its timeout
+    in a large emulator); returns (renewals, events)."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT stripe_id FROM billing_subscriptions"
+                                     " WHERE tenant_id = :t ORDER BY stripe_id"),
+                                {"t": tenant_id}).scalars())  # fmt: skip
+    renewals = events = 0
+    for start in range(0, len(ids), 100):
+        renewed = emulator.renew(ACCOUNT, ids[start : start + 100])
+        renewals, events = renewals + len(renewed["renewed"]), events + renewed["events"]
+    return renewals, events
+
+
 def newest_events(client, count: int) -> list[dict]:
     """The account's `count` newest events, oldest first (Stripe lists newest first)."""
     from app.billing.fetch import list_page
@@ -209,8 +227,7 @@ def main() -> None:
             analyze()
             before = services.emulator.api_request_count(ACCOUNT)
             started = time.perf_counter()
-            renewed = services.emulator.renew(ACCOUNT)
-            renewals, event_count = len(renewed["renewed"]), renewed["events"]
+            renewals, event_count = renew_all(services.emulator, tenant_id)
             if not args.webhooks:
                 events = newest_events(client, event_count)
                 listing = services.emulator.api_request_count(ACCOUNT) - before
