@@ -64,6 +64,9 @@ What an app needs to know:
   object reports; see ``account_settings.py``.
 * Customers' invoice ``balance`` and ``/v1/customers/{id}/balance_transactions`` (customer.updated
   on each); see ``customer_balances.py``.
+* ``renew()`` renews an account's subscriptions as Stripe does when their period ends (new
+  period, renewal invoice finalized and charged, Stripe's events in Stripe's order); see
+  ``renewals.py``.
 """
 
 from __future__ import annotations
@@ -260,6 +263,13 @@ class StripeEmulator:
         """Let `seconds` pass for invoice links (only): a link stored earlier may expire."""
         self._config_request("POST", "/_config/clock", [("advance_seconds", str(seconds))])
 
+    def renew(self, account: str | None, subscriptions: list[str] | None = None) -> dict:
+        """Renew the account's active and past-due subscriptions (or only `subscriptions`) as at
+        the end of their period: {"renewed": [...], "canceled": [...], "events": n}."""
+        fields = [("account", account)] if account else []
+        fields += [("subscription[]", id) for id in subscriptions or []]
+        return self._config_request("POST", "/_config/renew", fields, timeout=300)
+
     def api_request_count(self, account: str | None = None) -> int:
         """API (/v1/) requests received so far, from any process: all of them, or only those
         sent with `Stripe-Account: <account>`. Read it before and after the work to measure."""
@@ -311,12 +321,14 @@ class StripeEmulator:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _config_request(self, method: str, path: str, fields: list | None = None):
+    def _config_request(
+        self, method: str, path: str, fields: list | None = None, timeout: float = 10
+    ):
         """Send a configuration request; its JSON answer, if it has one."""
         data = urllib.parse.urlencode(fields).encode() if fields is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 body = response.read()
                 if response.headers.get_content_type() == "application/json":
                     return json.loads(body)

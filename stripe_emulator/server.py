@@ -18,6 +18,7 @@ from . import (
     invoices,
     oauth,
     payment_method_types,
+    renewals,
     stats,
     subscription_schedules,
     trial_ends,
@@ -39,6 +40,7 @@ from .invoices import install_invoices
 from .payment_method_types import install_payment_method_types
 from .prices import install_prices
 from .pricing_models import install_pricing_models
+from .renewals import install_renewals
 from .routing import Route, error_middleware, install_stripe_not_found
 from .storage import install_account_store
 from .subscription_schedules import install_subscription_schedules
@@ -97,6 +99,7 @@ def apply_patches(webhook_delay: float = 0.0) -> type:
         install_payment_method_types()
         install_invoice_links()
         install_authentication()
+        install_renewals()
     webhook_delivery.dispatcher.delay_seconds = webhook_delay
     return _price_resource
 
@@ -133,6 +136,7 @@ def build_app(webhook_delay: float = 0.0) -> web.Application:
         *invoices.ROUTES,
         *oauth.ROUTES,
         *payment_method_types.ROUTES,
+        *renewals.ROUTES,
         *stats.ROUTES,
         *subscription_schedules.ROUTES,
         *trial_ends.ROUTES,

@@ -154,14 +154,19 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         if kind == "invoice" and outcome.fetched and not outcome.gone:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
-                refresh_subscription_preview(client, invoice.subscription_id)
+                refresh_subscription_preview(
+                    client,
+                    invoice.subscription_id,
+                    only_cached=True,
+                    known_since=as_utc(event.received_at),
+                )
         if (
             kind == "customer"
             and outcome.fetched
             and not outcome.gone
             and customer_next_charge_may_differ(event_object_type(event.payload), outcome)
         ):
-            refresh_customer_previews(client, object_id)
+            refresh_customer_previews(client, object_id, only_cached=True)
         if kind == "subscription_schedule" and outcome.fetched and not outcome.gone:
             # Attached, released or canceled: the subscription says which schedule (if any)
             # manages it, and its cancellation and next charge follow the schedule.

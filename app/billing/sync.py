@@ -19,7 +19,11 @@ from app.billing.locks import lock_stripe_object
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedSubscription
 from app.billing.statuses import RENEWING_STATUSES
-from app.billing.upcoming import drop_upcoming_invoice, refresh_upcoming_invoice
+from app.billing.upcoming import (
+    drop_upcoming_invoice,
+    refresh_cached_preview,
+    refresh_upcoming_invoice,
+)
 from app.billing.upsert import apply_stripe_object, cached_row, mark_deleted
 from app.clock import as_utc
 from app.extensions import db
@@ -60,19 +64,30 @@ def sync_object(
     previous = row.data if row is not None else None
     apply_stripe_object(obj, started, row)
     if kind == "subscription":
-        refresh_upcoming_invoice(client, obj, started)
+        refresh_cached_preview(client, obj, started, known_since=known_since)
     return SyncOutcome(kind, stripe_id, fetched=True, previous=previous, current=obj)
 
 
-def refresh_subscription_preview(client: stripe.StripeClient, subscription_id: str) -> None:
+def refresh_subscription_preview(
+    client: stripe.StripeClient,
+    subscription_id: str,
+    *,
+    only_cached: bool = False,
+    known_since: datetime | None = None,
+) -> None:
     """An invoice changed: the subscription's next charge may have too (proration, credit).
+    `only_cached`: refresh it only if a preview is cached, and not if that preview was read
+    after `known_since` (see refresh_cached_preview).
 
     Under the subscription's lock, so it never interleaves with a sync of the subscription.
     """
     lock_stripe_object(current_tenant_id(), subscription_id)
     row = cached_row(CachedSubscription, subscription_id)
     if row is not None and not row.deleted:
-        refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
+        if only_cached:
+            refresh_cached_preview(client, row.data, datetime.now(UTC), known_since=known_since)
+        else:
+            refresh_upcoming_invoice(client, row.data, datetime.now(UTC))
 
 
 # The customer's own fields that Stripe computes a next invoice from: its credit balance, a
@@ -105,9 +120,11 @@ def customer_next_charge_may_differ(event_object_type: str | None, outcome: Sync
     )
 
 
-def refresh_customer_previews(client: stripe.StripeClient, customer_id: str) -> int:
+def refresh_customer_previews(
+    client: stripe.StripeClient, customer_id: str, *, only_cached: bool = False
+) -> int:
     """The customer changed (balance, address or tax ids under automatic tax, a coupon): each
-    of its renewing subscriptions' next charge may have too. Returns how many were read."""
+    of its renewing subscriptions' next charge may have too. Returns how many were looked at."""
     subscription_ids = db.session.scalars(
         select(CachedSubscription.stripe_id).where(
             CachedSubscription.customer_id == customer_id,
@@ -116,7 +133,7 @@ def refresh_customer_previews(client: stripe.StripeClient, customer_id: str) -> 
         )
     ).all()
     for subscription_id in subscription_ids:
-        refresh_subscription_preview(client, subscription_id)
+        refresh_subscription_preview(client, subscription_id, only_cached=only_cached)
     return len(subscription_ids)
 
 

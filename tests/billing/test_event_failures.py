@@ -3,12 +3,12 @@
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.billing.models import CachedSubscription, CachedSubscriptionItem, UpcomingInvoice
 from app.billing.models.events import EventStatus
 from app.billing.stripe_health import stripe_health
-from app.billing.tasks import process_stripe_event, replay_event
+from app.billing.tasks import process_stripe_event, refresh_next_charges, replay_event
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
@@ -33,9 +33,11 @@ def attempt_times(shop, event_id: int, timeout: float = 15.0) -> tuple[list[floa
     raise AssertionError(f"event never failed; attempts seen: {sorted(seen)}")
 
 
-def count(shop, model) -> int:
+def quantity_and_next_charge(shop) -> tuple[int, int]:
+    db.session.expire_all()
     with tenant_context(shop.tenant_id):
-        return db.session.scalar(select(func.count(model.id)))
+        item = db.session.scalars(select(CachedSubscriptionItem)).one()
+        return item.quantity, db.session.scalars(select(UpcomingInvoice)).one().amount_due
 
 
 def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
@@ -48,9 +50,22 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
         params={"customer": customer.id, "items": [{"price": price.id}]}
     )
     [created] = [e for e in shop.stripe_events(sub.id) if e["type"].endswith("created")]
+    process_stripe_event.apply(args=[shop.tenant_id, shop.store(created)]).get()
+    # The customer signed in: their next charge is cached, so a change of the subscription
+    # re-reads it too.
+    assert refresh_next_charges.apply(args=[shop.tenant_id, [customer.id]]).get() == 1
+    shop.merchant.v1.subscriptions.update(
+        sub.id,
+        params={
+            "items": [{"id": sub["items"].data[0].id, "quantity": 2}],
+            "proration_behavior": "none",
+        },
+    )
+    updated = shop.stripe_events(sub.id)[-1]
+    assert updated["type"] == "customer.subscription.updated"
     # The subscription reads fine; the preview of its next invoice, read after it, fails.
     outage = stripe_faults(status=503, path="/v1/invoices/create_preview", account=shop.account)
-    event_id = shop.store(created)
+    event_id = shop.store(updated)
     process_stripe_event.delay(shop.tenant_id, event_id)
 
     times, event = attempt_times(shop, event_id)
@@ -64,9 +79,7 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
         assert BASE * 2**retry / 2 - 0.05 <= gap <= BASE * 2**retry + 2.0, gaps
     assert sum(gaps) >= BASE * (1 + 2 + 4) / 2
     # Nothing half-written: the subscription was read, but its transaction never committed.
-    assert count(shop, CachedSubscription) == 0
-    assert count(shop, CachedSubscriptionItem) == 0
-    assert count(shop, UpcomingInvoice) == 0
+    assert quantity_and_next_charge(shop) == (1, 1500)
     assert stripe_health(shop.tenant_id).failing  # the worker told the portal's pages
 
     stripe_emulator.remove_fault(outage)
@@ -81,5 +94,5 @@ def test_failing_stripe_retries_with_backoff_then_fails_whole_and_replay_heals(
     with tenant_context(shop.tenant_id):
         cached_sub = db.session.scalars(select(CachedSubscription)).one()
         assert (cached_sub.stripe_id, cached_sub.status) == (sub.id, "active")
-        assert db.session.scalars(select(UpcomingInvoice)).one().amount_due == 1500
+    assert quantity_and_next_charge(shop) == (2, 3000)
     assert not stripe_health(shop.tenant_id).failing  # Stripe answered again

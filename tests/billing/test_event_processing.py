@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.billing.models import CachedCustomer, CachedSubscription, UpcomingInvoice
 from app.billing.models.events import EventStatus
-from app.billing.tasks import process_stripe_event
+from app.billing.tasks import process_stripe_event, refresh_next_charges
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
@@ -65,6 +65,7 @@ def test_a_late_event_never_resurrects_a_canceled_subscription(acme):
     created = acme.store(acme.stripe_events(sub.id)[0])
     process(acme, created)
     assert cached(acme, CachedSubscription, sub.id).status == "active"
+    refresh_next_charges.delay(acme.tenant_id, [customer.id]).get()  # the customer signed in
     assert cached(acme, UpcomingInvoice, sub.id) is not None
 
     acme.merchant.v1.subscriptions.cancel(sub.id)

@@ -13,6 +13,7 @@ from app.billing.models import (
     UpcomingInvoice,
 )
 from app.billing.models.events import EventStatus, StripeEvent
+from app.billing.tasks import refresh_next_charges
 from app.demo.stripe_data import create_paying_customer, create_price
 from app.extensions import db
 from tenants.context import tenant_context
@@ -55,19 +56,22 @@ def test_customers_cards_subscriptions_invoices_reach_the_cache(connected_pair):
         invoices = db.session.scalars(
             select(CachedInvoice).where(CachedInvoice.customer_id == first.id)
         ).all()
-        upcoming = one(UpcomingInvoice, subscription.id)
         pm = one(CachedPaymentMethod, card.id)
-        ready = len(customers) == 2 and sub and items and invoices and upcoming and pm
-        return (customers, sub, items, invoices, upcoming, pm) if ready else None
+        ready = len(customers) == 2 and sub and items and invoices and pm
+        return (customers, sub, items, invoices, pm) if ready else None
 
-    customers, sub, items, invoices, upcoming, pm = wait_for(acme_id, synced, what="acme cache")
+    customers, sub, items, invoices, pm = wait_for(acme_id, synced, what="acme cache")
     assert {c.stripe_id for c in customers} == {first.id, second.id}
     assert sub.status == "active" and sub.customer_id == first.id
     assert sub.current_period_end is not None
     assert [(i.price_id, i.quantity) for i in items] == [(price.id, 2)]
     assert items[0].current_period_end == sub.current_period_end
     assert invoices[0].total == 5000 and invoices[0].status == "paid"
-    assert upcoming.amount_due == 5000 and upcoming.next_payment_at is not None
+    # No one has looked at the next charge: its preview is read when the customer signs in.
+    assert refresh_next_charges.apply(args=[acme_id, [first.id]]).get() == 1
+    with tenant_context(acme_id):
+        upcoming = one(UpcomingInvoice, subscription.id)
+        assert upcoming.amount_due == 5000 and upcoming.next_payment_at is not None
     assert (pm.brand, pm.last4, pm.customer_id) == ("visa", "4242", first.id)
     with tenant_context(acme_id):
         assert one(CachedPrice, price.id).unit_amount == 2500
@@ -87,7 +91,10 @@ def test_cancel_at_period_end_reactivate_and_delete(connected_pair):
     subscription = acme.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": price.id}]}
     )
-    wait_for(acme_id, lambda: one(UpcomingInvoice, subscription.id), what="upcoming invoice")
+    wait_for(acme_id, lambda: one(CachedSubscription, subscription.id), what="subscription")
+    refresh_next_charges.apply(args=[acme_id, [customer.id]])  # the customer signed in
+    with tenant_context(acme_id):
+        assert one(UpcomingInvoice, subscription.id) is not None
 
     acme.v1.subscriptions.update(subscription.id, params={"cancel_at_period_end": True})
     sub = wait_for(
@@ -105,7 +112,10 @@ def test_cancel_at_period_end_reactivate_and_delete(connected_pair):
         lambda: (s := one(CachedSubscription, subscription.id)) and not s.cancel_at_period_end,
         what="reactivated",
     )
-    wait_for(acme_id, lambda: one(UpcomingInvoice, subscription.id), what="upcoming again")
+    # The preview went with the cancellation; the next sign-in reads it again.
+    refresh_next_charges.apply(args=[acme_id, [customer.id]])
+    with tenant_context(acme_id):
+        assert one(UpcomingInvoice, subscription.id).amount_due == 1500
 
     acme.v1.customers.delete(customer.id)
     wait_for(acme_id, lambda: (c := one(CachedCustomer, customer.id)) and c.deleted, what="deleted")
