@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import event, make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or with -m
@@ -60,14 +60,16 @@ class Figure:
 # -- CPU time -----------------------------------------------------------------------------------
 
 
-def backend_cpu_seconds(role: str) -> float:
-    """CPU time so far of every PostgreSQL backend connected as `role` (utime + stime)."""
+def backend_cpu_seconds(role: str, database: str) -> float:
+    """CPU time so far of every PostgreSQL backend of `role` on `database` (utime + stime)."""
     total, tick = 0, os.sysconf("SC_CLK_TCK")
+    # "postgres: [cluster: ]role database host(port) state", as its process title says
+    title = re.compile(rf"^postgres: (\S+: )?{role} {database} ".encode())
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if not (entry / "cmdline").read_bytes().startswith(f"postgres: {role} ".encode()):
+            if not title.match((entry / "cmdline").read_bytes()):
                 continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -92,16 +94,18 @@ class Recorder:
             self.kept.append((statement, parameters, scope))
 
 
-def measure(name: str, call: Callable[[], object], repeat: int, recorder, role) -> Figure:
+def measure(
+    name: str, call: Callable[[], object], repeat: int, recorder, backends: Callable[[], float]
+) -> Figure:
     call()  # warm: caches, compiled statements, pooled connections
     recorder.keep, recorder.kept = True, []
     call()
     captured, recorder.keep = recorder.kept, False
     statements_before = recorder.count
-    cpu, db_cpu = time.process_time(), backend_cpu_seconds(role)
+    cpu, db_cpu = time.process_time(), backends()
     for _ in range(repeat):
         call()
-    db_cpu = backend_cpu_seconds(role) - db_cpu
+    db_cpu = backends() - db_cpu
     cpu = time.process_time() - cpu + db_cpu
     return Figure(
         name,
@@ -296,12 +300,31 @@ REPEAT = {
 }
 
 
+def explain_all(engine, figures: list[Figure], plans_file: str) -> list[dict]:
+    """Every captured statement's plan, written to `plans_file`; returns a line per statement."""
+    report = []
+    with open(plans_file, "w") as plans:
+        for figure in figures:
+            for statement, parameters, scope in figure.captured:
+                if statement.startswith("SELECT set_config("):  # the RLS hook's prefix
+                    statement = statement.split("; ", 1)[1]
+                if not is_explainable(statement):
+                    continue
+                plan, ms = explain(engine, statement, parameters, scope)
+                scans = sorted({t for t in SEQ_SCAN.findall(plan) if t in BIG_TABLES})
+                sql = " ".join(statement.split())
+                report.append({"path": figure.name, "sql": sql, "ms": ms, "seq_scans": scans})
+                plans.write(f"-- {figure.name}\n{statement}\n{plan}\n\n")
+    return report
+
+
 def main(database_url: str, seeded_at: str, plans_file: str) -> None:
+    """Measure every path; EXPLAIN their statements into `plans_file` unless it is "-"."""
     from app.extensions import db
     from app.factory import create_app
 
     app = create_app()
-    role = database_url.split("//", 1)[1].split("@", 1)[0]
+    url = make_url(database_url)
     with app.app_context():
         engine = db.engine
         recorder = Recorder(engine)
@@ -309,40 +332,17 @@ def main(database_url: str, seeded_at: str, plans_file: str) -> None:
         for name, call in paths(app, datetime.fromisoformat(seeded_at)).items():
             repeat = REPEAT[name.split(" ", 1)[0]]
             with app.app_context():
-                figures.append(measure(name, call, repeat, recorder, role))
-            print(f"  measured {name}", file=sys.stderr, flush=True)
-        report = []
-        with open(plans_file, "w") as plans:
-            for figure in figures:
-                for statement, parameters, scope in figure.captured:
-                    statement = (
-                        statement.split("; ", 1)[1]
-                        if statement.startswith("SELECT set_config(")
-                        else statement
-                    )
-                    if not is_explainable(statement):
-                        continue
-                    plan, ms = explain(engine, statement, parameters, scope)
-                    scans = sorted({t for t in SEQ_SCAN.findall(plan) if t in BIG_TABLES})
-                    report.append(
-                        {
-                            "path": figure.name,
-                            "sql": " ".join(statement.split()),
-                            "ms": ms,
-                            "seq_scans": scans,
-                        }
-                    )
-                    plans.write(f"-- {figure.name}\n{statement}\n{plan}\n\n")
-    print(
-        json.dumps(
-            {
-                "figures": [
-                    {k: v for k, v in asdict(f).items() if k != "captured"} for f in figures
-                ],
-                "explains": report,
-            }
-        )
-    )
+                figure = measure(
+                    name, call, repeat, recorder,
+                    lambda: backend_cpu_seconds(url.username, url.database),
+                )  # fmt: skip
+            figures.append(figure)
+        explained = [] if plans_file == "-" else explain_all(engine, figures, plans_file)
+    omit = {"captured"}
+    print(json.dumps({
+        "figures": [{k: v for k, v in asdict(f).items() if k not in omit} for f in figures],
+        "explains": explained,
+    }))  # fmt: skip
 
 
 if __name__ == "__main__":

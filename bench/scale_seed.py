@@ -1,8 +1,13 @@
 """The scale benchmark's data: every tenant the same shape, written by PostgreSQL itself.
 
 Each table is one INSERT ... SELECT over generate_series (no Stripe, no ORM, no row-by-row
-round trips), run as the database's owner. Tenant 1 is `acme`, the tenant every per-tenant
-figure is measured on; its customer 1 is ada@example.com, the signed-in portal user.
+round trips), run as the database's owner. Rows are written in the order they would have
+arrived: the first row of every tenant, then the second of every tenant, ... so a tenant's
+events (or invoices) are spread over the whole table, as years of interleaved webhooks leave
+them, not packed together as a per-tenant loop would.
+
+Tenant 1 is `acme`, the tenant every per-tenant figure is measured on; its customer 1 is
+ada@example.com, the signed-in portal user.
 
 Ids are built from the tenant and the row's number (`cus_<tenant>_<n>`), so a row's relatives
 are found by arithmetic: customer c of a tenant has subscriptions c and c + customers (while
@@ -45,8 +50,15 @@ class Shape:
 BIG = Shape(tenants=1000)
 SMALL = Shape(tenants=1)
 
+# (t, n): tenant t's n-th row, for n up to per_tenant, every tenant's n-th row before any n+1-th.
+ROWS = """
+    CREATE FUNCTION pg_temp.rows(tenants int, per_tenant int) RETURNS TABLE (t int, n int)
+    LANGUAGE sql AS
+    'SELECT g %% tenants + 1, g / tenants + 1 FROM generate_series(0, tenants * per_tenant - 1) g'
+"""
+
 # Every statement reads %(tenants)s, %(customers)s, ... and %(now)s (the seed time) as
-# parameters; `t` is the tenant id, `n` the row's number within its tenant.
+# parameters.
 
 TABLES: dict[str, str] = {
     "tenants": """
@@ -72,7 +84,7 @@ TABLES: dict[str, str] = {
             stripe_created, synced_at, name, active)
         SELECT t, 'prod_' || t || '_' || n, '{}', false, false, %(now)s - interval '400 days',
             %(now)s, (ARRAY['Rocket fuel', 'Launch insurance'])[n], true
-        FROM generate_series(1, %(tenants)s) t CROSS JOIN generate_series(1, 2) n;
+        FROM pg_temp.rows(%(tenants)s, 2);
         INSERT INTO billing_prices (tenant_id, stripe_id, data, livemode, deleted,
             stripe_created, synced_at, product_id, unit_amount, currency, recurring_interval,
             recurring_interval_count, active, billing_scheme, usage_type)
@@ -80,7 +92,7 @@ TABLES: dict[str, str] = {
             %(now)s - interval '400 days', %(now)s, 'prod_' || t || '_' || n,
             (ARRAY[2500, 9900])[n], 'usd', (ARRAY['month', 'year'])[n], 1, true, 'per_unit',
             'licensed'
-        FROM generate_series(1, %(tenants)s) t CROSS JOIN generate_series(1, 2) n""",
+        FROM pg_temp.rows(%(tenants)s, 2)""",
     "customers": """
         INSERT INTO billing_customers (tenant_id, stripe_id, data, livemode, deleted,
             stripe_created, synced_at, email, email_normalized, name, currency,
@@ -88,8 +100,7 @@ TABLES: dict[str, str] = {
         SELECT t, 'cus_' || t || '_' || n, '{}', false, false,
             %(now)s - interval '400 days', %(now)s, email, lower(email), 'Customer ' || n,
             'usd', 'pm_' || t || '_' || n, false
-        FROM generate_series(1, %(tenants)s) t
-        CROSS JOIN generate_series(1, %(customers)s) n
+        FROM pg_temp.rows(%(tenants)s, %(customers)s)
         CROSS JOIN LATERAL (SELECT CASE WHEN t = 1 AND n = 1 THEN 'ada@example.com'
             ELSE 'customer' || n || '@tenant' || t || '.example' END AS email) e;
         INSERT INTO billing_payment_methods (tenant_id, stripe_id, data, livemode, deleted,
@@ -97,7 +108,7 @@ TABLES: dict[str, str] = {
         SELECT t, 'pm_' || t || '_' || n, '{}', false, false, %(now)s - interval '400 days',
             %(now)s, 'cus_' || t || '_' || n, 'card', 'visa', lpad((n %% 10000)::text, 4, '0'),
             12, 2030
-        FROM generate_series(1, %(tenants)s) t CROSS JOIN generate_series(1, %(customers)s) n""",
+        FROM pg_temp.rows(%(tenants)s, %(customers)s)""",
     "subscriptions": """
         INSERT INTO billing_subscriptions (tenant_id, stripe_id, data, livemode, deleted,
             stripe_created, synced_at, customer_id, status, cancel_at_period_end,
@@ -106,8 +117,7 @@ TABLES: dict[str, str] = {
             %(now)s, 'cus_' || t || '_' || ((n - 1) %% %(customers)s + 1),
             CASE WHEN n %% 10 = 0 THEN 'canceled' ELSE 'active' END, false,
             %(now)s + interval '1 day' * (n %% 28 + 1), NULL, 'usd', false, false
-        FROM generate_series(1, %(tenants)s) t
-        CROSS JOIN generate_series(1, %(subscriptions)s) n;
+        FROM pg_temp.rows(%(tenants)s, %(subscriptions)s);
         INSERT INTO billing_subscription_items (tenant_id, stripe_id, data, livemode, deleted,
             stripe_created, synced_at, subscription_id, price_id, product_id, quantity,
             current_period_start, current_period_end)
@@ -115,8 +125,7 @@ TABLES: dict[str, str] = {
             %(now)s, 'sub_' || t || '_' || n, 'price_' || t || '_' || (n %% 2 + 1),
             'prod_' || t || '_' || (n %% 2 + 1), n %% 3 + 1,
             %(now)s - interval '1 day' * (30 - n %% 28), %(now)s + interval '1 day' * (n %% 28 + 1)
-        FROM generate_series(1, %(tenants)s) t
-        CROSS JOIN generate_series(1, %(subscriptions)s) n;
+        FROM pg_temp.rows(%(tenants)s, %(subscriptions)s);
         INSERT INTO billing_upcoming_invoices (tenant_id, stripe_id, data, livemode, deleted,
             stripe_created, synced_at, customer_id, currency, amount_due, next_payment_at)
         SELECT tenant_id, stripe_id, '{}', false, false, stripe_created, synced_at,
@@ -137,7 +146,7 @@ TABLES: dict[str, str] = {
             created + interval '30 days', created,
             'https://invoice.stripe.com/i/in_' || t || '_' || n,
             'https://pay.stripe.com/invoice/in_' || t || '_' || n || '/pdf'
-        FROM generate_series(1, %(tenants)s) t CROSS JOIN generate_series(1, %(invoices)s) n
+        FROM pg_temp.rows(%(tenants)s, %(invoices)s)
         CROSS JOIN LATERAL (SELECT (n - 1) %% %(customers)s + 1 AS c,
             %(now)s - interval '1 month' * ((n - 1) / %(customers)s) - interval '1 hour' * n
                 AS created,
@@ -163,7 +172,7 @@ TABLES: dict[str, str] = {
             CASE WHEN e.status = 'pending' THEN 0 WHEN e.status = 'failed' THEN 5 ELSE 1 END,
             CASE WHEN e.status = 'failed' THEN 'APIConnectionError: timed out' END,
             CASE WHEN e.status = 'ignored' THEN 'ignored: no cached object' END
-        FROM generate_series(1, %(tenants)s) t CROSS JOIN generate_series(1, %(events)s) n
+        FROM pg_temp.rows(%(tenants)s, %(events)s)
         CROSS JOIN LATERAL (SELECT
             'evt_' || t || '_' || n AS stripe_id,
             (ARRAY['invoice.paid', 'invoice.finalized', 'customer.subscription.updated'])
@@ -184,6 +193,8 @@ TABLES: dict[str, str] = {
 def seed(connection, shape: Shape, now: datetime) -> None:
     """Fill an empty, migrated database (as its owner), printing each table's time."""
     params = {**asdict(shape), "now": now}
+    with connection.cursor() as cursor:
+        cursor.execute(ROWS, {})
     for name, sql in TABLES.items():
         started = time.monotonic()
         with connection.cursor() as cursor:

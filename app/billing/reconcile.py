@@ -90,15 +90,24 @@ def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
 
 
 def tenant_event_figures() -> dict:
-    """Operator figures for the current tenant, derived from the stored events in one query."""
+    """Operator figures for the current tenant, derived from the stored events in one query.
+
+    Each figure is its own subquery, so each is an index probe (the newest received, the
+    latest processed) or a read of the few unsettled events: never of every event the tenant
+    ever had.
+    """
+
+    def of_events(figure, *where):
+        return select(figure).select_from(StripeEvent).where(*where).scalar_subquery()
+
     pending = StripeEvent.status == EventStatus.PENDING
     row = db.session.execute(
         select(
-            func.max(StripeEvent.received_at),
-            func.max(StripeEvent.processed_at),
-            func.count(StripeEvent.id).filter(pending),
-            func.count(StripeEvent.id).filter(StripeEvent.status == EventStatus.FAILED),
-            func.min(StripeEvent.received_at).filter(pending),
+            of_events(func.max(StripeEvent.received_at)),
+            of_events(func.max(StripeEvent.processed_at), StripeEvent.processed_at.is_not(None)),
+            of_events(func.count(), pending),
+            of_events(func.count(), StripeEvent.status == EventStatus.FAILED),
+            of_events(func.min(StripeEvent.received_at), pending),
         )
     ).one()
     last_received, last_processed, pending_count, failed_count, oldest_pending = row
