@@ -141,9 +141,16 @@ def judge(figures: TenantFigures) -> TenantFigures:
     return figures
 
 
-def tenant_figures(now: datetime | None = None) -> list[TenantFigures]:
-    """Every tenant's figures and health: seven queries, whatever the number of tenants."""
+def tenant_figures(now: datetime | None = None, *, only: int | None = None) -> list[TenantFigures]:
+    """Every tenant's figures and health: seven queries, whatever the number of tenants.
+
+    `only`: one tenant's id (its own page): the same queries, each narrowed to that tenant.
+    """
     now = now or datetime.now(UTC)
+
+    def of_tenants(query, tenant_column):
+        return query if only is None else query.where(tenant_column == only)
+
     day_ago, week_ago = now - DAY, now - WEEK
     # The newest webhook of each tenant: one index probe per tenant, not a read of every event.
     last_webhook = (
@@ -167,21 +174,27 @@ def tenant_figures(now: datetime | None = None) -> list[TenantFigures]:
                 now=now,
             )
             for row in db.session.execute(
-                select(
+                of_tenants(
+                    select(
+                        Tenant.id,
+                        Tenant.subdomain,
+                        Tenant.name,
+                        Tenant.status,
+                        Tenant.suspended_reason,
+                        Tenant.stripe_status,
+                        Tenant.stripe_connection_method,
+                        Tenant.stripe_disconnected_reason,
+                        last_webhook.label("last_webhook_at"),
+                    ),
                     Tenant.id,
-                    Tenant.subdomain,
-                    Tenant.name,
-                    Tenant.status,
-                    Tenant.suspended_reason,
-                    Tenant.stripe_status,
-                    Tenant.stripe_connection_method,
-                    Tenant.stripe_disconnected_reason,
-                    last_webhook.label("last_webhook_at"),
                 )
             )
         }
         for tenant_id, status, error in db.session.execute(
-            select(SyncState.tenant_id, SyncState.backfill_status, SyncState.backfill_error)
+            of_tenants(
+                select(SyncState.tenant_id, SyncState.backfill_status, SyncState.backfill_error),
+                SyncState.tenant_id,
+            )
         ):
             if tenant_id in rows:
                 rows[tenant_id].backfill_status, rows[tenant_id].backfill_error = status, error
@@ -190,15 +203,18 @@ def tenant_figures(now: datetime | None = None) -> list[TenantFigures]:
         pending = StripeEvent.status == EventStatus.PENDING
         failed = StripeEvent.status == EventStatus.FAILED
         for row in db.session.execute(
-            select(
+            of_tenants(
+                select(
+                    StripeEvent.tenant_id,
+                    func.min(StripeEvent.received_at).filter(pending),
+                    func.count().filter(pending),
+                    func.count().filter(failed, StripeEvent.received_at >= day_ago),
+                    func.count().filter(failed),
+                )
+                .where(StripeEvent.status.in_((EventStatus.PENDING, EventStatus.FAILED)))
+                .group_by(StripeEvent.tenant_id),
                 StripeEvent.tenant_id,
-                func.min(StripeEvent.received_at).filter(pending),
-                func.count().filter(pending),
-                func.count().filter(failed, StripeEvent.received_at >= day_ago),
-                func.count().filter(failed),
             )
-            .where(StripeEvent.status.in_((EventStatus.PENDING, EventStatus.FAILED)))
-            .group_by(StripeEvent.tenant_id)
         ):
             if (figures := rows.get(row[0])) is not None:
                 (
@@ -209,42 +225,58 @@ def tenant_figures(now: datetime | None = None) -> list[TenantFigures]:
                 ) = row[1:]
 
         for tenant_id, sent, failed_emails in db.session.execute(
-            select(
+            of_tenants(
+                select(
+                    EmailDelivery.tenant_id,
+                    func.count(EmailDelivery.id).filter(
+                        EmailDelivery.status == DeliveryStatus.SENT
+                    ),
+                    func.count(EmailDelivery.id).filter(
+                        EmailDelivery.status == DeliveryStatus.FAILED
+                    ),
+                )
+                .where(EmailDelivery.created_at >= day_ago)
+                .group_by(EmailDelivery.tenant_id),
                 EmailDelivery.tenant_id,
-                func.count(EmailDelivery.id).filter(EmailDelivery.status == DeliveryStatus.SENT),
-                func.count(EmailDelivery.id).filter(EmailDelivery.status == DeliveryStatus.FAILED),
             )
-            .where(EmailDelivery.created_at >= day_ago)
-            .group_by(EmailDelivery.tenant_id)
         ):
             if tenant_id in rows:
                 rows[tenant_id].emails_sent_24h = sent
                 rows[tenant_id].emails_failed_24h = failed_emails
 
         for tenant_id, count in db.session.execute(
-            select(LoginToken.tenant_id, func.count(LoginToken.id))
-            .where(LoginToken.used_at >= week_ago)
-            .group_by(LoginToken.tenant_id)
+            of_tenants(
+                select(LoginToken.tenant_id, func.count(LoginToken.id))
+                .where(LoginToken.used_at >= week_ago)
+                .group_by(LoginToken.tenant_id),
+                LoginToken.tenant_id,
+            )
         ):
             if tenant_id in rows:
                 rows[tenant_id].sign_ins_7d = count
 
         for tenant_id, count in db.session.execute(
-            select(CachedCustomer.tenant_id, func.count())  # the index alone answers
-            .where(CachedCustomer.deleted.is_(False))
-            .group_by(CachedCustomer.tenant_id)
+            of_tenants(
+                select(CachedCustomer.tenant_id, func.count())  # the index alone answers
+                .where(CachedCustomer.deleted.is_(False))
+                .group_by(CachedCustomer.tenant_id),
+                CachedCustomer.tenant_id,
+            )
         ):
             if tenant_id in rows:
                 rows[tenant_id].customers = count
 
         for tenant_id, count in db.session.execute(
-            select(CachedSubscription.tenant_id, func.count(CachedSubscription.id))
-            .where(
-                CachedSubscription.deleted.is_(False),
-                CachedSubscription.status.in_(RENEWING),
-                CachedSubscription.current_period_end < now,
+            of_tenants(
+                select(CachedSubscription.tenant_id, func.count(CachedSubscription.id))
+                .where(
+                    CachedSubscription.deleted.is_(False),
+                    CachedSubscription.status.in_(RENEWING),
+                    CachedSubscription.current_period_end < now,
+                )
+                .group_by(CachedSubscription.tenant_id),
+                CachedSubscription.tenant_id,
             )
-            .group_by(CachedSubscription.tenant_id)
         ):
             if tenant_id in rows:
                 rows[tenant_id].overdue_renewals = count
