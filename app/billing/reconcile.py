@@ -34,13 +34,19 @@ def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
     task runs.
     """
     now = now or datetime.now(UTC)
+    cutoff = now - STUCK_AFTER
     last_queued = func.coalesce(StripeEvent.queued_at, StripeEvent.received_at)
     rows = db.session.execute(
         select(StripeEvent.tenant_id, StripeEvent.id)
         .join(Tenant, Tenant.id == StripeEvent.tenant_id)
         .where(
             StripeEvent.status == EventStatus.PENDING,
-            last_queued < now - STUCK_AFTER,
+            # An event is queued only after it was received, so one last queued before the
+            # cutoff was received before it too. That bound is what the index on (status,
+            # received_at) reads: only the long-pending events, never every pending one.
+            # (Under row-level security, coalesce() is never an index condition.)
+            StripeEvent.received_at < cutoff,
+            last_queued < cutoff,
             Tenant.status != TenantStatus.SUSPENDED,
         )
         .order_by(last_queued)

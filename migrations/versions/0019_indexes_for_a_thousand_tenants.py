@@ -1,4 +1,4 @@
-"""Indexes for a thousand tenants: the stuck-event sweep, the operators' figures
+"""Indexes for a thousand tenants: the operators' figures read index ranges, not tables
 
 Revision ID: 0019
 Revises: 0013
@@ -15,7 +15,6 @@ down_revision = '0013'
 branch_labels = None
 depends_on = None
 
-PENDING_ONLY = "status = 'pending'"
 PROCESSED_ONLY = "processed_at IS NOT NULL"
 KEPT = "deleted IS false"
 RENEWING_KEPT = "deleted IS false AND status IN ('active', 'past_due', 'trialing')"
@@ -23,10 +22,6 @@ RENEWING_KEPT = "deleted IS false AND status IN ('active', 'past_due', 'trialing
 
 def upgrade():
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
-        batch_op.create_index(
-            'ix_stripe_events_pending_since', [sa.text('coalesce(queued_at, received_at)')],
-            unique=False, postgresql_where=sa.text(PENDING_ONLY), sqlite_where=sa.text(PENDING_ONLY),
-        )
         batch_op.create_index(
             'ix_stripe_events_tenant_id_received_at', ['tenant_id', 'received_at'], unique=False,
         )
@@ -54,4 +49,3 @@ def downgrade():
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
         batch_op.drop_index('ix_stripe_events_tenant_processed')
         batch_op.drop_index('ix_stripe_events_tenant_id_received_at')
-        batch_op.drop_index('ix_stripe_events_pending_since')

@@ -34,7 +34,6 @@ class EventStatus:
 
 
 KEPT_PAYLOAD = "payload IS NOT NULL AND status IN ('processed', 'ignored')"
-PENDING_ONLY = "status = 'pending'"
 PROCESSED_ONLY = "processed_at IS NOT NULL"
 
 
@@ -51,14 +50,6 @@ class StripeEvent(TenantScoped, db.Model):
             "received_at",
             postgresql_where=text(KEPT_PAYLOAD),
             sqlite_where=text(KEPT_PAYLOAD),
-        ),
-        # The pending events by when they were last queued: the stuck-event sweep reads only
-        # those waiting too long, however many events are pending or stored.
-        Index(
-            "ix_stripe_events_pending_since",
-            text("coalesce(queued_at, received_at)"),
-            postgresql_where=text(PENDING_ONLY),
-            sqlite_where=text(PENDING_ONLY),
         ),
         # A tenant's newest event, and its latest processed one, are one index probe each,
         # not a read of every event it ever had (the operators' figures).
