@@ -285,6 +285,9 @@ def paths(app, seeded_at: datetime) -> dict[str, Callable[[], object]]:
             as_operator(lambda: prune_events(now, batch_size=1000, max_batches=1))
         ),
         "tenant_figures (ops tenants list)": as_operator(lambda: tenant_figures(now)),
+        "tenant_figures (one tenant's ops page)": as_operator(
+            lambda: tenant_figures(now, only=tenant_id)
+        ),
         "tenant_event_figures (one tenant)": as_tenant(tenant_event_figures),
     }
 
@@ -295,7 +298,7 @@ REPEAT = {
     "process_event": 200,
     "stuck_event_ids": 100,
     "prune_events": 20,
-    "tenant_figures": 5,
+    "tenant_figures": 20,
     "tenant_event_figures": 100,
 }
 
