@@ -34,13 +34,19 @@ def stuck_event_ids(now: datetime | None = None) -> list[tuple[int, int]]:
     task runs.
     """
     now = now or datetime.now(UTC)
+    cutoff = now - STUCK_AFTER
     last_queued = func.coalesce(StripeEvent.queued_at, StripeEvent.received_at)
     rows = db.session.execute(
         select(StripeEvent.tenant_id, StripeEvent.id)
         .join(Tenant, Tenant.id == StripeEvent.tenant_id)
         .where(
             StripeEvent.status == EventStatus.PENDING,
-            last_queued < now - STUCK_AFTER,
+            # An event is queued only after it was received, so one last queued before the
+            # cutoff was received before it too. That bound is what the index on (status,
+            # received_at) reads: only the long-pending events, never every pending one.
+            # (Under row-level security, coalesce() is never an index condition.)
+            StripeEvent.received_at < cutoff,
+            last_queued < cutoff,
             Tenant.status != TenantStatus.SUSPENDED,
         )
         .order_by(last_queued)
@@ -90,15 +96,24 @@ def missed_events(client: stripe.StripeClient, tenant: Tenant) -> list[int]:
 
 
 def tenant_event_figures() -> dict:
-    """Operator figures for the current tenant, derived from the stored events in one query."""
+    """Operator figures for the current tenant, derived from the stored events in one query.
+
+    Each figure is its own subquery, so each is an index probe (the newest received, the
+    latest processed) or a read of the few unsettled events: never of every event the tenant
+    ever had.
+    """
+
+    def of_events(figure, *where):
+        return select(figure).select_from(StripeEvent).where(*where).scalar_subquery()
+
     pending = StripeEvent.status == EventStatus.PENDING
     row = db.session.execute(
         select(
-            func.max(StripeEvent.received_at),
-            func.max(StripeEvent.processed_at),
-            func.count(StripeEvent.id).filter(pending),
-            func.count(StripeEvent.id).filter(StripeEvent.status == EventStatus.FAILED),
-            func.min(StripeEvent.received_at).filter(pending),
+            of_events(func.max(StripeEvent.received_at)),
+            of_events(func.max(StripeEvent.processed_at), StripeEvent.processed_at.is_not(None)),
+            of_events(func.count(), pending),
+            of_events(func.count(), StripeEvent.status == EventStatus.FAILED),
+            of_events(func.min(StripeEvent.received_at), pending),
         )
     ).one()
     last_received, last_processed, pending_count, failed_count, oldest_pending = row

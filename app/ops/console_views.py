@@ -122,7 +122,7 @@ def _tenant(tenant_id: int) -> Tenant:
 @console.get("/tenants/<int:tenant_id>")
 def tenant(tenant_id: int):
     tenant = _tenant(tenant_id)
-    figures = next((t for t in tenant_figures() if t.id == tenant.id), None)
+    figures = next(iter(tenant_figures(only=tenant.id)), None)
     with tenant_context(tenant.id):
         recent = db.session.scalars(
             select(StripeEvent).order_by(StripeEvent.received_at.desc()).limit(RECENT)

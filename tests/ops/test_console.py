@@ -111,6 +111,21 @@ def test_health_follows_the_written_rules(db_session, make_tenant):
         assert by_name[name].health == FAILING, name
 
 
+def test_one_tenants_figures_are_its_row_of_the_list(db_session, make_tenant):
+    """A tenant's own page reads only that tenant's figures, and they are the list's."""
+    seeded(make_tenant)
+    listed_rows = {t.id: t for t in tenant_figures()}
+    for tenant_id, row in listed_rows.items():
+        [own] = tenant_figures(row.now, only=tenant_id)
+        assert (own.subdomain, own.health, own.reasons) == (row.subdomain, row.health, row.reasons)
+        assert (own.failed, own.failed_24h, own.pending, own.last_webhook_at) == (
+            row.failed, row.failed_24h, row.pending, row.last_webhook_at,
+        )  # fmt: skip
+        assert (own.customers, own.overdue_renewals, own.emails_failed_24h) == (
+            row.customers, row.overdue_renewals, row.emails_failed_24h,
+        )  # fmt: skip
+
+
 def test_the_list_costs_the_same_queries_for_two_tenants_or_twenty(app, db_session, make_tenant):
     for n in range(2):
         add_event(make_tenant(f"few{n}", stripe_account=f"acct_few{n:08d}").id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import Boolean, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
@@ -11,7 +11,17 @@ from app.extensions import db
 
 class CachedCustomer(StripeCached, db.Model):
     __tablename__ = "billing_customers"
-    __table_args__ = cached_table_args(Index(None, "tenant_id", "email_normalized"))
+    __table_args__ = cached_table_args(
+        Index(None, "tenant_id", "email_normalized"),
+        # Counting each tenant's customers (the operators' tenants list) reads this index
+        # alone, not the table.
+        Index(
+            "ix_billing_customers_tenant_kept",
+            "tenant_id",
+            postgresql_where=text("deleted IS false"),
+            sqlite_where=text("deleted IS false"),
+        ),
+    )
 
     email: Mapped[str | None] = mapped_column(String(254))
     # Lower-cased email: matched case-insensitively with a plain index on every database.

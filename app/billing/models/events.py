@@ -34,6 +34,7 @@ class EventStatus:
 
 
 KEPT_PAYLOAD = "payload IS NOT NULL AND status IN ('processed', 'ignored')"
+PROCESSED_ONLY = "processed_at IS NOT NULL"
 
 
 class StripeEvent(TenantScoped, db.Model):
@@ -49,6 +50,16 @@ class StripeEvent(TenantScoped, db.Model):
             "received_at",
             postgresql_where=text(KEPT_PAYLOAD),
             sqlite_where=text(KEPT_PAYLOAD),
+        ),
+        # A tenant's newest event, and its latest processed one, are one index probe each,
+        # not a read of every event it ever had (the operators' figures).
+        Index(None, "tenant_id", "received_at"),
+        Index(
+            "ix_stripe_events_tenant_processed",
+            "tenant_id",
+            "processed_at",
+            postgresql_where=text(PROCESSED_ONLY),
+            sqlite_where=text(PROCESSED_ONLY),
         ),
     )
 

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
+from app.billing.statuses import RENEWING_STATUSES
 from app.extensions import db
+
+# The subscriptions that renew by themselves and are not deleted, as SQL.
+RENEWING_KEPT = "deleted IS false AND status IN ({})".format(
+    ", ".join(f"'{status}'" for status in sorted(RENEWING_STATUSES))
+)
 
 
 class CachedSubscription(StripeCached, db.Model):
     __tablename__ = "billing_subscriptions"
-    __table_args__ = cached_table_args(Index(None, "tenant_id", "customer_id"))
+    __table_args__ = cached_table_args(
+        Index(None, "tenant_id", "customer_id"),
+        # Renewing subscriptions by period end: the overdue ones are found without reading
+        # every subscription of every tenant (the operators' tenants list).
+        Index(
+            "ix_billing_subscriptions_renewing_period_end",
+            "current_period_end",
+            postgresql_where=text(RENEWING_KEPT),
+            sqlite_where=text(RENEWING_KEPT),
+        ),
+    )
 
     customer_id: Mapped[str] = mapped_column(String(255), nullable=False)
     status: Mapped[str] = mapped_column(String(30), nullable=False)
