@@ -129,7 +129,10 @@ def test_the_tenants_list_reads_indexes_not_every_event(db_session, make_tenant)
     assert (figures["acme"].pending, figures["beta"].pending) == (1, 0)
     assert figures["acme"].last_webhook_at is not None and figures["beta"].last_webhook_at is None
     with unscoped():
-        assert "ix_stripe_events_tenant_id_received_at" in indexes_read(sent)
+        # No statement reads the events table whole (index_reads fails if one does). Which
+        # tenant-leading index the newest-webhook probe takes depends on this small table's
+        # statistics; bench/scale.py shows it on 5 million events.
+        assert index_reads(sent)
 
 
 def test_a_tenants_event_figures_are_index_probes(db_session, make_tenant):
