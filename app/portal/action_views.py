@@ -12,11 +12,16 @@ from app.billing.actions import ActionFailed, NeedsAuthentication, PayRefused
 from app.billing.invoice_links import PAGE, PDF, LinkUnavailable, current_link
 from app.billing.payment_outcome import FAILED
 from app.billing.statuses import SubscriptionStatus
-from app.portal import activity
 from app.portal.account_data import (
     ends_later_than_period,
     open_invoices_of,
     schedule_phases_of,
+)
+from app.portal.activity import (
+    record_cancellation,
+    record_card_replaced,
+    record_payment,
+    record_reactivation,
 )
 from app.portal.blueprint import (
     bp,
@@ -76,7 +81,7 @@ def _payment_recorder(invoice):
 
     def record(outcome) -> None:
         if outcome.state != FAILED:
-            activity.record_payment(email, invoice.stripe_id, amount, currency)
+            record_payment(email, invoice.stripe_id, amount, currency)
 
     return record
 
@@ -188,7 +193,7 @@ def cancel_subscription(subscription_id: str):
                 True,
                 form.action_key.data,
                 reason=reason,
-                also_record=lambda: activity.record_cancellation(
+                also_record=lambda: record_cancellation(
                     email, subscription.stripe_id, choice, words
                 ),
             ),  # fmt: skip
@@ -230,7 +235,7 @@ def reactivate_subscription(subscription_id: str):
             subscription,
             False,
             form.action_key.data,
-            also_record=lambda: activity.record_reactivation(email, subscription.stripe_id),
+            also_record=lambda: record_reactivation(email, subscription.stripe_id),
         ),
         "Welcome back! Your subscription will renew as before.",
     )
@@ -300,7 +305,7 @@ def card_confirm():
             _client(),
             customer,
             form.setup_intent.data,
-            also_record=lambda card: activity.record_card_replaced(
+            also_record=lambda card: record_card_replaced(
                 current_user.email, customer.stripe_id, card
             ),
         )
