@@ -72,7 +72,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(overrides))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        event.listen(Engine, "connect", _sqlite_for_threads)
+        if not event.contains(Engine, "connect", _sqlite_for_threads):
+            event.listen(Engine, "connect", _sqlite_for_threads)
     init_logging(app)  # JSON lines with the request, tenant and task in production
     install_log_redaction()  # request paths in log lines may hold a sign-in token
     # stripe-python logs two INFO lines per API request: noise, and real cost at volume.

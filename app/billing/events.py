@@ -78,6 +78,12 @@ class BatchOutcome:
     # Stripe could not be reached: the batch stopped at this event, the rest were not tried.
     stopped_at: int | None = None
 
+    def add(self, other: BatchOutcome) -> None:
+        self.notes.update(other.notes)
+        self.failed.update(other.failed)
+        self.seconds.update(other.seconds)
+        self.stopped_at = other.stopped_at if other.stopped_at is not None else self.stopped_at
+
 
 def process_events(event_ids: list[int]) -> BatchOutcome:
     """Process stored events of the current tenant in the caller's transaction.

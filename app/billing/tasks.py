@@ -17,7 +17,7 @@ from flask import current_app
 from app.billing.backfill import BackfillSuperseded, backfill, sync_state
 from app.billing.event_queue import claim_drain, end_drain, keep_drain, waiting_event_ids
 from app.billing.event_retention import prune_events
-from app.billing.events import process_event, process_events
+from app.billing.events import BatchOutcome, process_event, process_events
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
@@ -135,15 +135,12 @@ def _process_and_commit(batch: list[int]):
     would hold every object lock it took until its end, taken in the events' order: a backfill
     page (which takes its locks sorted) or a customer's action could then deadlock with it, and
     SQLite (the demo) would have its one writer held for the batch."""
-    outcome = process_events([])
+    outcome = BatchOutcome()
     for event_id in batch:
         one = process_events([event_id])
         db.session.commit()
-        outcome.notes.update(one.notes)
-        outcome.failed.update(one.failed)
-        outcome.seconds.update(one.seconds)
+        outcome.add(one)
         if one.stopped_at is not None:
-            outcome.stopped_at = one.stopped_at
             break
     return outcome
 
@@ -339,18 +336,8 @@ def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
     is about to look at them). Best effort: an old preview still shows, with its age.
 
     The sign-in email now queues read_for_signing_in; this stays for messages queued before."""
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
-        return 0
-    try:
-        client = stripe_client_for(tenant)
-        read = sum(refresh_customer_previews(client, customer_id) for customer_id in customer_ids)
-        db.session.commit()
-    except (stripe.StripeError, StripeNotConnected) as exc:
-        db.session.rollback()
-        log.warning("next-charge previews of tenant %s not refreshed: %s", tenant_id, exc)
-        return 0
-    return read
+    return _read_for_customers(tenant_id, customer_ids, refresh_customer_previews,
+                               "next-charge previews")  # fmt: skip
 
 
 @tenant_task()
@@ -358,15 +345,21 @@ def read_for_signing_in(self, tenant_id: int, customer_ids: list[str]) -> int:
     """Read what these customers' pages need and no backfill copies: all their cards and their
     subscriptions' next charges (they asked for a sign-in email and will look in a minute).
     Best effort: until it lands the page shows the default card and the prices' estimate."""
+    return _read_for_customers(tenant_id, customer_ids, read_for_sign_in, "sign-in reads")
+
+
+def _read_for_customers(tenant_id: int, customer_ids: list[str], read, what: str) -> int:
+    """`read(client, customer_id)` for each customer of a connected tenant, committed; how many
+    objects were read. A Stripe failure is logged, not retried: the page shows what it has."""
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None or tenant.stripe_status != StripeConnectionStatus.CONNECTED:
         return 0
     try:
         client = stripe_client_for(tenant)
-        read = sum(read_for_sign_in(client, customer_id) for customer_id in customer_ids)
+        done = sum(read(client, customer_id) for customer_id in customer_ids)
         db.session.commit()
     except (stripe.StripeError, StripeNotConnected) as exc:
         db.session.rollback()
-        log.warning("sign-in reads of tenant %s not done: %s", tenant_id, exc)
+        log.warning("%s of tenant %s not done: %s", what, tenant_id, exc)
         return 0
-    return read
+    return done
