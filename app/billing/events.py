@@ -157,7 +157,8 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
     client = stripe_client_for(tenant, bulk=True)
     try:
         outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
-        if kind == "invoice" and outcome.fetched and not outcome.gone:
+        read_now = outcome.fetched and not outcome.gone  # a fresh copy of a live object
+        if kind == "invoice" and read_now:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(
@@ -168,12 +169,11 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
                 )
         if (
             kind == "customer"
-            and outcome.fetched
-            and not outcome.gone
+            and read_now
             and customer_next_charge_may_differ(event_object_type(event.payload), outcome)
         ):
             refresh_customer_previews(client, object_id, only_cached=True)
-        if kind == "subscription_schedule" and outcome.fetched and not outcome.gone:
+        if kind == "subscription_schedule" and read_now:
             # Attached, released or canceled: the subscription says which schedule (if any)
             # manages it, and its cancellation and next charge follow the schedule.
             subscription_id = scheduled_subscription(cached_row(CachedSubscriptionSchedule,
