@@ -106,6 +106,8 @@ def subscription_columns(obj: dict) -> dict:
         "pause_behavior": paused.get("behavior"),
         "pause_resumes_at": from_timestamp(paused.get("resumes_at")),
         "schedule_id": stripe_id_of(obj.get("schedule")),
+        "collection_method": obj.get("collection_method"),
+        "days_until_due": obj.get("days_until_due"),
         "has_discount": _discounted(obj),
         "adds_tax": bool((obj.get("automatic_tax") or {}).get("enabled"))
         or bool(obj.get("default_tax_rates"))

@@ -57,11 +57,11 @@ class SubscriptionView:
     def pays_by_invoice(self) -> bool:
         """collection_method=send_invoice: Stripe emails each invoice, to be paid by its due
         date; no card is charged for it."""
-        return (self.row.data or {}).get("collection_method") == "send_invoice"
+        return self.row.collection_method == "send_invoice"
 
     @property
     def days_until_due(self) -> int | None:
-        return (self.row.data or {}).get("days_until_due")
+        return self.row.days_until_due
 
     @property
     def scheduled(self) -> bool:

@@ -57,6 +57,17 @@ def test_page_views_make_no_stripe_call_and_constant_queries(ada, merchant, app)
         assert ada.get("/invoices").status_code == 200
     for _ in range(30):  # many more invoices
         open_invoice(merchant.stripe, merchant.ada_first.id, amount=100)
+    for collection in ("charge_automatically", "send_invoice", "charge_automatically"):
+        # more subscriptions, one billed by invoice: each read from the page's one query
+        extra = {"days_until_due": 14} if collection == "send_invoice" else {}
+        merchant.stripe.v1.subscriptions.create(
+            params={
+                "customer": merchant.ada_first.id,
+                "items": [{"price": merchant.price.id}],
+                "collection_method": collection,
+                **extra,
+            }
+        )
     from app.billing.backfill import backfill
     from tenants.stripe_client import stripe_client_for
 
@@ -68,6 +79,7 @@ def test_page_views_make_no_stripe_call_and_constant_queries(ada, merchant, app)
     with count_queries(app) as many_invoices:
         assert ada.get("/invoices").status_code == 200
     assert stripe_request_count() == before  # zero Stripe calls for four page views
+    assert "due 14 days later" in ada.get("/account").text
     assert len(few) == len(many) <= 8, many
     assert len(few_invoices) == len(many_invoices) <= 8, many_invoices
 

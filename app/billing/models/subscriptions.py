@@ -51,6 +51,10 @@ class CachedSubscription(StripeCached, db.Model):
     adds_tax: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # The subscription schedule managing it: Stripe then refuses direct cancellation.
     schedule_id: Mapped[str | None] = mapped_column(String(255))
+    # charge_automatically (a card is charged) or send_invoice (Stripe emails each invoice, to be
+    # paid within days_until_due): the account page says which, for every subscription it lists.
+    collection_method: Mapped[str | None] = mapped_column(String(30))
+    days_until_due: Mapped[int | None] = mapped_column(Integer)
     # Set by the portal when a customer cancels; shown to the merchant.
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
 
