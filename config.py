@@ -150,6 +150,9 @@ class Config:
         # A session ends 12 hours after sign-in whatever happens, and after an hour unused.
         self.PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 12 * 3600)
         self.SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 3600)
+        # Both limits are the server's session row's to enforce; the cookie only needs to last
+        # as long, from sign-in: re-signing it on every response would change nothing.
+        self.SESSION_REFRESH_EACH_REQUEST = False
         # An operator's session (/ops) is shorter: it ends after 15 minutes unused, 8 hours in all.
         self.OPS_SESSION_IDLE_SECONDS = _int("OPS_SESSION_IDLE_SECONDS", 15 * 60)
         self.OPS_SESSION_LIFETIME_SECONDS = _int("OPS_SESSION_LIFETIME_SECONDS", 8 * 3600)

@@ -55,6 +55,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 INVOICES = 100
 MAX_QUERIES = 8
 AIM = 0.40
+FLOOR_AIM = 2.5  # the signed-in floor's CPU against /healthz's
+PAGE_AIM = 1.5  # each page's CPU against the floor's
 BUSY = 0.15  # above this share of busy CPU before the run, say the figures are noisy
 PAGES = {"/account": "dashboard", "/invoices": "invoice list"}
 # A reference point, not a promise: a signed-in page that reads no billing data (the password
@@ -172,7 +174,7 @@ def report_load(results: dict[str, PhaseResult]) -> bool:
     print(f"  {'endpoint':<48}" + "".join(f"{c:>12}" for c in columns) + f"   aim {AIM:.0%}")
     ok = True
     for path, result in results.items():
-        label = f"{path} ({(PAGES | SIGNED_IN_FLOOR).get(path, 'baseline: SELECT 1')})"
+        label = f"{path} ({(PAGES | SIGNED_IN_FLOOR).get(path, 'baseline: liveness')})"
         ratio = result.rate / base
         aim = "" if path not in PAGES else ("met" if ratio >= AIM else "MISSED")
         figures = (
@@ -188,6 +190,26 @@ def report_load(results: dict[str, PhaseResult]) -> bool:
             ok = False
             print(f"    FAILED: non-200 answers {result.bad_statuses}")
     return ok
+
+
+def cpu_per_request(result: PhaseResult) -> float:
+    return result.server_cpu / result.requests * 1000
+
+
+def report_cpu_aims(results: dict[str, PhaseResult]) -> None:
+    """The CPU aims, reported (not asserted): the signed-in floor at most FLOOR_AIM times
+    /healthz, each page at most PAGE_AIM times the floor."""
+    healthz = cpu_per_request(results["/healthz"])
+    (floor_path,) = SIGNED_IN_FLOOR
+    floor = cpu_per_request(results[floor_path])
+    print("CPU per request against the same run's (gunicorn's CPU time, ms)")
+    rows = [(f"{floor_path} vs /healthz", floor, healthz, FLOOR_AIM)]
+    rows += [(f"{path} vs {floor_path}", cpu_per_request(results[path]), floor, PAGE_AIM)
+             for path in PAGES]  # fmt: skip
+    for label, ms, base, aim in rows:
+        ratio = ms / base
+        verdict = "met" if ratio <= aim else "MISSED"
+        print(f"  {label:<44}{ms:>8.2f} / {base:<8.2f}{ratio:>6.2f}x   aim <= {aim}x [{verdict}]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("Under gunicorn, same server, same run (CPU ms/req: gunicorn's own CPU time)")
         load_ok = report_load(results)
+        print()
+        report_cpu_aims(results)
         ok = queries_ok and stripe_ok and load_ok
         print()
         print("result: " + ("every assertion passed" if ok else "FAILED (see above)"))

@@ -25,6 +25,7 @@ from app.clock import as_utc, utcnow
 from app.commits import record_side_effect
 from app.extensions import db
 from tenants.crypto import keyring
+from tenants.host_cache import forget_tenants
 from tenants.models import StripeConnectionStatus
 
 log = logging.getLogger(__name__)
@@ -238,5 +239,6 @@ def _record_refusal(connection, tenant_id: int, exc: Exception, *, own: bool) ->
         )
         if own:
             record_side_effect(connection)
+        forget_tenants()  # written past the session: its hooks do not see it
     except Exception:  # noqa: BLE001 - a lock timeout: the tokens are gone, marked later
         log.warning("tenant %s not marked disconnected yet (its row is busy)", tenant_id)

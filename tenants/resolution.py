@@ -8,6 +8,7 @@ from sqlalchemy.orm import defer
 
 from app.extensions import db
 from tenants.context import reset_tenant_id, set_tenant_id
+from tenants.host_cache import cached_tenant, install_forgetting_hooks
 from tenants.models import ENCRYPTED_ATTRIBUTES, Tenant
 from tenants.validation import SUBDOMAIN_RE
 
@@ -54,7 +55,7 @@ def resolve_tenant() -> None:
     g.host_kind = kind
     if kind == HostKind.PLATFORM:
         return
-    tenant = _tenant_for_host(subdomain)
+    tenant = cached_tenant(db.session, subdomain, _tenant_for_host)
     # A signed-up tenant that has not gone live yet is not there for its customers either.
     if tenant is None or not tenant.is_live:
         abort(404, description="There is no billing portal at this address. Check the link.")
@@ -95,5 +96,6 @@ def require_platform_host() -> None:
 
 
 def init_resolution(app) -> None:
+    install_forgetting_hooks()
     app.before_request(resolve_tenant)
     app.teardown_request(clear_tenant)

@@ -11,6 +11,8 @@ second time (tenants/rls.py), so even raw SQL sees only its tenant's rows.
 
 from __future__ import annotations
 
+import weakref
+from contextlib import suppress
 from functools import lru_cache
 
 from sqlalchemy import ForeignKey, Integer, event
@@ -62,8 +64,25 @@ def _scoped_table(element) -> TableClause | None:
     return table
 
 
-def _tables_touched(statement) -> tuple[set[str], set[str]]:
+# Statements are immutable: what one touches is worked out once per statement object. The
+# statements every page runs are built once at import, so for them the walk happens once per
+# process; a statement built per call is walked per call, as before, and forgotten with it.
+_touched_by_statement: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tables_touched(statement) -> tuple[frozenset[str], frozenset[str]]:
     """(tenant-owned tables the statement names, those named only through Core, not the ORM)."""
+    try:
+        return _touched_by_statement[statement]
+    except (KeyError, TypeError):
+        pass
+    touched = _walk_tables_touched(statement)
+    with suppress(TypeError):  # a statement that cannot be weakly referenced: walked every time
+        _touched_by_statement[statement] = touched
+    return touched
+
+
+def _walk_tables_touched(statement) -> tuple[frozenset[str], frozenset[str]]:
     touched: set[str] = set()
     through_orm: set[str] = set()
     for element in visitors.iterate(statement):
@@ -73,7 +92,7 @@ def _tables_touched(statement) -> tuple[set[str], set[str]]:
         touched.add(table.name)
         if "parententity" in element._annotations or "parententity" in table._annotations:
             through_orm.add(table.name)
-    return touched, touched - through_orm
+    return frozenset(touched), frozenset(touched - through_orm)
 
 
 def _add_tenant_filter(state):

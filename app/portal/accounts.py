@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import register_user_loader
@@ -105,16 +105,13 @@ def end_other_sessions(user: PortalUser) -> None:
     _end_sessions(PortalSession.user_id == user.id, PortalSession.token_hash != current)
 
 
-def live_session(raw: str, now: datetime):
-    """The condition on PortalSession of a session still good: this cookie's id, not ended,
-    used within the idle limit and started within the absolute one (neither is renewed by
-    use: a session cannot be kept alive forever)."""
+def _session_limits(now: datetime) -> tuple[datetime, datetime]:
+    """A session still good was used within the idle limit and started within the absolute one
+    (neither is renewed by use: a session cannot be kept alive forever)."""
     config = current_app.config
-    return and_(
-        PortalSession.token_hash == hash_token(raw),
-        PortalSession.ended_at.is_(None),
-        PortalSession.last_seen_at > now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
-        PortalSession.created_at > now - timedelta(seconds=config["PERMANENT_SESSION_LIFETIME"]),
+    return (
+        now - timedelta(seconds=config["SESSION_IDLE_SECONDS"]),
+        now - timedelta(seconds=config["PERMANENT_SESSION_LIFETIME"]),
     )
 
 
@@ -160,7 +157,9 @@ def load_portal_user(raw: str) -> PortalUser | None:
     if tenant is None or session.get("tenant_id") != tenant.id or not user_id.isdigit() or not sid:
         return None
     now = datetime.now(UTC)
-    user, live, customers = user_with_customers(int(user_id), live_session(sid, now))
+    user, live, customers = user_with_customers(
+        int(user_id), hash_token(sid), *_session_limits(now)
+    )
     if user is None or user.tenant_id != tenant.id:
         return None
     session_id, last_seen_at = live

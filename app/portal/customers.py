@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import defer
 
 from app.billing.models import CachedCustomer
@@ -18,30 +20,53 @@ def customers_for_email(email: str) -> list[CachedCustomer]:
     ).all()
 
 
+# Built once (every signed-in page runs it): a request binds its values only, and the tenant
+# filter (tenants.scoping) and SQLAlchemy's compiled-statement cache both know its shape.
+_USER_WITH_CUSTOMERS = (
+    select(PortalUser, PortalSession.id, PortalSession.last_seen_at, CachedCustomer)
+    .join(
+        PortalSession,
+        and_(
+            PortalSession.user_id == PortalUser.id,
+            PortalSession.token_hash == bindparam("token_hash"),
+            PortalSession.ended_at.is_(None),
+            PortalSession.last_seen_at > bindparam("idle_since"),
+            PortalSession.created_at > bindparam("started_after"),
+        ),
+    )
+    .outerjoin(
+        CachedCustomer,
+        and_(
+            CachedCustomer.tenant_id == PortalUser.tenant_id,
+            CachedCustomer.email_normalized == PortalUser.email,
+            CachedCustomer.deleted.is_(False),
+        ),
+    )
+    .where(PortalUser.id == bindparam("user_id"))
+    .order_by(CachedCustomer.stripe_created, CachedCustomer.id)
+    .options(defer(CachedCustomer.data))
+)
+
+
 def user_with_customers(
-    user_id: int, live_session
-) -> tuple[PortalUser | None, object | None, list[CachedCustomer]]:
+    user_id: int, token_hash: str, idle_since: datetime, started_after: datetime
+) -> tuple[PortalUser | None, tuple[int, datetime] | None, list[CachedCustomer]]:
     """A portal user, their live server-side session, and the customers they may see, in one
     query: every page needs all three.
 
-    `live_session` is the condition a PortalSession row must meet (see accounts.live_session);
-    without such a row the user is not found. The customers are the same, in the same order, as
-    customers_for_email(user.email); their raw Stripe JSON is loaded only if something reads it.
+    The session is the row of `token_hash`, not ended, last used after `idle_since` and started
+    after `started_after` (see accounts.load_portal_user); without one the user is not found.
+    The customers are the same, in the same order, as customers_for_email(user.email); their
+    raw Stripe JSON is loaded only if something reads it.
     """
     rows = db.session.execute(
-        select(PortalUser, PortalSession.id, PortalSession.last_seen_at, CachedCustomer)
-        .join(PortalSession, and_(PortalSession.user_id == PortalUser.id, live_session))
-        .outerjoin(
-            CachedCustomer,
-            and_(
-                CachedCustomer.tenant_id == PortalUser.tenant_id,
-                CachedCustomer.email_normalized == PortalUser.email,
-                CachedCustomer.deleted.is_(False),
-            ),
-        )
-        .where(PortalUser.id == user_id)
-        .order_by(CachedCustomer.stripe_created, CachedCustomer.id)
-        .options(defer(CachedCustomer.data))
+        _USER_WITH_CUSTOMERS,
+        {
+            "user_id": user_id,
+            "token_hash": token_hash,
+            "idle_since": idle_since,
+            "started_after": started_after,
+        },
     ).all()
     if not rows:
         return None, None, []

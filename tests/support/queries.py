@@ -8,11 +8,17 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from app.extensions import db
+from tenants.host_cache import forget_tenants
 
 
 @contextmanager
 def count_queries(app) -> Iterator[list[str]]:
-    """Yield a list that fills with every statement executed, savepoints excluded."""
+    """Yield a list that fills with every statement executed, savepoints excluded.
+
+    The process's copies of tenants are dropped first, so a counted request always reads its
+    host's tenant (the worst case, when the copy has expired): counts do not depend on timing.
+    """
+    forget_tenants()
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
