@@ -7,10 +7,10 @@ Builds, in its own Stripe emulator, an account of N customers, each with one car
 one monthly subscription paid by it and 12 invoices: the subscription's first and 11 one-off ones,
 made by app/demo/stripe_data.py and paid (a year of history), except that every 10th customer
 still owes its last one (open), or, every 100th, had it written off (uncollectible): the invoices
-a customer can still pay, 100 per 1,000 customers. Then, on a throwaway PostgreSQL cluster and Redis of its own
-(nothing shared with other runs), it copies the account into an empty cache with the backfill as
-it is now, through the bulk client and its request budget, counting the requests the emulator
-receives for the account and timing the copy.
+a customer can still pay, 100 per 1,000 customers. Then, on a throwaway PostgreSQL cluster and
+Redis of its own (nothing shared with other runs), it copies the account into an empty cache with
+the backfill as it is now, through the bulk client and its request budget, counting the
+requests the emulator receives for the account and timing the copy.
 
 The two earlier ways are measured in the same run, against the same account and counted the same
 way: the previous backfill listed every invoice account-wide (those pages are listed here,
