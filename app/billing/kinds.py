@@ -124,7 +124,7 @@ KINDS: tuple[Kind, ...] = (
         "invoice",
         CachedInvoice,
         Copy.LISTED,
-        label="invoices",
+        label="invoices to pay",
         columns=mapping.invoice_columns,
         collection="invoices",
         # Only what a customer can act on: open invoices and uncollectible ones (Stripe still
