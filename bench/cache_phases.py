@@ -199,20 +199,19 @@ def bench_processing(app, services: Services, tenant_id: int, customers: list[st
 def backfill_reads(client) -> int:
     """The Stripe reads a backfill makes, without storing anything: the raw baseline (list
     pages, with the default cards expanded; previews and other cards wait for a sign-in)."""
-    from app.billing.backfill import PAGE_SIZE
+    from app.billing.backfill import PAGE_SIZE, list_params
     from app.billing.kinds import BACKFILL_PHASES
 
     objects = 0
     for kind in BACKFILL_PHASES:
-        query = {"limit": PAGE_SIZE, **kind.list_params}
-        if kind.list_expand:
-            query["expand"] = [f"data.{path}" for path in kind.list_expand]
-        while True:
-            page = client.raw_request("get", kind.path, **query).data
-            objects += len(page["data"])
-            if not page["has_more"] or not page["data"]:
-                break
-            query["starting_after"] = page["data"][-1]["id"]
+        for params in list_params(kind):
+            query = {"limit": PAGE_SIZE, **params}
+            while True:
+                page = client.raw_request("get", kind.path, **query).data
+                objects += len(page["data"])
+                if not page["has_more"] or not page["data"]:
+                    break
+                query["starting_after"] = page["data"][-1]["id"]
     return objects
 
 

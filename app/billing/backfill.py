@@ -8,9 +8,11 @@ already cached, the writes, one commit (which also makes the progress visible); 
 
 Stripe is the scarce resource (about 100 requests a second per account, shared with the
 merchant's own integration), so the copy costs list pages only: customers and subscriptions come
-with their default payment method expanded (no request per customer for cards), and next-charge
-previews are not read at all here: a customer's are read when that customer signs in
-(app.billing.sign_in_reads), and until then the portal shows the estimate from the prices.
+with their default payment method expanded (no request per customer for cards), invoices are
+listed only where a customer can still pay them (open, uncollectible), and next-charge previews
+are not read at all here. A customer's previews, other cards and invoice history are read when
+that customer signs in (app.billing.sign_in_reads); until then the portal shows the estimate
+from the prices, and says that older invoices are still being loaded.
 """
 
 from __future__ import annotations
@@ -139,18 +141,24 @@ def _finish(state, phase: str, done: int, reach=None) -> None:
     _save_progress()
 
 
+def list_params(kind: Kind) -> list[dict]:
+    """The query of each list a backfill makes of `kind` (without the page's limit)."""
+    expand = {"expand": [f"data.{path}" for path in kind.list_expand]} if kind.list_expand else {}
+    return [{**query, **expand} for query in kind.list_queries]
+
+
 def _run_listed(reader, client, state, kind: Kind, on_progress: Progress | None) -> None:
     done = 0
-    params = dict(kind.list_params)
-    if kind.list_expand:
-        params["expand"] = [f"data.{path}" for path in kind.list_expand]
-    for objects, listed_at in _pages(reader, client, kind.path, params):
-        objects, embedded = embedded_objects(objects, kind.list_expand, {"payment_method"})
-        if kind.name == "subscription":
-            objects = [with_rate_limit_backoff(partial(with_all_items, client, o)) for o in objects]
-        _store_listed(objects + embedded, listed_at)
-        done += len(objects)
-        _checkpoint(state, kind.name, done, on_progress)  # one transaction per page
+    for params in list_params(kind):
+        for objects, listed_at in _pages(reader, client, kind.path, params):
+            objects, embedded = embedded_objects(objects, kind.list_expand, {"payment_method"})
+            if kind.name == "subscription":
+                objects = [
+                    with_rate_limit_backoff(partial(with_all_items, client, o)) for o in objects
+                ]
+            _store_listed(objects + embedded, listed_at)
+            done += len(objects)
+            _checkpoint(state, kind.name, done, on_progress)  # one transaction per page
     _finish(state, kind.name, done)
 
 

@@ -8,7 +8,7 @@ model and its mapping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from app.billing import mapping
@@ -29,7 +29,9 @@ from app.billing.models.base import StripeCached
 class Copy(Enum):
     """How a backfill copies a kind of an account's data."""
 
-    LISTED = "listed"  # one list of the whole account
+    # Listed account-wide, once per query of the kind (invoices: only those a customer can
+    # still pay; each customer's history is read when that customer signs in).
+    LISTED = "listed"
     # Expanded in another kind's list (a customer's or subscription's default card): no phase,
     # no request of its own. Cards that are nobody's default are read when their customer signs in.
     EXPANDED = "expanded"
@@ -53,7 +55,9 @@ class Kind:
     # in the API (client.v1.<collection>, /v1/<collection>).
     columns: Callable[[dict], dict] | None = None
     collection: str | None = None
-    list_params: Mapping[str, str] = field(default_factory=dict)
+    # The lists a backfill makes of the kind, one per query (Stripe filters a list by one
+    # status at a time).
+    list_queries: tuple[Mapping[str, str], ...] = ({},)
     # Fields expanded when the kind is listed (a list says `expand[]=data.<field>`), whose
     # objects are then written as rows of their own (see expanded.py).
     list_expand: tuple[str, ...] = ()
@@ -100,7 +104,7 @@ KINDS: tuple[Kind, ...] = (
         label="subscriptions",
         columns=mapping.subscription_columns,
         collection="subscriptions",
-        list_params={"status": "all"},  # Stripe leaves canceled ones out unless asked
+        list_queries=({"status": "all"},),  # Stripe leaves canceled ones out unless asked
         list_expand=("default_payment_method",),
         retrieve_expand=("items.data.price",),
     ),
@@ -120,9 +124,14 @@ KINDS: tuple[Kind, ...] = (
         "invoice",
         CachedInvoice,
         Copy.LISTED,
-        label="invoices",
+        label="invoices to pay",
         columns=mapping.invoice_columns,
         collection="invoices",
+        # Only what a customer can act on: open invoices and uncollectible ones (Stripe still
+        # takes a payment for those). Listing every invoice would be a page per 100 invoices,
+        # most of them the paid history of customers who never look; a customer's history is
+        # read when the customer signs in (app.billing.invoice_history).
+        list_queries=({"status": "open"}, {"status": "uncollectible"}),
     ),
     Kind(
         "payment_method",

@@ -1,10 +1,12 @@
 """What a customer's pages need from Stripe beyond what a backfill copies, read when the customer
 asks to sign in: its payment methods (the backfill has only the default ones, expanded with the
-customer and its subscriptions) and each renewing subscription's next charge (a preview).
+customer and its subscriptions), each renewing subscription's next charge (a preview), and, the
+first time only, its invoice history (the backfill has only the invoices still to pay).
 
 Read then and only then: a customer who never signs in costs no request for them, which is what
 lets a large account be copied at a few list pages per hundred customers. Until the previews land,
-the portal shows the estimate the prices give, labelled as one.
+the portal shows the estimate the prices give, labelled as one; until the history lands, the
+invoices page says older invoices are still being loaded.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from datetime import UTC, datetime
 import stripe
 
 from app.billing.fetch import list_page, object_path
+from app.billing.invoice_history import read_invoice_history
 from app.billing.locks import lock_stripe_objects
-from app.billing.models import CachedPaymentMethod
+from app.billing.models import CachedCustomer, CachedPaymentMethod
 from app.billing.sync import refresh_customer_previews
-from app.billing.upsert import apply_stripe_object, cached_rows
+from app.billing.upsert import apply_stripe_object, cached_row, cached_rows
 from app.clock import as_utc
 from tenants.context import current_tenant_id
 
@@ -48,7 +51,12 @@ def read_payment_methods(client: stripe.StripeClient, customer_id: str) -> int:
 
 
 def read_for_sign_in(client: stripe.StripeClient, customer_id: str) -> int:
-    """The customer's cards and next charges, fresh; returns the Stripe objects read."""
-    return read_payment_methods(client, customer_id) + refresh_customer_previews(
+    """The customer's cards and next charges, fresh, and their invoice history if it was never
+    read; returns the Stripe objects read."""
+    read = read_payment_methods(client, customer_id) + refresh_customer_previews(
         client, customer_id
     )
+    customer = cached_row(CachedCustomer, customer_id)
+    if customer is not None:
+        read += read_invoice_history(client, customer)
+    return read

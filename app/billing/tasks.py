@@ -342,9 +342,11 @@ def refresh_next_charges(self, tenant_id: int, customer_ids: list[str]) -> int:
 
 @tenant_task()
 def read_for_signing_in(self, tenant_id: int, customer_ids: list[str]) -> int:
-    """Read what these customers' pages need and no backfill copies: all their cards and their
-    subscriptions' next charges (they asked for a sign-in email and will look in a minute).
-    Best effort: until it lands the page shows the default card and the prices' estimate."""
+    """Read what these customers' pages need and no backfill copies: all their cards, their
+    subscriptions' next charges and, once, their invoice history (they asked for a sign-in
+    email and will look in a minute). Best effort: until it lands the page shows the default
+    card, the prices' estimate and a note that older invoices are still being loaded; a history
+    not read (Stripe unreachable) is tried again at the customer's next sign-in request."""
     return _read_for_customers(tenant_id, customer_ids, read_for_sign_in, "sign-in reads")
 
 

@@ -7,6 +7,7 @@ import re
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
 
+from app.billing.invoice_history import histories_unread
 from app.portal.account_data import invoice_page, load_account
 from app.portal.accounts import PasswordRejected, change_password
 from app.portal.blueprint import bp, my_customer_ids, my_customers
@@ -16,11 +17,13 @@ from app.portal.forms import ActionForm, ConfirmForm, SetPasswordForm
 @bp.get("/account")
 @login_required
 def account():
-    views = load_account(g.tenant, my_customers())
+    customers = my_customers()
+    views = load_account(g.tenant, customers)
     return render_template(
         "portal/account.html",
         tenant=g.tenant,
         customers=views,
+        history_loading={c.stripe_id for c in histories_unread(customers)},
         action_form=ActionForm(),
         logout_form=ConfirmForm(),
     )
@@ -44,6 +47,7 @@ def invoices():
         action_form=ActionForm(),
         logout_form=ConfirmForm(),
         several_customers=len(my_customer_ids()) > 1,
+        history_loading=bool(histories_unread(customers)),
     )
 
 

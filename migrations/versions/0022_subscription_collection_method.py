@@ -2,7 +2,7 @@
 account page shows it for every subscription and reads no raw Stripe JSON
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-03 12:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

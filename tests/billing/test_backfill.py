@@ -13,6 +13,7 @@ from app.billing.backfill import BackfillSuperseded, backfill, with_rate_limit_b
 from app.billing.backfill_report import backfill_report
 from app.billing.event_log import store_event
 from app.billing.events import process_event
+from app.billing.fetch import list_page
 from app.billing.locks import lock_stripe_object
 from app.billing.models import (
     CachedCustomer,
@@ -27,7 +28,7 @@ from app.billing.models import (
 )
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.tasks import BUSY, backfill_tenant
-from app.demo.stripe_data import create_paying_customer, create_price
+from app.demo.stripe_data import create_paying_customer, create_price, open_invoice
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -68,7 +69,12 @@ def seed_account(merchant) -> dict:
     merchant.v1.subscriptions.update(ending.id, params={"cancel_at_period_end": True})
     canceled = subscribe(grace, basic)
     merchant.v1.subscriptions.cancel(canceled.id)
-    return {"ada1": ada1, "card": card, "active": active, "ending": ending, "canceled": canceled}
+    # Each subscription's first invoice is paid: history. These two a customer can still pay.
+    unpaid = open_invoice(merchant, grace.id, amount=1200)
+    written_off = open_invoice(merchant, grace.id, amount=3400)
+    merchant.v1.invoices.mark_uncollectible(written_off.id)
+    return {"ada1": ada1, "card": card, "active": active, "ending": ending, "canceled": canceled,
+            "unpaid": unpaid, "written_off": written_off}  # fmt: skip
 
 
 def cache_rows(tenant_id: int) -> dict:
@@ -105,22 +111,28 @@ EXPECTED = {
     "CachedCustomer": 3 + BULK_CUSTOMERS,
     "CachedSubscription": 3,
     "CachedSubscriptionItem": 3,
-    "CachedInvoice": 3,
+    "CachedInvoice": 2,  # the open and the uncollectible one; paid ones wait for a sign-in
     "CachedPaymentMethod": 3,  # each paying customer's default card, expanded with it
     "UpcomingInvoice": 0,  # previews wait until a customer signs in
 }
 
 
 def test_backfill_fills_the_cache_with_progress_and_a_second_run_changes_nothing(
-    db_session, connect_shop, stripe_faults
+    db_session, connect_shop, stripe_faults, monkeypatch
 ):
     shop = connect_shop("acme")
     seeded = seed_account(shop.merchant)
     # Stripe rate-limits the first customer page once: the backfill waits and carries on.
     stripe_faults(status=429, path="/v1/customers", method="GET", account=shop.account, times=1)
-    reported = []
+    reported, invoice_lists = [], []
     started, requests_before = time.monotonic(), stripe_request_count()
 
+    def noting_invoice_lists(client, path, query):
+        if path == "/v1/invoices":
+            invoice_lists.append(dict(query))
+        return list_page(client, path, query)
+
+    monkeypatch.setattr("app.billing.backfill.list_page", noting_invoice_lists)
     state = run_backfill(shop.tenant_id, lambda phase, done: reported.append((phase, done)))
 
     assert time.monotonic() - started >= 1.0  # the first backoff step
@@ -128,15 +140,20 @@ def test_backfill_fills_the_cache_with_progress_and_a_second_run_changes_nothing
     assert state.backfill_finished_at >= state.backfill_started_at
     rows = cache_rows(shop.tenant_id)
     assert counts(rows) == EXPECTED
-    # products, prices, customers (2 pages), subscriptions, subscription schedules, invoices:
-    # list pages only. Cards come expanded with their customers, previews wait for a sign-in.
-    pages = 1 + 1 + 2 + 1 + 1 + 1
+    assert set(rows["CachedInvoice"]) == {seeded["unpaid"].id, seeded["written_off"].id}
+    # Invoices are never listed account-wide whole: only those a customer can still pay.
+    assert invoice_lists == [{"limit": 100, "status": "open"},
+                             {"limit": 100, "status": "uncollectible"}]  # fmt: skip
+    # products, prices, customers (2 pages), subscriptions, subscription schedules, open and
+    # uncollectible invoices: list pages only. Cards come expanded with their customers;
+    # previews and the paid history wait for a sign-in.
+    pages = 1 + 1 + 2 + 1 + 1 + 2
     rate_limited = 1
     assert stripe_request_count() - requests_before == pages + rate_limited
 
     progress = state.backfill_progress
     for phase, done in [("product", 2), ("price", 2), ("customer", 103), ("subscription", 3),
-                        ("subscription_schedule", 0), ("invoice", 3)]:  # fmt: skip
+                        ("subscription_schedule", 0), ("invoice", 2)]:  # fmt: skip
         assert progress[phase] == {"done": done, "total": done, "finished": True}, phase
     assert set(progress) == {
         "product", "price", "customer", "subscription", "subscription_schedule", "invoice"

@@ -72,13 +72,15 @@ def test_a_customer_who_never_signs_in_costs_no_preview_request(
     before = stripe_emulator.api_request_count(account)
     with tenant_context(merchant.tenant.id):
         backfill(stripe_client_for(merchant.tenant))
-    # products, prices, customers, subscriptions, schedules, invoices: one page each, nothing else
-    assert stripe_emulator.api_request_count(account) - before == 6
+    # products, prices, customers, subscriptions, schedules, open and uncollectible invoices:
+    # one page each, nothing else
+    assert stripe_emulator.api_request_count(account) - before == 7
 
     before = stripe_emulator.api_request_count(account)
     sign_in(portal, smtp_sink, "ada@example.com")
-    # Ada's two customers' cards (a list each) and her one renewing subscription's preview.
-    assert stripe_emulator.api_request_count(account) - before == 2 + 1
+    # Ada's two customers' cards (a list each), her one renewing subscription's preview, and
+    # each customer's invoice history (a list each, read at a first sign-in only).
+    assert stripe_emulator.api_request_count(account) - before == 2 + 1 + 2
 
     with tenant_context(merchant.tenant.id):
         previewed = db.session.scalars(select(UpcomingInvoice.stripe_id)).all()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, String, text
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.billing.models.base import StripeCached, cached_table_args
@@ -31,3 +33,7 @@ class CachedCustomer(StripeCached, db.Model):
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
     # A customer-level discount applies to every subscription's invoices.
     has_discount: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # When the customer's whole invoice history was known to be in the cache: read from Stripe
+    # when the customer first asked to sign in (a backfill copies only the invoices still to
+    # pay), or judged complete without a read (app.billing.invoice_history). None: not yet.
+    invoice_history_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
