@@ -146,6 +146,26 @@ class Merchant:
             from app.extensions import db
 
             backfill(stripe_client_for(db.session.get(Tenant, self.tenant_id)))
+        # A backfill copies only invoices still to pay; Ada's others reach the cache by her
+        # first sign-in's read and by webhooks afterwards. The bench has no webhooks: it copies
+        # her whole history now, as both together would leave it.
+        self._copy_ada_invoice_history()
+
+    def _copy_ada_invoice_history(self) -> None:
+        from app.billing.invoice_history import copy_invoice_history
+        from app.billing.models import CachedCustomer
+        from app.extensions import db
+        from tenants.context import tenant_context
+        from tenants.models import Tenant
+        from tenants.stripe_client import stripe_client_for
+
+        with self.app.app_context(), tenant_context(self.tenant_id):
+            client = stripe_client_for(db.session.get(Tenant, self.tenant_id))
+            for customer in db.session.scalars(
+                select(CachedCustomer).where(CachedCustomer.email_normalized == EMAIL)
+            ):
+                copy_invoice_history(client, customer)
+            db.session.commit()
 
     def cached_counts(self) -> tuple[int, int, int]:
         """(customers, subscriptions, invoices) of ada@example.com in the cache."""
