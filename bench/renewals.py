@@ -153,7 +153,8 @@ def mismatches(tenant_id: int, client) -> tuple[int, list[str]]:
     """Objects compared and every difference between the cache and the emulator."""
     from sqlalchemy import select
 
-    from app.billing.models import CachedInvoice, CachedSubscription
+    from app.billing.invoice_history import complete_from
+    from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
     from app.clock import as_utc
     from app.extensions import db
     from tenants.context import tenant_context
@@ -177,6 +178,28 @@ def mismatches(tenant_id: int, client) -> tuple[int, list[str]]:
             got = (row.status, stamp(row.current_period_end), row.data.get("latest_invoice"))
             if expected != got:
                 found.append(f"subscription {sub['id']}: emulator {expected}, cache {got}")
+        # A backfill copies only the invoices still to pay; a customer's older ones are read at
+        # their first sign-in. Those are not the cache's to hold until then.
+        history_read = set(
+            db.session.scalars(
+                select(CachedCustomer.stripe_id).where(
+                    CachedCustomer.invoice_history_read_at.is_not(None)
+                )
+            )
+        )
+        since = complete_from()
+        since = since.timestamp() if since is not None else float("inf")
+
+        def cache_holds(invoice: dict) -> bool:
+            return (
+                invoice["status"] in ("open", "uncollectible")
+                or invoice["customer"] in history_read
+                or invoice["created"] >= int(since)
+                or invoice["id"] in cached_invoices
+            )
+
+        left_to_sign_in = [invoice for invoice in invoices if not cache_holds(invoice)]
+        invoices = [invoice for invoice in invoices if cache_holds(invoice)]
         for invoice in invoices:
             row = cached_invoices.get(invoice["id"])
             if row is None:
@@ -192,6 +215,9 @@ def mismatches(tenant_id: int, client) -> tuple[int, list[str]]:
         extra = (len(cached_subs) - len(subscriptions), len(cached_invoices) - len(invoices))
         if extra != (0, 0):
             found.append(f"cached but not at the emulator (subscriptions, invoices): {extra}")
+    if left_to_sign_in:
+        print(f"  ({len(left_to_sign_in)} paid invoices from before the copy are left to their "
+              "customers' first sign-in: not compared)")  # fmt: skip
     return len(subscriptions) + len(invoices), found
 
 
