@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import stripe
 from sqlalchemy import bindparam, select
 
 from app.billing.forget import forget_connection
@@ -51,6 +52,36 @@ EVENT_AND_TENANT = (
 )
 
 
+@dataclass
+class BatchStripe:
+    """What the events of one batch share at Stripe: the tenant's client, built once rather
+    than per event (a StripeClient and its request budget cost more to build than a request
+    costs to send), and whether Stripe's answer was already noted (a Redis round trip per
+    event otherwise; within a batch an unreachable Stripe stops the batch, so a later answer
+    never hides an earlier failure)."""
+
+    clients: dict[tuple, stripe.StripeClient] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)
+
+    def client(self, tenant: Tenant) -> stripe.StripeClient:
+        # Keyed by the connection itself: a tenant connected again mid-batch gets a new client.
+        key = (
+            tenant.id,
+            tenant.stripe_connection_method,
+            tenant.stripe_connected_at,
+            tenant.stripe_account_lookup,
+            tenant.stripe_api_key_lookup,
+        )
+        if key not in self.clients:
+            self.clients[key] = stripe_client_for(tenant, bulk=True)
+        return self.clients[key]
+
+    def note_answered(self, tenant_id: int) -> None:
+        if tenant_id not in self.answered:
+            note_stripe_answered(tenant_id)
+            self.answered.add(tenant_id)
+
+
 def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     """Process a stored event in the current tenant's context; returns what happened.
 
@@ -60,7 +91,7 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     the exception propagates for a retry.
     """
     try:
-        note = _process_locked(event_id)
+        note = _process_locked(event_id, BatchStripe())
     except Exception as exc:
         db.session.rollback()
         _record_failure(event_id, exc, final_attempt)
@@ -89,16 +120,17 @@ def process_events(event_ids: list[int]) -> BatchOutcome:
     """Process stored events of the current tenant in the caller's transaction.
 
     Each event runs in a savepoint: a failure rolls back that event's writes only and records
-    its failed attempt, and the others go on. The drain passes one event at a time and commits
-    after each (see app/billing/tasks.py for why not the whole batch). When Stripe cannot be
-    reached it stops there: the next events would only wait for the same timeout.
+    its failed attempt, and the others go on. (The drain commits each event on its own, with
+    process_own_event.) When Stripe cannot be reached it stops there: the next events would
+    only wait for the same timeout.
     """
     outcome = BatchOutcome()
+    shared = BatchStripe()
     for event_id in event_ids:
         started = time.perf_counter()
         try:
             with db.session.begin_nested():
-                outcome.notes[event_id] = _process_locked(event_id)
+                outcome.notes[event_id] = _process_locked(event_id, shared)
             outcome.seconds[event_id] = time.perf_counter() - started
         except Exception as exc:  # noqa: BLE001 - recorded on its event, the batch goes on
             _note_failed_attempt(event_id, exc, final_attempt=False)
@@ -109,7 +141,26 @@ def process_events(event_ids: list[int]) -> BatchOutcome:
     return outcome
 
 
-def _process_locked(event_id: int) -> str:
+def process_own_event(event_id: int, shared: BatchStripe) -> BatchOutcome:
+    """Process one stored event of the current tenant in a transaction that holds nothing
+    else, for the caller to commit: a failure rolls the whole transaction back (no savepoint
+    needed: nothing else is in it) and leaves the failed attempt in its place."""
+    outcome = BatchOutcome()
+    started = time.perf_counter()
+    try:
+        outcome.notes[event_id] = _process_locked(event_id, shared)
+    except Exception as exc:  # noqa: BLE001 - recorded on its event, the drain goes on
+        db.session.rollback()
+        _note_failed_attempt(event_id, exc, final_attempt=False)
+        outcome.failed[event_id] = exc
+        if isinstance(exc, STRIPE_UNREACHABLE):
+            outcome.stopped_at = event_id
+        return outcome
+    outcome.seconds[event_id] = time.perf_counter() - started
+    return outcome
+
+
+def _process_locked(event_id: int, shared: BatchStripe) -> str:
     """Lock the event, sync its object, mark it processed (flushed, not committed); or say why
     not: "missing", "already-<status>", HELD."""
     started = time.perf_counter()
@@ -121,7 +172,7 @@ def _process_locked(event_id: int) -> str:
         return "already-" + event.status
     if tenant.status == TenantStatus.SUSPENDED:
         return HELD  # kept pending, untouched: resuming queues the waiting events in order
-    note = _apply(event, tenant)
+    note = _apply(event, tenant, shared)
     event.status = EventStatus.PROCESSED
     event.note = note
     event.attempts += 1
@@ -132,7 +183,7 @@ def _process_locked(event_id: int) -> str:
     return note
 
 
-def _apply(event: StripeEvent, tenant: Tenant) -> str:
+def _apply(event: StripeEvent, tenant: Tenant, shared: BatchStripe) -> str:
     if event.type == DEAUTHORIZED:
         if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
             return "ignored: tenant not connected"
@@ -154,7 +205,7 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
     if target is None:
         return "ignored: no cached object"
     kind, object_id = target
-    client = stripe_client_for(tenant, bulk=True)
+    client = shared.client(tenant)
     try:
         outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
         read_now = outcome.fetched and not outcome.gone  # a fresh copy of a live object
@@ -184,7 +235,7 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         note_stripe_unreachable(tenant.id)
         raise
     if outcome.fetched:  # a coalesced event asked Stripe nothing
-        note_stripe_answered(tenant.id)
+        shared.note_answered(tenant.id)
     return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
 
 

@@ -5,15 +5,17 @@ still processed once, in its own transaction, in the order it arrived."""
 import pytest
 from sqlalchemy import select
 
+from app.billing import events as events_module
 from app.billing.event_log import store_event
 from app.billing.event_queue import claim_drain, end_drain
-from app.billing.events import process_events
+from app.billing.events import BatchStripe, process_events
 from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus, StripeEvent
+from app.billing.stripe_health import forget_stripe_health, note_stripe_answered, stripe_health
 from app.billing.tasks import DRAIN_BATCH, drain_tenant_events, queue_tenant_events
 from app.extensions import db
 from tenants.context import tenant_context
-from tenants.stripe_client import stripe_request_count
+from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.signing import make_event
 from tests.support.stripe_helpers import wait_for
 
@@ -179,3 +181,77 @@ def test_the_same_event_twice_in_a_batch_and_two_events_about_one_object(
     assert reads == 1
     assert cached_names(shop) == ["Kay B"]
     assert shop.event(created).attempts == 1 and shop.event(updated).attempts == 1
+
+
+def test_a_drains_failing_event_rolls_back_alone_in_its_own_transaction(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    """The drain's path (each event committed on its own, no savepoint): the failure takes
+    nothing of the events before or after it, and its retries run on their own until failed."""
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=400, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    assert drain_tenant_events.apply(args=[shop.tenant_id]).get() == 3
+
+    assert cached_names(shop) == ["C0", "C2"]
+    failed = shop.event(events[1])
+    assert failed.status == EventStatus.FAILED and "InvalidRequestError" in failed.last_error
+    assert failed.attempts == 1 + 1 + 3  # the drain's attempt, then its own task's and retries
+    assert [(shop.event(e).status, shop.event(e).attempts) for e in (events[0], events[2])] == [
+        (EventStatus.PROCESSED, 1)
+    ] * 2
+
+
+def test_a_drain_stops_where_stripe_is_unreachable_and_says_so(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=503, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    drain_tenant_events.apply(args=[shop.tenant_id]).get()
+
+    assert shop.event(events[0]).status == EventStatus.PROCESSED
+    assert shop.event(events[1]).status == EventStatus.FAILED
+    assert shop.event(events[2]).attempts == 0  # not tried behind the outage
+    assert stripe_health(shop.tenant_id).failing  # an answer before it does not hide it
+
+
+def test_a_batch_builds_one_stripe_client_and_notes_stripes_answer_once(
+    db_session, webhooks_paused, connect_shop, monkeypatch
+):
+    shop = connect_shop("acme")
+    _, events = three_customers(shop)
+    built, noted = [], []
+    monkeypatch.setattr(
+        events_module,
+        "stripe_client_for",
+        lambda tenant, **kw: built.append(1) or stripe_client_for(tenant, **kw),
+    )
+    monkeypatch.setattr(
+        events_module,
+        "note_stripe_answered",
+        lambda tenant_id: noted.append(1) or note_stripe_answered(tenant_id),
+    )
+    forget_stripe_health(shop.tenant_id)
+
+    with tenant_context(shop.tenant_id):
+        before = stripe_request_count()
+        assert drain_tenant_events.apply(args=[shop.tenant_id]).get() == 3
+        reads = stripe_request_count() - before
+
+    assert [shop.event(e).note.split(" ")[0] for e in events] == ["fetched"] * 3
+    assert reads == 3 and len(built) == 1 and len(noted) == 1
+    health = stripe_health(shop.tenant_id)
+    assert health.answered_at is not None and not health.failing
+
+
+def test_a_batchs_client_follows_the_tenants_connection(db_session, make_tenant, stripe_emulator):
+    acme = make_tenant("acme", stripe_account="acct_batch00001")
+    shared = BatchStripe()
+    with tenant_context(acme.id):
+        first = shared.client(acme)
+        assert shared.client(acme) is first
+        acme.connect_account("acct_batch00002")  # connected again, mid-batch
+        assert shared.client(acme) is not first
