@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import stripe
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from app.billing.forget import forget_connection
 from app.billing.models import CachedInvoice, CachedSubscriptionSchedule
@@ -43,12 +43,43 @@ DEAUTHORIZED_REASON = (
 
 HELD = "held: tenant suspended"
 
-# The event, locked, with its tenant (for the credentials) in one query.
-EVENT_AND_TENANT = (
-    select(StripeEvent, Tenant)
+# The event, locked, with what processing reads of it and of its tenant, in one query. Columns,
+# not whole rows: a tenant's row is wide, three of its columns are decrypted at every load, and
+# every event of a drain would load it again (each commit expires it). The tenant's connection
+# columns say which Stripe client serves it (BatchStripe); its credentials are read only to
+# build one.
+EVENT_LOCKED = (
+    select(
+        StripeEvent.status,
+        StripeEvent.type,
+        StripeEvent.payload,
+        StripeEvent.received_at,
+        Tenant.id.label("tenant_id"),
+        Tenant.status.label("tenant_status"),
+        Tenant.stripe_status,
+        Tenant.stripe_connected_at,
+        Tenant.stripe_connection_method,
+        Tenant.stripe_account_lookup,
+        Tenant.stripe_api_key_lookup,
+    )
     .join(Tenant, Tenant.id == StripeEvent.tenant_id)
     .where(StripeEvent.id == bindparam("event_id"))
     .with_for_update(of=StripeEvent)
+)
+
+# Written without loading the event as an object (nothing else of it changes).
+MARK_PROCESSED = (
+    update(StripeEvent)
+    .where(StripeEvent.id == bindparam("event_id"))
+    .values(
+        status=EventStatus.PROCESSED,
+        note=bindparam("note"),
+        attempts=StripeEvent.attempts + 1,
+        last_error=None,
+        processed_at=bindparam("processed_at"),
+        processing_ms=bindparam("processing_ms"),
+    )
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -63,16 +94,18 @@ class BatchStripe:
     clients: dict[tuple, stripe.StripeClient] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)
 
-    def client(self, tenant: Tenant) -> stripe.StripeClient:
+    def client(self, locked) -> stripe.StripeClient:
+        """The client of the tenant's connection as `locked` (an EVENT_LOCKED row) has it."""
         # Keyed by the connection itself: a tenant connected again mid-batch gets a new client.
         key = (
-            tenant.id,
-            tenant.stripe_connection_method,
-            tenant.stripe_connected_at,
-            tenant.stripe_account_lookup,
-            tenant.stripe_api_key_lookup,
+            locked.tenant_id,
+            locked.stripe_connection_method,
+            locked.stripe_connected_at,
+            locked.stripe_account_lookup,
+            locked.stripe_api_key_lookup,
         )
         if key not in self.clients:
+            tenant = db.session.get(Tenant, locked.tenant_id)
             self.clients[key] = stripe_client_for(tenant, bulk=True)
         return self.clients[key]
 
@@ -164,31 +197,35 @@ def _process_locked(event_id: int, shared: BatchStripe) -> str:
     """Lock the event, sync its object, mark it processed (flushed, not committed); or say why
     not: "missing", "already-<status>", HELD."""
     started = time.perf_counter()
-    found = db.session.execute(EVENT_AND_TENANT, {"event_id": event_id}).one_or_none()
-    if found is None:
+    locked = db.session.execute(EVENT_LOCKED, {"event_id": event_id}).one_or_none()
+    if locked is None:
         return "missing"
-    event, tenant = found
-    if event.status not in EventStatus.OPEN:
-        return "already-" + event.status
-    if tenant.status == TenantStatus.SUSPENDED:
+    if locked.status not in EventStatus.OPEN:
+        return "already-" + locked.status
+    if locked.tenant_status == TenantStatus.SUSPENDED:
         return HELD  # kept pending, untouched: resuming queues the waiting events in order
-    note = _apply(event, tenant, shared)
-    event.status = EventStatus.PROCESSED
-    event.note = note
-    event.attempts += 1
-    event.last_error = None
-    event.processed_at = datetime.now(UTC)
-    event.processing_ms = round((time.perf_counter() - started) * 1000, 2)
+    note = _apply(locked, shared)
     db.session.flush()
+    db.session.execute(
+        MARK_PROCESSED,
+        {
+            "event_id": event_id,
+            "note": note,
+            "processed_at": datetime.now(UTC),
+            "processing_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
     return note
 
 
-def _apply(event: StripeEvent, tenant: Tenant, shared: BatchStripe) -> str:
-    if event.type == DEAUTHORIZED:
-        if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+def _apply(locked, shared: BatchStripe) -> str:
+    """What the event asks of the cache, from its EVENT_LOCKED row."""
+    payload = locked.payload or {}
+    if locked.type == DEAUTHORIZED:
+        if locked.stripe_status != StripeConnectionStatus.CONNECTED:
             return "ignored: tenant not connected"
-        connected_at = tenant.stripe_connected_at
-        created = (event.payload or {}).get("created")
+        connected_at = locked.stripe_connected_at
+        created = payload.get("created")
         # Stripe's times are whole seconds: only an event of an earlier second is older.
         if (
             isinstance(created, int)
@@ -197,31 +234,29 @@ def _apply(event: StripeEvent, tenant: Tenant, shared: BatchStripe) -> str:
         ):
             return "ignored: about an earlier connection"  # connected again since
         # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
-        forget_connection(tenant, DEAUTHORIZED_REASON)
+        forget_connection(db.session.get(Tenant, locked.tenant_id), DEAUTHORIZED_REASON)
         return "tenant disconnected"
-    if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+    if locked.stripe_status != StripeConnectionStatus.CONNECTED:
         return "ignored: tenant not connected"
-    target = event_target(event.payload)
+    target = event_target(payload)
     if target is None:
         return "ignored: no cached object"
     kind, object_id = target
-    client = shared.client(tenant)
+    client = shared.client(locked)
+    known_since = as_utc(locked.received_at)
     try:
-        outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
+        outcome = sync_object(client, kind, object_id, known_since=known_since)
         read_now = outcome.fetched and not outcome.gone  # a fresh copy of a live object
         if kind == "invoice" and read_now:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(
-                    client,
-                    invoice.subscription_id,
-                    only_cached=True,
-                    known_since=as_utc(event.received_at),
+                    client, invoice.subscription_id, only_cached=True, known_since=known_since
                 )
         if (
             kind == "customer"
             and read_now
-            and customer_next_charge_may_differ(event_object_type(event.payload), outcome)
+            and customer_next_charge_may_differ(event_object_type(payload), outcome)
         ):
             refresh_customer_previews(client, object_id, only_cached=True)
         if kind == "subscription_schedule" and read_now:
@@ -232,10 +267,10 @@ def _apply(event: StripeEvent, tenant: Tenant, shared: BatchStripe) -> str:
             if subscription_id:
                 sync_object(client, "subscription", subscription_id)
     except STRIPE_UNREACHABLE:
-        note_stripe_unreachable(tenant.id)
+        note_stripe_unreachable(locked.tenant_id)
         raise
     if outcome.fetched:  # a coalesced event asked Stripe nothing
-        shared.note_answered(tenant.id)
+        shared.note_answered(locked.tenant_id)
     return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.billing import events as events_module
 from app.billing.event_log import store_event
 from app.billing.event_queue import claim_drain, end_drain
-from app.billing.events import BatchStripe, process_events
+from app.billing.events import EVENT_LOCKED, BatchStripe, process_events
 from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import forget_stripe_health, note_stripe_answered, stripe_health
@@ -249,9 +249,15 @@ def test_a_batch_builds_one_stripe_client_and_notes_stripes_answer_once(
 
 def test_a_batchs_client_follows_the_tenants_connection(db_session, make_tenant, stripe_emulator):
     acme = make_tenant("acme", stripe_account="acct_batch00001")
+    [event_id] = store(acme, "acct_batch00001", 1)
     shared = BatchStripe()
+
+    def locked():
+        return db.session.execute(EVENT_LOCKED, {"event_id": event_id}).one()
+
     with tenant_context(acme.id):
-        first = shared.client(acme)
-        assert shared.client(acme) is first
+        first = shared.client(locked())
+        assert shared.client(locked()) is first
         acme.connect_account("acct_batch00002")  # connected again, mid-batch
-        assert shared.client(acme) is not first
+        db.session.flush()
+        assert shared.client(locked()) is not first
