@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import stripe
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import load_only
 
 from app.billing.forget import forget_connection
 from app.billing.models import CachedInvoice, CachedSubscriptionSchedule
@@ -43,17 +44,14 @@ DEAUTHORIZED_REASON = (
 
 HELD = "held: tenant suspended"
 
-# The event, locked, with what processing reads of it and of its tenant, in one query. Columns,
-# not whole rows: a tenant's row is wide, three of its columns are decrypted at every load, and
-# every event of a drain would load it again (each commit expires it). The tenant's connection
-# columns say which Stripe client serves it (BatchStripe); its credentials are read only to
-# build one.
+# The event, locked, with what processing reads of it and of its tenant, in one query: the
+# event's few columns that processing reads or counts on, and the tenant's as columns. Not whole
+# rows: a tenant's row is wide, three of its columns are decrypted at every load, and every event
+# of a drain would load it again (each commit expires it). The tenant's connection columns say
+# which Stripe client serves it (BatchStripe); its credentials are read only to build one.
 EVENT_LOCKED = (
     select(
-        StripeEvent.status,
-        StripeEvent.type,
-        StripeEvent.payload,
-        StripeEvent.received_at,
+        StripeEvent,
         Tenant.id.label("tenant_id"),
         Tenant.status.label("tenant_status"),
         Tenant.stripe_status,
@@ -64,22 +62,17 @@ EVENT_LOCKED = (
     )
     .join(Tenant, Tenant.id == StripeEvent.tenant_id)
     .where(StripeEvent.id == bindparam("event_id"))
-    .with_for_update(of=StripeEvent)
-)
-
-# Written without loading the event as an object (nothing else of it changes).
-MARK_PROCESSED = (
-    update(StripeEvent)
-    .where(StripeEvent.id == bindparam("event_id"))
-    .values(
-        status=EventStatus.PROCESSED,
-        note=bindparam("note"),
-        attempts=StripeEvent.attempts + 1,
-        last_error=None,
-        processed_at=bindparam("processed_at"),
-        processing_ms=bindparam("processing_ms"),
+    .options(
+        load_only(
+            StripeEvent.status,
+            StripeEvent.type,
+            StripeEvent.payload,
+            StripeEvent.received_at,
+            StripeEvent.attempts,
+            StripeEvent.tenant_id,  # checked by the flush (tenants.scoping)
+        )
     )
-    .execution_options(synchronize_session=False)
+    .with_for_update(of=StripeEvent)
 )
 
 
@@ -200,28 +193,26 @@ def _process_locked(event_id: int, shared: BatchStripe) -> str:
     locked = db.session.execute(EVENT_LOCKED, {"event_id": event_id}).one_or_none()
     if locked is None:
         return "missing"
-    if locked.status not in EventStatus.OPEN:
-        return "already-" + locked.status
+    event = locked.StripeEvent
+    if event.status not in EventStatus.OPEN:
+        return "already-" + event.status
     if locked.tenant_status == TenantStatus.SUSPENDED:
         return HELD  # kept pending, untouched: resuming queues the waiting events in order
-    note = _apply(locked, shared)
-    db.session.flush()
-    db.session.execute(
-        MARK_PROCESSED,
-        {
-            "event_id": event_id,
-            "note": note,
-            "processed_at": datetime.now(UTC),
-            "processing_ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
+    note = _apply(event, locked, shared)
+    event.status = EventStatus.PROCESSED
+    event.note = note
+    event.attempts += 1
+    event.last_error = None
+    event.processed_at = datetime.now(UTC)
+    event.processing_ms = round((time.perf_counter() - started) * 1000, 2)
+    db.session.flush()  # with the cache's writes: one flush
     return note
 
 
-def _apply(locked, shared: BatchStripe) -> str:
-    """What the event asks of the cache, from its EVENT_LOCKED row."""
-    payload = locked.payload or {}
-    if locked.type == DEAUTHORIZED:
+def _apply(event: StripeEvent, locked, shared: BatchStripe) -> str:
+    """What the event asks of the cache; `locked`: its EVENT_LOCKED row (the tenant's columns)."""
+    payload = event.payload or {}
+    if event.type == DEAUTHORIZED:
         if locked.stripe_status != StripeConnectionStatus.CONNECTED:
             return "ignored: tenant not connected"
         connected_at = locked.stripe_connected_at
@@ -243,7 +234,7 @@ def _apply(locked, shared: BatchStripe) -> str:
         return "ignored: no cached object"
     kind, object_id = target
     client = shared.client(locked)
-    known_since = as_utc(locked.received_at)
+    known_since = as_utc(event.received_at)
     try:
         outcome = sync_object(client, kind, object_id, known_since=known_since)
         read_now = outcome.fetched and not outcome.gone  # a fresh copy of a live object
