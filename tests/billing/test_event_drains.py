@@ -40,7 +40,9 @@ def events_of(tenant_id: int) -> list[StripeEvent]:
 
 
 @pytest.mark.worker
-def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(real_worker, make_tenant):
+def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(
+    app, real_worker, make_tenant
+):
     """Two storms keep both worker processes busy; the quiet tenant's one event waits for the
     batches in progress at most, not for the 400 events queued before it."""
     storms = [make_tenant(f"storm{n}", stripe_account=f"acct_storm000{n}") for n in (1, 2)]
@@ -49,10 +51,18 @@ def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(real_worke
     storm_ids, quiet_id = [t.id for t in storms], quiet.id
     for n, storm in enumerate(storms, start=1):
         store(storm, f"acct_storm000{n}", STORM)
-    for storm_id in storm_ids:
-        queue_tenant_events(storm_id)
-    [quiet_event] = store(quiet, "acct_quiet0001", 1)
-    queue_tenant_events(quiet_id)
+    # The quiet event arrives while both storms wait in the queue: the worker takes nothing
+    # until all three drains are queued (else a fast first batch could finish, and queue the
+    # storm's next one ahead of the quiet drain, before this test has stored its event).
+    control, worker = app.extensions["celery"].control, [real_worker.nodename]
+    control.cancel_consumer("events", destination=worker, reply=True)
+    try:
+        for storm_id in storm_ids:
+            queue_tenant_events(storm_id)
+        [quiet_event] = store(quiet, "acct_quiet0001", 1)
+        queue_tenant_events(quiet_id)
+    finally:
+        control.add_consumer("events", destination=worker, reply=True)
 
     def storms_done():
         return all(e.status == EventStatus.PROCESSED for t in storm_ids for e in events_of(t))
