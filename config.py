@@ -95,7 +95,8 @@ class Config:
         # Migrations run as the tables' owner; the app connects as DATABASE_URL's role, which
         # should own nothing, so PostgreSQL's row-level security binds it (tenants/rls.py).
         self.DATABASE_OWNER_URL = _database_url(_str("DATABASE_OWNER_URL"))
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections are pinged after an idle second, not at every checkout (app/pool_ping.py).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.REDIS_URL = _str("REDIS_URL")
         self.PLATFORM_DOMAIN = (
             _str("PLATFORM_DOMAIN", self.default_platform_domain()) or ""
@@ -323,8 +324,9 @@ def _built_config(config_class: type[Config], overrides: dict | None) -> Config:
 
 
 def engine_options(database_uri: str | None) -> dict:
-    """The engine's options for the address the app ends up with (after any override)."""
-    options = {"pool_pre_ping": True}
+    """The engine's options for the address the app ends up with (after any override). No
+    `pool_pre_ping`: the app pings a connection only after it idled (app/pool_ping.py)."""
+    options: dict = {}
     if (database_uri or "").startswith("postgresql"):
         # Every query of the app is short and reads an index, but the planner may cost one
         # high (a per-tenant subquery times a thousand tenants) and then JIT-compiles it

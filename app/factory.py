@@ -29,6 +29,7 @@ from app.ops.cli import operators_cli
 from app.ops.console import console as console_bp
 from app.ops.request_metrics import init_request_metrics
 from app.ops.views import bp as ops_bp
+from app.pool_ping import install_idle_ping
 from app.portal import bp as portal_bp
 from app.portal import models as portal_models  # noqa: F401
 from app.portal import tasks as portal_tasks  # noqa: F401
@@ -81,6 +82,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_request_metrics(app)  # first: its timer starts before any other hook runs
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            install_idle_ping(engine)
     migrate.init_app(
         app, db, render_as_batch=True, compare_type=True, render_item=render_migration_item
     )

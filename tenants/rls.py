@@ -73,6 +73,8 @@ def _apply_scope(conn, cursor, statement, parameters, context, executemany):
 
 def _transaction_ended(conn, *args) -> None:
     """Commit or rollback: the transaction-local settings are gone."""
+    if conn.invalidated:
+        return  # the connection died: its next one starts with nothing set (_checked_out)
     conn.info[_STATE] = _NONE
 
 

@@ -7,7 +7,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import stripe
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import load_only
 
 from app.billing.forget import forget_connection
 from app.billing.models import CachedInvoice, CachedSubscriptionSchedule
@@ -42,13 +44,68 @@ DEAUTHORIZED_REASON = (
 
 HELD = "held: tenant suspended"
 
-# The event, locked, with its tenant (for the credentials) in one query.
-EVENT_AND_TENANT = (
-    select(StripeEvent, Tenant)
+# The event, locked, with what processing reads of it and of its tenant, in one query: the
+# event's few columns that processing reads or counts on, and the tenant's as columns. Not whole
+# rows: a tenant's row is wide, three of its columns are decrypted at every load, and every event
+# of a drain would load it again (each commit expires it). The tenant's connection columns say
+# which Stripe client serves it (BatchStripe); its credentials are read only to build one.
+EVENT_LOCKED = (
+    select(
+        StripeEvent,
+        Tenant.id.label("tenant_id"),
+        Tenant.status.label("tenant_status"),
+        Tenant.stripe_status,
+        Tenant.stripe_connected_at,
+        Tenant.stripe_connection_method,
+        Tenant.stripe_account_lookup,
+        Tenant.stripe_api_key_lookup,
+    )
     .join(Tenant, Tenant.id == StripeEvent.tenant_id)
     .where(StripeEvent.id == bindparam("event_id"))
+    .options(
+        load_only(
+            StripeEvent.status,
+            StripeEvent.type,
+            StripeEvent.payload,
+            StripeEvent.received_at,
+            StripeEvent.attempts,
+            StripeEvent.tenant_id,  # checked by the flush (tenants.scoping)
+        )
+    )
     .with_for_update(of=StripeEvent)
 )
+
+
+@dataclass
+class BatchStripe:
+    """What the events of one batch share at Stripe: the tenant's client, built once rather
+    than per event (a StripeClient and its request budget cost more to build than a request
+    costs to send), and whether Stripe's answer was already noted (a Redis round trip per
+    event otherwise; within a batch an unreachable Stripe stops the batch, so a later answer
+    never hides an earlier failure)."""
+
+    clients: dict[tuple, stripe.StripeClient] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)
+
+    def client(self, locked) -> stripe.StripeClient:
+        """The client of the tenant's connection as `locked` (an EVENT_LOCKED row) has it."""
+        # Keyed by the connection itself: a tenant connected again mid-batch gets a new client.
+        key = (
+            locked.tenant_id,
+            locked.stripe_connection_method,
+            locked.stripe_connected_at,
+            locked.stripe_account_lookup,
+            locked.stripe_api_key_lookup,
+        )
+        if key not in self.clients:
+            tenant = db.session.get(Tenant, locked.tenant_id)
+            self.clients[key] = stripe_client_for(tenant, bulk=True)
+        return self.clients[key]
+
+    def note_answered(self, tenant_id: int) -> None:
+        if tenant_id not in self.answered:
+            note_stripe_answered(tenant_id)
+            self.answered.add(tenant_id)
 
 
 def process_event(event_id: int, *, final_attempt: bool = False) -> str:
@@ -60,7 +117,7 @@ def process_event(event_id: int, *, final_attempt: bool = False) -> str:
     the exception propagates for a retry.
     """
     try:
-        note = _process_locked(event_id)
+        note = _process_locked(event_id, BatchStripe())
     except Exception as exc:
         db.session.rollback()
         _record_failure(event_id, exc, final_attempt)
@@ -89,16 +146,17 @@ def process_events(event_ids: list[int]) -> BatchOutcome:
     """Process stored events of the current tenant in the caller's transaction.
 
     Each event runs in a savepoint: a failure rolls back that event's writes only and records
-    its failed attempt, and the others go on. The drain passes one event at a time and commits
-    after each (see app/billing/tasks.py for why not the whole batch). When Stripe cannot be
-    reached it stops there: the next events would only wait for the same timeout.
+    its failed attempt, and the others go on. (The drain commits each event on its own, with
+    process_own_event.) When Stripe cannot be reached it stops there: the next events would
+    only wait for the same timeout.
     """
     outcome = BatchOutcome()
+    shared = BatchStripe()
     for event_id in event_ids:
         started = time.perf_counter()
         try:
             with db.session.begin_nested():
-                outcome.notes[event_id] = _process_locked(event_id)
+                outcome.notes[event_id] = _process_locked(event_id, shared)
             outcome.seconds[event_id] = time.perf_counter() - started
         except Exception as exc:  # noqa: BLE001 - recorded on its event, the batch goes on
             _note_failed_attempt(event_id, exc, final_attempt=False)
@@ -109,35 +167,56 @@ def process_events(event_ids: list[int]) -> BatchOutcome:
     return outcome
 
 
-def _process_locked(event_id: int) -> str:
+def process_own_event(event_id: int, shared: BatchStripe) -> BatchOutcome:
+    """Process one stored event of the current tenant in a transaction that holds nothing
+    else, for the caller to commit: a failure rolls the whole transaction back (no savepoint
+    needed: nothing else is in it) and leaves the failed attempt in its place."""
+    outcome = BatchOutcome()
+    started = time.perf_counter()
+    try:
+        outcome.notes[event_id] = _process_locked(event_id, shared)
+    except Exception as exc:  # noqa: BLE001 - recorded on its event, the drain goes on
+        db.session.rollback()
+        _note_failed_attempt(event_id, exc, final_attempt=False)
+        outcome.failed[event_id] = exc
+        if isinstance(exc, STRIPE_UNREACHABLE):
+            outcome.stopped_at = event_id
+        return outcome
+    outcome.seconds[event_id] = time.perf_counter() - started
+    return outcome
+
+
+def _process_locked(event_id: int, shared: BatchStripe) -> str:
     """Lock the event, sync its object, mark it processed (flushed, not committed); or say why
     not: "missing", "already-<status>", HELD."""
     started = time.perf_counter()
-    found = db.session.execute(EVENT_AND_TENANT, {"event_id": event_id}).one_or_none()
-    if found is None:
+    locked = db.session.execute(EVENT_LOCKED, {"event_id": event_id}).one_or_none()
+    if locked is None:
         return "missing"
-    event, tenant = found
+    event = locked.StripeEvent
     if event.status not in EventStatus.OPEN:
         return "already-" + event.status
-    if tenant.status == TenantStatus.SUSPENDED:
+    if locked.tenant_status == TenantStatus.SUSPENDED:
         return HELD  # kept pending, untouched: resuming queues the waiting events in order
-    note = _apply(event, tenant)
+    note = _apply(event, locked, shared)
     event.status = EventStatus.PROCESSED
     event.note = note
     event.attempts += 1
     event.last_error = None
     event.processed_at = datetime.now(UTC)
     event.processing_ms = round((time.perf_counter() - started) * 1000, 2)
-    db.session.flush()
+    db.session.flush()  # with the cache's writes: one flush
     return note
 
 
-def _apply(event: StripeEvent, tenant: Tenant) -> str:
+def _apply(event: StripeEvent, locked, shared: BatchStripe) -> str:
+    """What the event asks of the cache; `locked`: its EVENT_LOCKED row (the tenant's columns)."""
+    payload = event.payload or {}
     if event.type == DEAUTHORIZED:
-        if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+        if locked.stripe_status != StripeConnectionStatus.CONNECTED:
             return "ignored: tenant not connected"
-        connected_at = tenant.stripe_connected_at
-        created = (event.payload or {}).get("created")
+        connected_at = locked.stripe_connected_at
+        created = payload.get("created")
         # Stripe's times are whole seconds: only an event of an earlier second is older.
         if (
             isinstance(created, int)
@@ -146,31 +225,29 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
         ):
             return "ignored: about an earlier connection"  # connected again since
         # Access is already gone at Stripe: forget the account here (tokens, cache), stop syncing.
-        forget_connection(tenant, DEAUTHORIZED_REASON)
+        forget_connection(db.session.get(Tenant, locked.tenant_id), DEAUTHORIZED_REASON)
         return "tenant disconnected"
-    if tenant.stripe_status != StripeConnectionStatus.CONNECTED:
+    if locked.stripe_status != StripeConnectionStatus.CONNECTED:
         return "ignored: tenant not connected"
-    target = event_target(event.payload)
+    target = event_target(payload)
     if target is None:
         return "ignored: no cached object"
     kind, object_id = target
-    client = stripe_client_for(tenant, bulk=True)
+    client = shared.client(locked)
+    known_since = as_utc(event.received_at)
     try:
-        outcome = sync_object(client, kind, object_id, known_since=as_utc(event.received_at))
+        outcome = sync_object(client, kind, object_id, known_since=known_since)
         read_now = outcome.fetched and not outcome.gone  # a fresh copy of a live object
         if kind == "invoice" and read_now:
             invoice = cached_row(CachedInvoice, object_id)
             if invoice.subscription_id:
                 refresh_subscription_preview(
-                    client,
-                    invoice.subscription_id,
-                    only_cached=True,
-                    known_since=as_utc(event.received_at),
+                    client, invoice.subscription_id, only_cached=True, known_since=known_since
                 )
         if (
             kind == "customer"
             and read_now
-            and customer_next_charge_may_differ(event_object_type(event.payload), outcome)
+            and customer_next_charge_may_differ(event_object_type(payload), outcome)
         ):
             refresh_customer_previews(client, object_id, only_cached=True)
         if kind == "subscription_schedule" and read_now:
@@ -181,10 +258,10 @@ def _apply(event: StripeEvent, tenant: Tenant) -> str:
             if subscription_id:
                 sync_object(client, "subscription", subscription_id)
     except STRIPE_UNREACHABLE:
-        note_stripe_unreachable(tenant.id)
+        note_stripe_unreachable(locked.tenant_id)
         raise
     if outcome.fetched:  # a coalesced event asked Stripe nothing
-        note_stripe_answered(tenant.id)
+        shared.note_answered(locked.tenant_id)
     return f"{'fetched' if outcome.fetched else 'coalesced'} {kind} {object_id}"
 
 

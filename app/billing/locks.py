@@ -6,6 +6,7 @@ import hashlib
 import threading
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -15,6 +16,8 @@ from app.extensions import db
 # take turns through this lock, held like PostgreSQL's until their transaction ends.
 _in_process = threading.RLock()
 _HELD = "billfold_object_lock_held"
+# An execution option: the advisory lock keys a statement takes first, in its own message.
+LOCK_FIRST = "billfold_lock_first"
 
 
 def object_lock_key(tenant_id: int, stripe_id: str) -> int:
@@ -35,6 +38,26 @@ def lock_stripe_object(tenant_id: int, stripe_id: str) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": object_lock_key(tenant_id, stripe_id)},
     )
+
+
+def locking_first(tenant_id: int, stripe_id: str) -> dict:
+    """Execution options that take lock_stripe_object's lock in the statement's own round trip,
+    just before it: PostgreSQL runs the two as statements of one message, each with a snapshot
+    of its own, so the statement starts only once the lock is granted and sees whatever the
+    lock's previous holder committed (in one statement, its snapshot would predate the wait).
+    Empty where there are no advisory locks: the caller locks in-process first (SQLite)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        _hold_in_process()
+        return {}
+    return {LOCK_FIRST: object_lock_key(tenant_id, stripe_id)}
+
+
+def _lock_first(conn, cursor, statement, parameters, context, executemany):
+    key = context.execution_options.get(LOCK_FIRST) if context is not None else None
+    if key is None:
+        return statement, parameters
+    # An integer, put in as a literal: no quoting, and nothing for the driver's % markers.
+    return f"SELECT pg_advisory_xact_lock({int(key)}); " + statement, parameters
 
 
 def lock_stripe_objects(tenant_id: int, stripe_ids: list[str]) -> None:
@@ -67,3 +90,4 @@ def _release_in_process(session: Session, transaction) -> None:
 
 
 event.listen(Session, "after_transaction_end", _release_in_process)
+event.listen(Engine, "before_cursor_execute", _lock_first, retval=True)

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from app.billing.fetch import GONE, fetch_object
 from app.billing.kinds import BY_OBJECT
-from app.billing.locks import lock_stripe_object
 from app.billing.mapping import stripe_id_of
 from app.billing.models import CachedSubscription
 from app.billing.statuses import RENEWING_STATUSES
@@ -24,10 +23,9 @@ from app.billing.upcoming import (
     refresh_cached_preview,
     refresh_upcoming_invoice,
 )
-from app.billing.upsert import apply_stripe_object, cached_row, mark_deleted
+from app.billing.upsert import apply_stripe_object, locked_cached_row, mark_deleted
 from app.clock import as_utc
 from app.extensions import db
-from tenants.context import current_tenant_id
 
 
 @dataclass
@@ -48,8 +46,7 @@ def sync_object(
     `known_since`: when we learnt the object changed (an event's received_at). If our last read of
     the object started after that moment, the cache already reflects the change: no read needed.
     """
-    lock_stripe_object(current_tenant_id(), stripe_id)
-    row = cached_row(BY_OBJECT[kind].model, stripe_id)
+    row = locked_cached_row(BY_OBJECT[kind].model, stripe_id)
     if known_since is not None and row is not None and as_utc(row.synced_at) >= known_since:
         return SyncOutcome(kind, stripe_id, fetched=False)
 
@@ -81,8 +78,7 @@ def refresh_subscription_preview(
 
     Under the subscription's lock, so it never interleaves with a sync of the subscription.
     """
-    lock_stripe_object(current_tenant_id(), subscription_id)
-    row = cached_row(CachedSubscription, subscription_id)
+    row = locked_cached_row(CachedSubscription, subscription_id)
     if row is not None and not row.deleted:
         if only_cached:
             refresh_cached_preview(client, row.data, datetime.now(UTC), known_since=known_since)

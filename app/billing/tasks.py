@@ -17,7 +17,7 @@ from flask import current_app
 from app.billing.backfill import BackfillSuperseded, backfill, sync_state
 from app.billing.event_queue import claim_drain, end_drain, keep_drain, waiting_event_ids
 from app.billing.event_retention import prune_events
-from app.billing.events import BatchOutcome, process_event, process_events
+from app.billing.events import BatchOutcome, BatchStripe, process_event, process_own_event
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.models.sync_state import BackfillStatus
 from app.billing.reconcile import missed_events, stuck_event_ids
@@ -134,10 +134,12 @@ def _process_and_commit(batch: list[int]):
     """Each event of the batch in a transaction of its own. One transaction for the whole batch
     would hold every object lock it took until its end, taken in the events' order: a backfill
     page (which takes its locks sorted) or a customer's action could then deadlock with it, and
-    SQLite (the demo) would have its one writer held for the batch."""
+    SQLite (the demo) would have its one writer held for the batch. What the events share is
+    kept outside the transactions: the tenant's Stripe client, and whether Stripe answered."""
     outcome = BatchOutcome()
+    shared = BatchStripe()
     for event_id in batch:
-        one = process_events([event_id])
+        one = process_own_event(event_id, shared)
         db.session.commit()
         outcome.add(one)
         if one.stopped_at is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, select
 
 from app.billing import mapping
 from app.billing.kinds import BY_OBJECT
-from app.billing.locks import lock_stripe_object
+from app.billing.locks import locking_first
 from app.billing.models import CachedPrice, CachedProduct, CachedSubscriptionItem
 from app.clock import from_timestamp
 from app.extensions import db
@@ -29,6 +29,15 @@ def cached_row(model, stripe_id: str):
     return db.session.scalars(_by_stripe_id(model), {"stripe_id": stripe_id}).one_or_none()
 
 
+def locked_cached_row(model, stripe_id: str):
+    """cached_row, read under the object's lock (lock_stripe_object's), taken in the same
+    round trip as the read."""
+    options = locking_first(current_tenant_id(), stripe_id)
+    return db.session.scalars(
+        _by_stripe_id(model), {"stripe_id": stripe_id}, execution_options=options
+    ).one_or_none()
+
+
 def cached_rows(model, stripe_ids: list[str]) -> dict:
     """The cached rows among `stripe_ids`, by Stripe id, in one query."""
     if not stripe_ids:
@@ -45,8 +54,7 @@ def write_cached_row(
         # of them could both find no row and both insert it. A caller that passes `row` (even
         # None) has already read it under that lock (sync_object, backfill) or under its
         # parent's (a subscription's items): locking and reading again would be waste.
-        lock_stripe_object(current_tenant_id(), stripe_id)
-        row = cached_row(model, stripe_id)
+        row = locked_cached_row(model, stripe_id)
     if row is None:
         row = model(stripe_id=stripe_id)
         db.session.add(row)

@@ -5,15 +5,17 @@ still processed once, in its own transaction, in the order it arrived."""
 import pytest
 from sqlalchemy import select
 
+from app.billing import events as events_module
 from app.billing.event_log import store_event
 from app.billing.event_queue import claim_drain, end_drain
-from app.billing.events import process_events
+from app.billing.events import EVENT_LOCKED, BatchStripe, process_events
 from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus, StripeEvent
+from app.billing.stripe_health import forget_stripe_health, note_stripe_answered, stripe_health
 from app.billing.tasks import DRAIN_BATCH, drain_tenant_events, queue_tenant_events
 from app.extensions import db
 from tenants.context import tenant_context
-from tenants.stripe_client import stripe_request_count
+from tenants.stripe_client import stripe_client_for, stripe_request_count
 from tests.support.signing import make_event
 from tests.support.stripe_helpers import wait_for
 
@@ -38,7 +40,9 @@ def events_of(tenant_id: int) -> list[StripeEvent]:
 
 
 @pytest.mark.worker
-def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(real_worker, make_tenant):
+def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(
+    app, real_worker, make_tenant
+):
     """Two storms keep both worker processes busy; the quiet tenant's one event waits for the
     batches in progress at most, not for the 400 events queued before it."""
     storms = [make_tenant(f"storm{n}", stripe_account=f"acct_storm000{n}") for n in (1, 2)]
@@ -47,10 +51,18 @@ def test_storms_of_two_tenants_do_not_hold_back_a_third_tenants_event(real_worke
     storm_ids, quiet_id = [t.id for t in storms], quiet.id
     for n, storm in enumerate(storms, start=1):
         store(storm, f"acct_storm000{n}", STORM)
-    for storm_id in storm_ids:
-        queue_tenant_events(storm_id)
-    [quiet_event] = store(quiet, "acct_quiet0001", 1)
-    queue_tenant_events(quiet_id)
+    # The quiet event arrives while both storms wait in the queue: the worker takes nothing
+    # until all three drains are queued (else a fast first batch could finish, and queue the
+    # storm's next one ahead of the quiet drain, before this test has stored its event).
+    control, worker = app.extensions["celery"].control, [real_worker.nodename]
+    control.cancel_consumer("events", destination=worker, reply=True)
+    try:
+        for storm_id in storm_ids:
+            queue_tenant_events(storm_id)
+        [quiet_event] = store(quiet, "acct_quiet0001", 1)
+        queue_tenant_events(quiet_id)
+    finally:
+        control.add_consumer("events", destination=worker, reply=True)
 
     def storms_done():
         return all(e.status == EventStatus.PROCESSED for t in storm_ids for e in events_of(t))
@@ -179,3 +191,83 @@ def test_the_same_event_twice_in_a_batch_and_two_events_about_one_object(
     assert reads == 1
     assert cached_names(shop) == ["Kay B"]
     assert shop.event(created).attempts == 1 and shop.event(updated).attempts == 1
+
+
+def test_a_drains_failing_event_rolls_back_alone_in_its_own_transaction(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    """The drain's path (each event committed on its own, no savepoint): the failure takes
+    nothing of the events before or after it, and its retries run on their own until failed."""
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=400, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    assert drain_tenant_events.apply(args=[shop.tenant_id]).get() == 3
+
+    assert cached_names(shop) == ["C0", "C2"]
+    failed = shop.event(events[1])
+    assert failed.status == EventStatus.FAILED and "InvalidRequestError" in failed.last_error
+    assert failed.attempts == 1 + 1 + 3  # the drain's attempt, then its own task's and retries
+    assert [(shop.event(e).status, shop.event(e).attempts) for e in (events[0], events[2])] == [
+        (EventStatus.PROCESSED, 1)
+    ] * 2
+
+
+def test_a_drain_stops_where_stripe_is_unreachable_and_says_so(
+    db_session, webhooks_paused, connect_shop, stripe_faults
+):
+    shop = connect_shop("acme")
+    customers, events = three_customers(shop)
+    stripe_faults(status=503, path=f"/v1/customers/{customers[1].id}", account=shop.account)
+
+    drain_tenant_events.apply(args=[shop.tenant_id]).get()
+
+    assert shop.event(events[0]).status == EventStatus.PROCESSED
+    assert shop.event(events[1]).status == EventStatus.FAILED
+    assert shop.event(events[2]).attempts == 0  # not tried behind the outage
+    assert stripe_health(shop.tenant_id).failing  # an answer before it does not hide it
+
+
+def test_a_batch_builds_one_stripe_client_and_notes_stripes_answer_once(
+    db_session, webhooks_paused, connect_shop, monkeypatch
+):
+    shop = connect_shop("acme")
+    _, events = three_customers(shop)
+    built, noted = [], []
+    monkeypatch.setattr(
+        events_module,
+        "stripe_client_for",
+        lambda tenant, **kw: built.append(1) or stripe_client_for(tenant, **kw),
+    )
+    monkeypatch.setattr(
+        events_module,
+        "note_stripe_answered",
+        lambda tenant_id: noted.append(1) or note_stripe_answered(tenant_id),
+    )
+    forget_stripe_health(shop.tenant_id)
+
+    with tenant_context(shop.tenant_id):
+        before = stripe_request_count()
+        assert drain_tenant_events.apply(args=[shop.tenant_id]).get() == 3
+        reads = stripe_request_count() - before
+
+    assert [shop.event(e).note.split(" ")[0] for e in events] == ["fetched"] * 3
+    assert reads == 3 and len(built) == 1 and len(noted) == 1
+    health = stripe_health(shop.tenant_id)
+    assert health.answered_at is not None and not health.failing
+
+
+def test_a_batchs_client_follows_the_tenants_connection(db_session, make_tenant, stripe_emulator):
+    acme = make_tenant("acme", stripe_account="acct_batch00001")
+    [event_id] = store(acme, "acct_batch00001", 1)
+    shared = BatchStripe()
+
+    def locked():
+        return db.session.execute(EVENT_LOCKED, {"event_id": event_id}).one()
+
+    with tenant_context(acme.id):
+        first = shared.client(locked())
+        assert shared.client(locked()) is first
+        acme.connect_account("acct_batch00002")  # connected again, mid-batch
+        db.session.flush()
+        assert shared.client(locked()) is not first
