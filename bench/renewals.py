@@ -194,7 +194,7 @@ def mismatches(tenant_id: int, client) -> tuple[int, list[str]]:
             return (
                 invoice["status"] in ("open", "uncollectible")
                 or invoice["customer"] in history_read
-                or invoice["created"] >= int(since)
+                or invoice["created"] >= since  # Stripe's whole second: made after it
                 or invoice["id"] in cached_invoices
             )
 
