@@ -24,7 +24,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tenants.models import Tenant
+from tenants.models import ENCRYPTED_ATTRIBUTES, Tenant
 
 # Within a second on every process, as promised for suspensions, branding and disconnections.
 FRESH_FOR = 0.5
@@ -38,44 +38,63 @@ class _Entry:
     loaded_at: float
 
 
-_entries: dict[str, _Entry] = {}
+_entries: dict[tuple[str, str], _Entry] = {}
 _lock = threading.Lock()
+# Raised by every forgetting: a row read before a forgetting is not kept after it (a thread that
+# read the old row while another committed a change must not store it back).
+_generation = 0
 
 
-def cached_tenant(session: Session, subdomain: str, load) -> Tenant | None:
+def cached_tenant(session: Session, database: str, subdomain: str, load) -> Tenant | None:
     """The tenant of `subdomain` in `session`: from this process's copy while it is fresh, else
-    `load(subdomain)` (a query in `session`) and kept."""
+    `load(subdomain)` (a query in `session`) and kept. `database` names the database the row
+    came from (a process may serve several apps, as the tests do)."""
     now = time.monotonic()
-    entry = _entries.get(subdomain)
+    key = (database, subdomain)
+    entry = _entries.get(key)
     if entry is not None and now - entry.loaded_at < FRESH_FOR:
         if entry.row is None:
             return None
-        return session.merge(entry.row, load=False)
+        # The session's own instance, if it already has one (its changes are its own).
+        own = session.identity_map.get(inspect(entry.row).key)
+        return own if own is not None else session.merge(entry.row, load=False)
+    generation = _generation
     tenant = load(subdomain)
+    if tenant is not None and inspect(tenant).modified:
+        return tenant  # changed in this session and not committed: nothing to keep
     with _lock:
-        if len(_entries) >= MOST_ENTRIES:
-            _entries.clear()
-        _entries[subdomain] = _Entry(_detached_copy(tenant), now)
+        if generation == _generation:
+            if len(_entries) >= MOST_ENTRIES:
+                _entries.clear()
+            _entries[key] = _Entry(_detached_copy(tenant), now)
     return tenant
 
 
 def forget_tenants() -> None:
     """Drop every kept row: the next request of each host reads its tenant again."""
+    global _generation
     with _lock:
+        _generation += 1
         _entries.clear()
 
 
 def _detached_copy(tenant: Tenant | None) -> Tenant | None:
-    """A copy of the loaded columns, attached to no session: requests merge it into theirs."""
+    """A copy of the loaded columns, attached to no session: requests merge it into theirs.
+    Never the credentials, even when the session had them loaded (decrypted)."""
     if tenant is None:
         return None
     state = inspect(tenant)
     copy = inspect(Tenant).class_manager.new_instance()
     for attribute in inspect(Tenant).column_attrs:
-        if attribute.key in state.dict:  # deferred (credentials) and expired columns stay out
+        if attribute.key in _CREDENTIALS:
+            continue
+        if attribute.key in state.dict:  # deferred and expired columns stay out
             set_committed_value(copy, attribute.key, state.dict[attribute.key])
     make_transient_to_detached(copy)
     return copy
+
+
+_CREDENTIALS = frozenset(ENCRYPTED_ATTRIBUTES)
 
 
 def _note_tenant_writes(session: Session, _flush_context) -> None:

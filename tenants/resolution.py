@@ -55,7 +55,8 @@ def resolve_tenant() -> None:
     g.host_kind = kind
     if kind == HostKind.PLATFORM:
         return
-    tenant = cached_tenant(db.session, subdomain, _tenant_for_host)
+    database = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    tenant = cached_tenant(db.session, database, subdomain, _tenant_for_host)
     # A signed-up tenant that has not gone live yet is not there for its customers either.
     if tenant is None or not tenant.is_live:
         abort(404, description="There is no billing portal at this address. Check the link.")

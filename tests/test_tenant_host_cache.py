@@ -117,3 +117,39 @@ def test_a_suspension_written_elsewhere_reaches_every_server_process_within_a_se
         engine.dispose()
     time.sleep(1.0)
     assert {_status(url, host) for _ in range(40)} == {503}
+
+
+def test_a_row_read_while_another_thread_forgets_is_not_kept(app, db_session, make_tenant):
+    from tenants import host_cache
+    from tenants.resolution import _tenant_for_host
+
+    make_tenant("raceco")
+    host_cache.forget_tenants()
+
+    def load_while_a_change_commits(subdomain):
+        row = _tenant_for_host(subdomain)
+        host_cache.forget_tenants()  # another thread commits a change to a tenant meanwhile
+        return row
+
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    assert host_cache.cached_tenant(db.session, database, "raceco", load_while_a_change_commits)
+    assert (database, "raceco") not in host_cache._entries
+
+
+def test_the_kept_copy_never_holds_credentials_even_when_loaded(app, db_session, make_tenant):
+    from tenants import host_cache
+
+    make_tenant("credco", stripe_account="acct_never_kept")
+    host_cache.forget_tenants()
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    def load_with_credentials(subdomain):
+        row = db.session.scalars(sa.select(Tenant).where(Tenant.subdomain == subdomain)).one()
+        assert row.stripe_account_id == "acct_never_kept"  # decrypted in this session
+        return row
+
+    host_cache.cached_tenant(db.session, database, "credco", load_with_credentials)
+    kept = host_cache._entries[(database, "credco")].row
+    assert not {"_stripe_account_id", "_stripe_api_key", "stripe_webhook_secret"} & set(
+        sa.inspect(kept).dict
+    )
