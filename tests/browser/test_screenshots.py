@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import delete, func, select, update
 
-from app.billing.models import UpcomingInvoice
+from app.billing.models import CachedCustomer, UpcomingInvoice
 from app.billing.tasks import reconcile_tenant
 from app.extensions import db
 from tenants.context import tenant_context
@@ -137,6 +137,32 @@ def test_screenshot_of_the_account_page_before_its_next_charge_is_read(visitor):
     page.reload()
     expect(page.get_by_text("estimated from the prices")).to_be_visible()
     visitor.check("account-estimated-next-charge")
+
+
+def test_screenshots_of_the_invoices_while_their_history_is_still_being_read(visitor):
+    """A backfill copies only the invoices still to pay; the rest come with the first sign-in's
+    read, which may not have landed (or may have failed) when the customer looks."""
+    page = visitor.page
+    visitor.sign_in("ada@example.com")
+    tenant_id = visitor.shop.tenant.id
+    deadline = time.monotonic() + 20  # the worker's read after the email: wait for it
+    while time.monotonic() < deadline:
+        with tenant_context(tenant_id):
+            unread = db.session.scalar(
+                select(func.count(CachedCustomer.id)).where(
+                    CachedCustomer.invoice_history_read_at.is_(None)
+                )
+            )
+            db.session.rollback()
+        if not unread:
+            break
+        time.sleep(0.1)
+    with tenant_context(tenant_id):
+        db.session.execute(update(CachedCustomer).values(invoice_history_read_at=None))
+        db.session.commit()
+    page.goto("/invoices")
+    expect(page.get_by_role("status")).to_contain_text("Older invoices are still being loaded")
+    visitor.check("invoices-history-loading")
 
 
 def test_screenshots_of_payment_outcomes_and_error_pages(
