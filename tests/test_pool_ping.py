@@ -36,7 +36,8 @@ def backend_pid(engine) -> int:
 
 def terminate(database, pid: int) -> None:
     """End one server process, as a restart or an idle timeout would, and wait until it is gone."""
-    with database.owner_engine().connect() as admin:
+    # Autocommit: inside one transaction pg_stat_activity is a snapshot that never changes.
+    with database.owner_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         gone = text("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid)")
         deadline = time.monotonic() + 5
