@@ -119,18 +119,30 @@ def test_screenshot_of_the_account_page_while_stripe_is_unreachable(visitor, str
     visitor.check("account-stripe-unreachable")
 
 
+def _wait_for_the_sign_in_read(tenant_id: int, email: str) -> None:
+    """The worker reads what a backfill leaves (cards, next charges, invoice history) after the
+    sign-in email, in one transaction: wait, up to 20 s, until it has landed for `email`."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with tenant_context(tenant_id):
+            unread = db.session.scalar(
+                select(func.count(CachedCustomer.id)).where(
+                    CachedCustomer.email_normalized == email,
+                    CachedCustomer.invoice_history_read_at.is_(None),
+                )
+            )
+            db.session.rollback()
+        if not unread:
+            return
+        time.sleep(0.1)
+
+
 def test_screenshot_of_the_account_page_before_its_next_charge_is_read(visitor):
     """A backfill reads no previews; the sign-in's own read may not have landed yet."""
     page = visitor.page
     visitor.sign_in("ada@example.com")
     tenant_id = visitor.shop.tenant.id
-    deadline = time.monotonic() + 20  # the worker's read after the email: wait for it
-    while time.monotonic() < deadline:
-        with tenant_context(tenant_id):
-            if db.session.scalar(select(func.count(UpcomingInvoice.id))):
-                break
-            db.session.rollback()
-        time.sleep(0.1)
+    _wait_for_the_sign_in_read(tenant_id, "ada@example.com")
     with tenant_context(tenant_id):
         db.session.execute(delete(UpcomingInvoice))
         db.session.commit()
@@ -145,18 +157,7 @@ def test_screenshots_of_the_invoices_while_their_history_is_still_being_read(vis
     page = visitor.page
     visitor.sign_in("ada@example.com")
     tenant_id = visitor.shop.tenant.id
-    deadline = time.monotonic() + 20  # the worker's read after the email: wait for it
-    while time.monotonic() < deadline:
-        with tenant_context(tenant_id):
-            unread = db.session.scalar(
-                select(func.count(CachedCustomer.id)).where(
-                    CachedCustomer.invoice_history_read_at.is_(None)
-                )
-            )
-            db.session.rollback()
-        if not unread:
-            break
-        time.sleep(0.1)
+    _wait_for_the_sign_in_read(tenant_id, "ada@example.com")
     with tenant_context(tenant_id):
         db.session.execute(update(CachedCustomer).values(invoice_history_read_at=None))
         db.session.commit()
