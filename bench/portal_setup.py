@@ -260,4 +260,11 @@ def sign_in(app, port: int, tenant_id: int, email: str = EMAIL) -> str:
     status, headers, _ = http_get(port, host, path, cookie, {"csrf_token": _csrf(page)})
     if status != 302 or not headers.get("Location", "").endswith("/account"):
         raise SetupError(f"confirming the login link answered {status}")
+    cookie = _session_cookie(headers, cookie)
+    # Follow the redirect as a browser would: its first signed-in page adds the form token to
+    # the session. Without this every measured view would mint a token and re-sign the cookie,
+    # work a browser only causes once.
+    status, headers, _ = http_get(port, host, "/account", cookie)
+    if status != 200:
+        raise SetupError(f"the account page after signing in answered {status}")
     return _session_cookie(headers, cookie)

@@ -115,8 +115,32 @@ def _add_tenant_filter(state):
             f"{', '.join(sorted(core_only))} reached through its Core table, which cannot be "
             "filtered by tenant: use the model's attributes"
         )
-    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    state.statement = _scoped_statement(state.statement, tenant_id)
     return None
+
+
+# A statement given the tenant filter is a new object, so SQLAlchemy worked out its cache key
+# (a walk of the whole statement, the filter's lambda run once per entity) at every execution:
+# about 0.3 ms a statement, a third of a signed-in page's query cost. So the filtered copy of a
+# statement object that is executed again (the prebuilt ones: module constants, per-model
+# caches) is kept per tenant. A statement built per call dies after its one execution: it only
+# leaves a weak reference, never a copy holding its values. Full, the memory is dropped.
+_SCOPED_REMEMBERED = 2048
+_scoped_by_statement: dict[tuple[int, int], tuple[weakref.ref, object | None]] = {}
+
+
+def _scoped_statement(statement, tenant_id: int):
+    """`statement` filtered to `tenant_id`: the same object each time for the same pair."""
+    key = (id(statement), tenant_id)
+    remembered = _scoped_by_statement.get(key)
+    seen_before = remembered is not None and remembered[0]() is statement
+    if seen_before and remembered[1] is not None:
+        return remembered[1]
+    scoped = statement.options(_tenant_criteria(tenant_id))
+    if len(_scoped_by_statement) >= _SCOPED_REMEMBERED:
+        _scoped_by_statement.clear()
+    _scoped_by_statement[key] = (weakref.ref(statement), scoped if seen_before else None)
+    return scoped
 
 
 @lru_cache(maxsize=4096)

@@ -167,3 +167,36 @@ def test_a_core_table_reference_is_refused_even_with_a_tenant(two_tenants):
             db.session.execute(update(table).values(text="x"))
     with pytest.raises(NoTenantContext):
         db.session.execute(select(table.c.id))
+
+
+# A statement built once and executed again and again (as pages' queries are) keeps one filtered
+# copy per tenant; the copy must never answer for another tenant or for unscoped code.
+_PREBUILT = select(ProbeNote.text).order_by(ProbeNote.text)
+
+
+def test_a_prebuilt_statement_answers_each_tenant_with_its_own_rows(two_tenants):
+    a_id, b_id = two_tenants
+    seen = []
+    for tenant_id in (a_id, b_id, a_id, b_id, a_id):
+        with tenant_context(tenant_id):
+            seen.append(db.session.scalars(_PREBUILT).all())
+    with unscoped():
+        everything = db.session.scalars(_PREBUILT).all()
+    assert seen == [["a1", "a2"], ["b1"], ["a1", "a2"], ["b1"], ["a1", "a2"]]
+    assert everything == ["a1", "a2", "b1"]
+    with pytest.raises(NoTenantContext):
+        db.session.scalars(_PREBUILT).all()
+
+
+def test_the_filtered_copy_is_kept_only_for_statements_executed_again(two_tenants):
+    from tenants.scoping import _scoped_statement
+
+    a_id, b_id = two_tenants
+    statement = select(ProbeNote.id).where(ProbeNote.text == "a1")
+    first, second, third = (_scoped_statement(statement, a_id) for _ in range(3))
+    assert first is not statement and second is third  # kept from the second execution on
+    assert _scoped_statement(statement, b_id) is not third  # another tenant, another copy
+    with tenant_context(b_id):
+        assert db.session.scalars(statement).all() == []
+    with tenant_context(a_id):
+        assert len(db.session.scalars(statement).all()) == 1
