@@ -16,7 +16,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db, limiter
-from app.portal.forms import ConfirmForm
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def render_error(status: int, description: str | None = None, text: str | None =
     # user is read from, so it never asks.
     extra = {"layout": "base.html"}
     if signed_in:
-        extra = {"layout": "portal/_signed_in.html", "logout_form": ConfirmForm()}
+        extra = {"layout": "portal/_signed_in.html"}
     return render_template(
         "errors/error.html",
         status=status,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, abort, current_app, g, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -89,6 +91,16 @@ def brand_logo_url() -> str | None:
     return g.brand_logo_url
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF input of a form, built once per request: every form of a session carries
+    the same token, and a page with a pay button per invoice rendered it once per row."""
+    if "csrf_field" not in g:
+        g.csrf_field = Markup('<input name="csrf_token" type="hidden" value="%s">') % (
+            generate_csrf()
+        )
+    return g.csrf_field
+
+
 def add_security_headers(response):
     config = current_app.config
     headers = response.headers
@@ -120,6 +132,7 @@ def refuse_nul_bytes() -> None:
 def init_security(app: Flask) -> None:
     app.url_map.converters["stripe_id"] = StripeIdConverter
     app.jinja_env.globals["brand_logo_url"] = brand_logo_url
+    app.jinja_env.globals["csrf_field"] = csrf_field
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     if app.config.get("PROXY_FIX_HOPS"):

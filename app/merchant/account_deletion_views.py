@@ -14,7 +14,7 @@ from app.merchant.account_deletion import (
 )
 from app.merchant.accounts import end_session
 from app.merchant.blueprint import bp, my_tenant
-from app.merchant.forms import ButtonForm, DeleteAccountForm
+from app.merchant.forms import DeleteAccountForm
 from app.merchant.limits import deletion_limits
 from app.merchant.roles import owner_required
 from app.stripe_connection.errors import ConnectionRefused
@@ -48,7 +48,6 @@ def delete_account():
         "merchant/delete_account.html",
         tenant=None,
         merchant_tenant=tenant,
-        logout_form=ButtonForm(),
         form=form,
         erased=ERASED,
         error=error,

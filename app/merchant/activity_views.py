@@ -19,7 +19,6 @@ from app.merchant.activity_report import (
 )
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.csv_export import csv_lines
-from app.merchant.forms import ButtonForm
 from app.merchant.limits import export_limits
 from app.merchant.list_filters import read_filter
 from app.portal.formatting import zone_label
@@ -46,7 +45,6 @@ def activity():
         "merchant/activity.html",
         tenant=None,
         merchant_tenant=tenant,
-        logout_form=ButtonForm(),
         filters=filters,
         rows=rows,
         page=page,

@@ -87,7 +87,6 @@ def _page(form: BrandingForm, status: int, logo_error: str | None = None):
         "merchant/branding.html",
         tenant=None,
         merchant_tenant=tenant,
-        logout_form=ButtonForm(),
         test_form=ButtonForm(),
         logo_form=LogoForm(),
         remove_form=ButtonForm(),
@@ -153,8 +152,6 @@ def branding_preview():
                 tenant=shown,
                 customers=sample_account(shown),  # made up: no customer's data, no Stripe call
                 preview_user=SampleCustomerUser(),
-                action_form=ButtonForm(),
-                logout_form=ButtonForm(),
                 brand_css_href=css,
                 preview=True,
             )

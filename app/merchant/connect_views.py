@@ -85,7 +85,6 @@ def _connect_page(tenant: Tenant, key_form: ApiKeyForm | None = None, status: in
         needed=api_key.NEEDED,
         key_form=key_form or ApiKeyForm(),
         start_form=ButtonForm(),
-        logout_form=ButtonForm(),
         webhook_missing=_webhook_missing(tenant),
         **progress_context(tenant),
     ), status
@@ -153,7 +152,6 @@ def _refused_page(refused: ConnectionRefused):
         tenant=None,
         merchant_tenant=tenant,
         message=refused.message,
-        logout_form=ButtonForm(),
     ), 400
 
 
@@ -225,7 +223,6 @@ def connect_webhook():
         created=bool(tenant.stripe_created_webhook_endpoint),
         has_secret=bool(tenant.stripe_webhook_secret),
         form=form,
-        logout_form=ButtonForm(),
     ), status
 
 
@@ -260,7 +257,6 @@ def disconnect():
         removes_endpoint=bool(tenant.stripe_created_webhook_endpoint),
         form=form,
         error=error,
-        logout_form=ButtonForm(),
     ), status
 
 

@@ -14,7 +14,6 @@ from app.clock import as_utc
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from app.merchant.blueprint import bp, my_tenant
-from app.merchant.forms import ButtonForm
 from app.merchant.list_filters import PER_PAGE, ListFilter, page_of, read_filter
 from app.portal.formatting import zone_label
 from tenants.context import tenant_context
@@ -85,7 +84,6 @@ def emails():
         "merchant/emails.html",
         tenant=None,
         merchant_tenant=tenant,
-        logout_form=ButtonForm(),
         deliveries=rows,
         filters=filters,
         page=page,
@@ -121,5 +119,4 @@ def email_detail(delivery_id: int):
         reason=plain_reason(delivery.error),
         local=lambda moment: as_utc(moment).astimezone(zone),
         zone_name=zone_label(tenant.timezone),
-        logout_form=ButtonForm(),
     )

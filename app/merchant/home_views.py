@@ -45,6 +45,5 @@ def home():
         placements=placements,
         steps=steps,
         missing=[step for step in steps if not step.done],
-        logout_form=ButtonForm(),
         resend_form=ButtonForm(),
     )

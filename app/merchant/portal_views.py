@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import login_required
 
 from app.merchant.blueprint import bp, my_tenant
-from app.merchant.forms import ButtonForm, PortalSettingsForm
+from app.merchant.forms import PortalSettingsForm
 from app.merchant.portal_settings import (
     TOGGLES,
     PortalSettings,
@@ -73,7 +73,6 @@ def _page(form: PortalSettingsForm, status: int):
         "merchant/portal_settings.html",
         tenant=None,
         merchant_tenant=tenant,
-        logout_form=ButtonForm(),
         form=form,
         portal_address=portal_url(tenant),
     ), status

@@ -33,9 +33,7 @@ from worker.dispatch import enqueue_after_commit
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(
-        template, tenant=None, merchant_tenant=my_tenant(), logout_form=ButtonForm(), **context
-    ), status
+    return render_template(template, tenant=None, merchant_tenant=my_tenant(), **context), status
 
 
 @bp.get("/settings")

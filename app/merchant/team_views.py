@@ -53,7 +53,6 @@ def _team_page(form: InviteForm, status: int = 200):
         form=form,
         button_form=ButtonForm(),
         role_form=RoleForm(),
-        logout_form=ButtonForm(),
         ttl_words=INVITE_TTL_WORDS,
         roles=MerchantRole,
     ), status
@@ -167,7 +166,6 @@ def team_member_remove(user_id: int):
             merchant_tenant=my_tenant(),
             member=member,
             form=form,
-            logout_form=ButtonForm(),
         )
     _checked_button(form)
     name = member.name
@@ -200,7 +198,7 @@ def join(token: str):
     if current_user.is_authenticated:
         # Never turn the signed-in account into someone else's member: sign out first.
         return _token_page("merchant/join_refused.html", 409, signed_in=True,
-                           logout_form=ButtonForm(), **context)  # fmt: skip
+                           **context)  # fmt: skip
     if user_by_email(invitation.email) is not None:
         return _token_page("merchant/join_refused.html", 409, **context)
     form = JoinForm()

@@ -39,6 +39,4 @@ def console_pages_are_not_stored(response):
 
 @console.context_processor
 def console_globals():
-    from app.ops.forms import ButtonForm
-
-    return {"operator": current_operator(), "logout_form": ButtonForm(), "tenant": None}
+    return {"operator": current_operator(), "tenant": None}

@@ -11,7 +11,7 @@ from app.billing.invoice_history import histories_unread
 from app.portal.account_data import invoice_page, load_account
 from app.portal.accounts import PasswordRejected, change_password
 from app.portal.blueprint import bp, my_customer_ids, my_customers
-from app.portal.forms import ActionForm, ConfirmForm, SetPasswordForm
+from app.portal.forms import SetPasswordForm
 
 
 @bp.get("/account")
@@ -24,8 +24,6 @@ def account():
         tenant=g.tenant,
         customers=views,
         history_loading={c.stripe_id for c in histories_unread(customers)},
-        action_form=ActionForm(),
-        logout_form=ConfirmForm(),
     )
 
 
@@ -44,8 +42,6 @@ def invoices():
         page=page,
         has_next=has_next,
         customer_names={c.stripe_id: c.name or c.email for c in customers},
-        action_form=ActionForm(),
-        logout_form=ConfirmForm(),
         several_customers=len(my_customer_ids()) > 1,
         history_loading=bool(histories_unread(customers)),
     )
@@ -73,5 +69,4 @@ def password():
         tenant=g.tenant,
         form=form,
         needs_current=needs_current,
-        logout_form=ConfirmForm(),
     ), status

@@ -32,7 +32,7 @@ from app.portal.blueprint import (
     tenant_zone,
 )
 from app.portal.formatting import date
-from app.portal.forms import ActionForm, CancelForm, CardConfirmForm, ConfirmForm
+from app.portal.forms import ActionForm, CancelForm, CardConfirmForm
 from app.portal.limits import invoice_link_limits
 from app.portal.payment_notices import payment_notice, refusal_notice
 from tenants.stripe_client import StripeNotConnected, stripe_client_for
@@ -150,7 +150,6 @@ def _authenticate(invoice, client_secret: str):
         invoice=invoice,
         client_secret=client_secret,
         form=ActionForm(),
-        logout_form=ConfirmForm(),
     )
 
 
@@ -209,7 +208,6 @@ def cancel_subscription(subscription_id: str):
         open_invoices=open_invoices_of(subscription.stripe_id),
         schedule_phases=schedule_phases_of(subscription),
         form=form,
-        logout_form=ConfirmForm(),
     )
 
 
@@ -273,7 +271,6 @@ def card():
             customer=customer.stripe_id, invoice=invoice.stripe_id if invoice else ""
         ),
         action_key=ActionForm().action_key,
-        logout_form=ConfirmForm(),
     )
 
 

@@ -37,7 +37,13 @@ def signed_in_pages_are_not_stored(response):
     return response
 
 
-@bp.app_context_processor
+@bp.record_once
+def _portal_helpers(state) -> None:
+    """The portal's template helpers, as globals of every template (the merchant's branding
+    studio renders portal pages too): set once, not rebuilt for each render."""
+    state.app.jinja_env.globals.update(portal_helpers())
+
+
 def portal_helpers():
     return {
         "money": formatting.money,
