@@ -121,7 +121,7 @@ def _add_tenant_filter(state):
 
 # A statement given the tenant filter is a new object, so SQLAlchemy worked out its cache key
 # (a walk of the whole statement, the filter's lambda run once per entity) at every execution:
-# about 0.3 ms a statement, a third of a signed-in page's query cost. So the filtered copy of a
+# about 0.3 ms a statement, measured in-process on the portal's pages. So the filtered copy of a
 # statement object that is executed again (the prebuilt ones: module constants, per-model
 # caches) is kept per tenant. A statement built per call dies after its one execution: it only
 # leaves a weak reference, never a copy holding its values. Full, the memory is dropped.
