@@ -19,7 +19,6 @@ Whether the pages reach the aim (40% of /healthz's rate) is reported, not assert
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import platform
 import shutil
@@ -38,11 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or
 from bench.http_load import PhaseResult, build_request, run_phase  # noqa: E402
 from bench.portal_setup import (  # noqa: E402
     SUBDOMAIN,
-    Merchant,
-    app_env,
-    create_database,
     http_get,
-    reset_database,
+    seeded_app,
     sign_in,
 )
 from stripe_emulator.launcher import StripeEmulator  # noqa: E402
@@ -237,16 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         emulator.start(port=0)
         port = free_port()
-        env = app_env(port, DATABASE_URL, REDIS_URL, emulator)
-        os.environ.update(env)
-        from app.factory import create_app
-
-        app = create_app()
-        logging.getLogger().setLevel(logging.WARNING)
-        create_database(DATABASE_URL)
-        reset_database(app, REDIS_URL)
-        logging.getLogger().setLevel(logging.WARNING)
-        merchant = Merchant(app, emulator.url).create()
+        app, merchant, env = seeded_app(port, DATABASE_URL, REDIS_URL, emulator)
         server = Gunicorn(
             env, workdir / "gunicorn.log", port=port, workers=args.workers, threads=args.threads
         ).start()

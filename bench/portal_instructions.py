@@ -41,10 +41,7 @@ from bench.portal import (  # noqa: E402
 )
 from bench.portal_setup import (  # noqa: E402
     SUBDOMAIN,
-    Merchant,
-    app_env,
-    create_database,
-    reset_database,
+    seeded_app,
     sign_in,
 )
 from stripe_emulator.launcher import StripeEmulator  # noqa: E402
@@ -76,16 +73,7 @@ def build_world(workdir: Path) -> dict:
     server = None
     try:
         port = free_port()
-        env = app_env(port, DATABASE_URL, REDIS_URL, emulator)
-        os.environ.update(env)
-        from app.factory import create_app
-
-        app = create_app()
-        logging.getLogger().setLevel(logging.WARNING)
-        create_database(DATABASE_URL)
-        reset_database(app, REDIS_URL)
-        logging.getLogger().setLevel(logging.WARNING)
-        merchant = Merchant(app, emulator.url).create()
+        app, merchant, env = seeded_app(port, DATABASE_URL, REDIS_URL, emulator)
         server = Gunicorn(env, workdir / "gunicorn.log", port=port, workers=1, threads=1).start()
         cookie = sign_in(app, port, merchant.tenant_id)
         merchant.grow(INVOICES)

@@ -51,6 +51,24 @@ def app_env(port: int, database_url: str, redis_url: str, emulator) -> dict[str,
     }
 
 
+def seeded_app(port: int, database_url: str, redis_url: str, emulator):
+    """(app, merchant, env): production settings in this process's environment, the database
+    rebuilt and Redis flushed, merchant `acme` seeded in the emulator and backfilled."""
+    import logging
+    import os
+
+    env = app_env(port, database_url, redis_url, emulator)
+    os.environ.update(env)
+    from app.factory import create_app
+
+    app = create_app()
+    logging.getLogger().setLevel(logging.WARNING)
+    create_database(database_url)
+    reset_database(app, redis_url)
+    logging.getLogger().setLevel(logging.WARNING)
+    return app, Merchant(app, emulator.url).create(), env
+
+
 def create_database(database_url: str) -> None:
     """CREATE DATABASE if it does not exist (connecting to the server's `postgres` db)."""
     parts = urllib.parse.urlsplit(database_url)
