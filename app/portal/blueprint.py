@@ -13,6 +13,7 @@ from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.stripe_health import StripeHealth, stripe_health
 from app.extensions import db
 from app.portal.customers import customers_for_email
+from app.portal.invoice_paths import invoice_path
 from tenants.resolution import require_tenant_host
 from tenants.timezones import zone_of
 
@@ -56,6 +57,7 @@ def portal_helpers():
         "method_detail": formatting.method_detail,
         "method_summary": formatting.method_summary,
         "new_action_key": lambda: secrets.token_urlsafe(18),
+        "invoice_path": invoice_path,
         "billing_freshness": billing_freshness,
         "time_ago": formatting.time_ago,
         "fmt_moment": formatting.moment,
