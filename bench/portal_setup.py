@@ -6,6 +6,8 @@ the cache the way a real one does: through the backfill.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import secrets
 import urllib.parse
@@ -54,9 +56,6 @@ def app_env(port: int, database_url: str, redis_url: str, emulator) -> dict[str,
 def seeded_app(port: int, database_url: str, redis_url: str, emulator):
     """(app, merchant, env): production settings in this process's environment, the database
     rebuilt and Redis flushed, merchant `acme` seeded in the emulator and backfilled."""
-    import logging
-    import os
-
     env = app_env(port, database_url, redis_url, emulator)
     os.environ.update(env)
     from app.factory import create_app

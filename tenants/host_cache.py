@@ -116,15 +116,9 @@ def _note_bulk_tenant_writes(orm_execute_state) -> None:
         orm_execute_state.session.info["tenants_written"] = True
 
 
-_installed = False
-
-
 def install_forgetting_hooks() -> None:
     """Drop this process's rows when a session of it commits a change to a tenant (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "after_flush", _note_tenant_writes)
-    event.listen(Session, "after_commit", _forget_after_commit)
-    event.listen(Session, "do_orm_execute", _note_bulk_tenant_writes)
-    _installed = True
+    if not event.contains(Session, "after_commit", _forget_after_commit):
+        event.listen(Session, "after_flush", _note_tenant_writes)
+        event.listen(Session, "after_commit", _forget_after_commit)
+        event.listen(Session, "do_orm_execute", _note_bulk_tenant_writes)

@@ -94,13 +94,9 @@ def _checked_out(dbapi_connection, connection_record, *args) -> None:
     connection_record.info[_STATE] = _NONE  # a fresh transaction: nothing set
 
 
-_installed = False
-
-
 def install_rls_hooks() -> None:
     """Register the hooks on every engine (idempotent); they act on PostgreSQL only."""
-    global _installed
-    if _installed:
+    if event.contains(Engine, "before_cursor_execute", _apply_scope):
         return
     event.listen(Engine, "before_cursor_execute", _apply_scope, retval=True)
     for name in ("commit", "rollback"):
@@ -108,7 +104,6 @@ def install_rls_hooks() -> None:
     event.listen(Engine, "rollback_savepoint", _settings_unknown)
     event.listen(Engine, "handle_error", _statement_failed)
     event.listen(Engine, "checkout", _checked_out)
-    _installed = True
 
 
 def enable_rls_statements(table: str) -> list[str]:

@@ -12,6 +12,7 @@ second time (tenants/rls.py), so even raw SQL sees only its tenant's rows.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import ForeignKey, Integer, event
@@ -64,18 +65,34 @@ def _scoped_table(element) -> TableClause | None:
 
 
 # Statements are immutable and the hot ones are built once (module constants, cached per
-# model), so what one names is remembered by the statement object: walking it again cost about
-# 0.1 ms a query. Each entry holds its statement weakly (it keeps nothing alive, and a dead
-# one's id reused by a new statement finds its reference dead); full, the memory is dropped.
-_TOUCHED_REMEMBERED = 1024
-_touched_by_statement: dict[int, tuple[weakref.ref, frozenset[str], frozenset[str]]] = {}
+# model), so what the filter works out for one is remembered by the statement object: the
+# tenant-owned tables it names (walking it again cost about 0.1 ms a query) and, from its second
+# execution on, its filtered copy per tenant (a filtered statement is a new object, whose cache
+# key SQLAlchemy works out again at each execution: about 0.3 ms a statement on the portal's
+# pages). A statement built per call dies after its one execution, leaving no copy of its
+# values. Each record holds its statement weakly (it keeps nothing alive, and a dead one's id
+# reused by a new statement finds its reference dead); full, the memory is dropped.
+_REMEMBERED = 1024
+_FILTERED_COPIES = 2048
 
 
-def _tables_touched(statement) -> tuple[frozenset[str], frozenset[str]]:
-    """(tenant-owned tables the statement names, those named only through Core, not the ORM)."""
-    remembered = _touched_by_statement.get(id(statement))
-    if remembered is not None and remembered[0]() is statement:
-        return remembered[1], remembered[2]
+@dataclass(slots=True)
+class _Statement:
+    ref: weakref.ref
+    touched: frozenset[str]  # the tenant-owned tables it names
+    core_only: frozenset[str]  # those named only through their Core Table, not the ORM
+    filtered: dict[int, object] = field(default_factory=dict)  # tenant id -> filtered copy
+
+
+_remembered: dict[int, _Statement] = {}
+_copies = 0
+
+
+def _remember(statement) -> tuple[_Statement, bool]:
+    """The record of `statement`, and whether it was executed before."""
+    record = _remembered.get(id(statement))
+    if record is not None and record.ref() is statement:
+        return record, True
     touched: set[str] = set()
     through_orm: set[str] = set()
     for element in visitors.iterate(statement):
@@ -85,11 +102,34 @@ def _tables_touched(statement) -> tuple[frozenset[str], frozenset[str]]:
         touched.add(table.name)
         if "parententity" in element._annotations or "parententity" in table._annotations:
             through_orm.add(table.name)
-    found = frozenset(touched), frozenset(touched - through_orm)
-    if len(_touched_by_statement) >= _TOUCHED_REMEMBERED:
-        _touched_by_statement.clear()
-    _touched_by_statement[id(statement)] = (weakref.ref(statement), *found)
-    return found
+    record = _Statement(
+        weakref.ref(statement), frozenset(touched), frozenset(touched - through_orm)
+    )
+    if len(_remembered) >= _REMEMBERED:
+        _forget_statements()
+    _remembered[id(statement)] = record
+    return record, False
+
+
+def _filtered(statement, record: _Statement, seen_before: bool, tenant_id: int):
+    """`statement` filtered to `tenant_id`: the same object each time once it is kept."""
+    global _copies
+    copy = record.filtered.get(tenant_id)
+    if copy is not None:
+        return copy
+    copy = statement.options(_tenant_criteria(tenant_id))
+    if seen_before:
+        if _copies >= _FILTERED_COPIES:
+            _forget_statements()
+        record.filtered[tenant_id] = copy
+        _copies += 1
+    return copy
+
+
+def _forget_statements() -> None:
+    global _copies
+    _remembered.clear()
+    _copies = 0
 
 
 def _add_tenant_filter(state):
@@ -101,7 +141,9 @@ def _add_tenant_filter(state):
             with unscoped():
                 return state.invoke_statement()
         return None
-    touched, core_only = _tables_touched(state.statement)
+    statement = state.statement
+    record, seen_before = _remember(statement)
+    touched, core_only = record.touched, record.core_only
     if not touched or is_unscoped():
         return None
     tenant_id = current_tenant_id()
@@ -115,32 +157,8 @@ def _add_tenant_filter(state):
             f"{', '.join(sorted(core_only))} reached through its Core table, which cannot be "
             "filtered by tenant: use the model's attributes"
         )
-    state.statement = _scoped_statement(state.statement, tenant_id)
+    state.statement = _filtered(statement, record, seen_before, tenant_id)
     return None
-
-
-# A statement given the tenant filter is a new object, so SQLAlchemy worked out its cache key
-# (a walk of the whole statement, the filter's lambda run once per entity) at every execution:
-# about 0.3 ms a statement, measured in-process on the portal's pages. So the filtered copy of a
-# statement object that is executed again (the prebuilt ones: module constants, per-model
-# caches) is kept per tenant. A statement built per call dies after its one execution: it only
-# leaves a weak reference, never a copy holding its values. Full, the memory is dropped.
-_SCOPED_REMEMBERED = 2048
-_scoped_by_statement: dict[tuple[int, int], tuple[weakref.ref, object | None]] = {}
-
-
-def _scoped_statement(statement, tenant_id: int):
-    """`statement` filtered to `tenant_id`: the same object each time for the same pair."""
-    key = (id(statement), tenant_id)
-    remembered = _scoped_by_statement.get(key)
-    seen_before = remembered is not None and remembered[0]() is statement
-    if seen_before and remembered[1] is not None:
-        return remembered[1]
-    scoped = statement.options(_tenant_criteria(tenant_id))
-    if len(_scoped_by_statement) >= _SCOPED_REMEMBERED:
-        _scoped_by_statement.clear()
-    _scoped_by_statement[key] = (weakref.ref(statement), scoped if seen_before else None)
-    return scoped
 
 
 @lru_cache(maxsize=4096)
@@ -173,14 +191,8 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:
             )
 
 
-_installed = False
-
-
 def install_scoping_hooks() -> None:
     """Register the hooks on every SQLAlchemy Session (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "do_orm_execute", _add_tenant_filter)
-    event.listen(Session, "before_flush", _stamp_tenant)
-    _installed = True
+    if not event.contains(Session, "do_orm_execute", _add_tenant_filter):
+        event.listen(Session, "do_orm_execute", _add_tenant_filter)
+        event.listen(Session, "before_flush", _stamp_tenant)

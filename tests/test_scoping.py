@@ -189,7 +189,10 @@ def test_a_prebuilt_statement_answers_each_tenant_with_its_own_rows(two_tenants)
 
 
 def test_the_filtered_copy_is_kept_only_for_statements_executed_again(two_tenants):
-    from tenants.scoping import _scoped_statement
+    from tenants.scoping import _filtered, _remember
+
+    def _scoped_statement(statement, tenant_id):
+        return _filtered(statement, *_remember(statement), tenant_id)
 
     a_id, b_id = two_tenants
     statement = select(ProbeNote.id).where(ProbeNote.text == "a1")

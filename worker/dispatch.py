@@ -63,13 +63,8 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-_installed = False
-
-
 def install_dispatch_hooks() -> None:
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "after_commit", _send_pending)
-    event.listen(Session, "after_rollback", _drop_pending)
-    _installed = True
+    """Register the hooks on every SQLAlchemy Session (idempotent)."""
+    if not event.contains(Session, "after_commit", _send_pending):
+        event.listen(Session, "after_commit", _send_pending)
+        event.listen(Session, "after_rollback", _drop_pending)

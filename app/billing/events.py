@@ -142,35 +142,12 @@ class BatchOutcome:
         self.stopped_at = other.stopped_at if other.stopped_at is not None else self.stopped_at
 
 
-def process_events(event_ids: list[int]) -> BatchOutcome:
-    """Process stored events of the current tenant in the caller's transaction.
-
-    Each event runs in a savepoint: a failure rolls back that event's writes only and records
-    its failed attempt, and the others go on. (The drain commits each event on its own, with
-    process_own_event.) When Stripe cannot be reached it stops there: the next events would
-    only wait for the same timeout.
-    """
-    outcome = BatchOutcome()
-    shared = BatchStripe()
-    for event_id in event_ids:
-        started = time.perf_counter()
-        try:
-            with db.session.begin_nested():
-                outcome.notes[event_id] = _process_locked(event_id, shared)
-            outcome.seconds[event_id] = time.perf_counter() - started
-        except Exception as exc:  # noqa: BLE001 - recorded on its event, the batch goes on
-            _note_failed_attempt(event_id, exc, final_attempt=False)
-            outcome.failed[event_id] = exc
-            if isinstance(exc, STRIPE_UNREACHABLE):
-                outcome.stopped_at = event_id
-                break
-    return outcome
-
-
 def process_own_event(event_id: int, shared: BatchStripe) -> BatchOutcome:
     """Process one stored event of the current tenant in a transaction that holds nothing
-    else, for the caller to commit: a failure rolls the whole transaction back (no savepoint
-    needed: nothing else is in it) and leaves the failed attempt in its place."""
+    else, for the caller to commit (a drain's batch: tasks.process_event_batch): a failure rolls
+    the whole transaction back (no savepoint needed: nothing else is in it) and leaves the failed
+    attempt in its place. When Stripe cannot be reached the outcome says so (stopped_at): the
+    batch's next events would only wait for the same timeout."""
     outcome = BatchOutcome()
     started = time.perf_counter()
     try:

@@ -26,28 +26,23 @@ def object_lock_key(tenant_id: int, stripe_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def lock_stripe_object(tenant_id: int, stripe_id: str) -> None:
-    """Hold a transaction-scoped lock on one Stripe object until commit or rollback.
-
-    PostgreSQL advisory locks; in SQLite (the demo) one lock for every object of the process.
-    """
-    if db.session.get_bind().dialect.name != "postgresql":
-        _hold_in_process()
-        return
-    db.session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"),
-        {"key": object_lock_key(tenant_id, stripe_id)},
-    )
+def _without_advisory_locks() -> bool:
+    """SQLite (the demo) has no advisory locks: there one lock of the process, held until the
+    transaction ends, stands in for every object's."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return False
+    _hold_in_process()
+    return True
 
 
 def locking_first(tenant_id: int, stripe_id: str) -> dict:
-    """Execution options that take lock_stripe_object's lock in the statement's own round trip,
-    just before it: PostgreSQL runs the two as statements of one message, each with a snapshot
-    of its own, so the statement starts only once the lock is granted and sees whatever the
-    lock's previous holder committed (in one statement, its snapshot would predate the wait).
-    Empty where there are no advisory locks: the caller locks in-process first (SQLite)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        _hold_in_process()
+    """Execution options that take the object's lock (held until the transaction ends) in the
+    statement's own round trip, just before it: PostgreSQL runs the two as statements of one
+    message, each with a snapshot of its own, so the statement starts only once the lock is
+    granted and sees whatever the lock's previous holder committed (in one statement, its
+    snapshot would predate the wait).
+    Empty where there are no advisory locks: the process's lock is taken instead (SQLite)."""
+    if _without_advisory_locks():
         return {}
     return {LOCK_FIRST: object_lock_key(tenant_id, stripe_id)}
 
@@ -61,11 +56,9 @@ def _lock_first(conn, cursor, statement, parameters, context, executemany):
 
 
 def lock_stripe_objects(tenant_id: int, stripe_ids: list[str]) -> None:
-    """lock_stripe_object for many objects in one statement, in a fixed (sorted) order."""
-    if not stripe_ids:
-        return
-    if db.session.get_bind().dialect.name != "postgresql":
-        _hold_in_process()
+    """Hold the objects' locks until the transaction ends, taken in one statement in a fixed
+    (sorted) order."""
+    if not stripe_ids or _without_advisory_locks():
         return
     keys = sorted({object_lock_key(tenant_id, stripe_id) for stripe_id in stripe_ids})
     db.session.execute(

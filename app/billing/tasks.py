@@ -104,7 +104,7 @@ def _drain(self, tenant_id: int) -> int:
             end_drain(tenant_id)  # resuming queues the held events itself
             return done
         batch = waiting_event_ids(DRAIN_BATCH)
-        outcome = _process_and_commit(batch)
+        outcome = process_event_batch(batch)
         done += len(outcome.notes) + len(outcome.failed)
         _count(outcome)
         for event_id in outcome.failed:  # each failed event retries on its own, with backoff
@@ -130,7 +130,7 @@ def _drain(self, tenant_id: int) -> int:
     return done
 
 
-def _process_and_commit(batch: list[int]):
+def process_event_batch(batch: list[int]) -> BatchOutcome:
     """Each event of the batch in a transaction of its own. One transaction for the whole batch
     would hold every object lock it took until its end, taken in the events' order: a backfill
     page (which takes its locks sorted) or a customer's action could then deadlock with it, and

@@ -30,8 +30,8 @@ def cached_row(model, stripe_id: str):
 
 
 def locked_cached_row(model, stripe_id: str):
-    """cached_row, read under the object's lock (lock_stripe_object's), taken in the same
-    round trip as the read."""
+    """cached_row, read under the object's lock (locks.locking_first), taken in the same round
+    trip as the read."""
     options = locking_first(current_tenant_id(), stripe_id)
     return db.session.scalars(
         _by_stripe_id(model), {"stripe_id": stripe_id}, execution_options=options

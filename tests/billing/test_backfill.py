@@ -14,7 +14,7 @@ from app.billing.backfill_report import backfill_report
 from app.billing.event_log import store_event
 from app.billing.events import process_event
 from app.billing.fetch import list_page
-from app.billing.locks import lock_stripe_object
+from app.billing.locks import lock_stripe_objects
 from app.billing.models import (
     CachedCustomer,
     CachedInvoice,
@@ -202,7 +202,7 @@ def test_backfill_does_not_overwrite_a_newer_row_written_by_a_webhook_meanwhile(
     with tenant_context(shop.tenant_id):
         # A webhook-driven sync holds the customer's lock (as process_event does) while Stripe
         # changes the customer; the backfill, which listed it just before, waits for the lock.
-        lock_stripe_object(shop.tenant_id, customer.id)
+        lock_stripe_objects(shop.tenant_id, [customer.id])
         backfilling.start()
         wait_for_lock_waiter(app, shop.tenant_id, customer.id)
         shop.merchant.v1.customers.update(customer.id, params={"name": "Newer"})

@@ -8,11 +8,16 @@ from sqlalchemy import select
 from app.billing import events as events_module
 from app.billing.event_log import store_event
 from app.billing.event_queue import claim_drain, end_drain
-from app.billing.events import EVENT_LOCKED, BatchStripe, process_events
+from app.billing.events import EVENT_LOCKED, BatchStripe
 from app.billing.models import CachedCustomer
 from app.billing.models.events import EventStatus, StripeEvent
 from app.billing.stripe_health import forget_stripe_health, note_stripe_answered, stripe_health
-from app.billing.tasks import DRAIN_BATCH, drain_tenant_events, queue_tenant_events
+from app.billing.tasks import (
+    DRAIN_BATCH,
+    drain_tenant_events,
+    process_event_batch,
+    queue_tenant_events,
+)
 from app.extensions import db
 from tenants.context import tenant_context
 from tenants.stripe_client import stripe_client_for, stripe_request_count
@@ -143,7 +148,7 @@ def test_a_failing_event_in_a_batch_rolls_back_alone_and_the_others_are_kept(
     stripe_faults(status=400, path=f"/v1/customers/{customers[1].id}", account=shop.account)
 
     with tenant_context(shop.tenant_id):
-        outcome = process_events(events)
+        outcome = process_event_batch(events)
         db.session.commit()
 
     assert set(outcome.notes) == {events[0], events[2]} and set(outcome.failed) == {events[1]}
@@ -162,7 +167,7 @@ def test_stripe_unreachable_stops_the_batch_at_that_event(
     stripe_faults(status=503, path=f"/v1/customers/{customers[1].id}", account=shop.account)
 
     with tenant_context(shop.tenant_id):
-        outcome = process_events(events)
+        outcome = process_event_batch(events)
         db.session.commit()
 
     assert outcome.stopped_at == events[1]
@@ -181,7 +186,7 @@ def test_the_same_event_twice_in_a_batch_and_two_events_about_one_object(
 
     with tenant_context(shop.tenant_id):
         before = stripe_request_count()
-        outcome = process_events([created, created, updated])
+        outcome = process_event_batch([created, created, updated])
         db.session.commit()
         reads = stripe_request_count() - before
 
