@@ -121,6 +121,8 @@ def _shapes(b_note_id: int) -> dict:
         "in subquery": select(literal(1)).where(literal(b_note_id).in_(select(ProbeNote.id))),
         "aliased": select(other.id).where(other.id == b_note_id),
         "cte": select(select(ProbeNote.id).where(ProbeNote.id == b_note_id).cte().c.id),
+        # each side of a join is filtered on its own: 2 x 2 of tenant A's notes, not 3 x 3
+        "self-join": select(func.count()).select_from(ProbeNote).join(other, literal(True)),
     }
 
 
@@ -142,6 +144,7 @@ def test_every_statement_shape_sees_only_its_tenants_rows(two_tenants):
         "in subquery": [],
         "aliased": [],
         "cte": [],
+        "self-join": [(4,)],
     }
 
 

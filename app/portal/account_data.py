@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased, defer
@@ -43,6 +44,9 @@ RECENT_INVOICES = 5
 
 @dataclass
 class SubscriptionView:
+    """One subscription as the account page shows it; each fact is worked out once per page
+    (the template asks for some of them several times)."""
+
     row: CachedSubscription
     lines: list[LineView]
     card: CachedPaymentMethod | None
@@ -53,22 +57,22 @@ class SubscriptionView:
     customer_discounted: bool = False
     schedule: CachedSubscriptionSchedule | None = None
 
-    @property
+    @cached_property
     def pays_by_invoice(self) -> bool:
         """collection_method=send_invoice: Stripe emails each invoice, to be paid by its due
         date; no card is charged for it."""
         return self.row.collection_method == "send_invoice"
 
-    @property
+    @cached_property
     def days_until_due(self) -> int | None:
         return self.row.days_until_due
 
-    @property
+    @cached_property
     def scheduled(self) -> bool:
         """Managed by a schedule: cancelling goes through it (Stripe refuses it directly)."""
         return self.schedule is not None and self.schedule.status in ("active", "not_started")
 
-    @property
+    @cached_property
     def phases_ahead(self) -> list[tuple[datetime, list[LineView]]]:
         """The schedule's phases still to start: when, and what each will bill."""
         if not self.scheduled:
@@ -80,38 +84,38 @@ class SubscriptionView:
             if (start := from_timestamp(phase.get("start"))) and start > now
         ]
 
-    @property
+    @cached_property
     def title(self) -> str:
         return " + ".join(line.product for line in self.lines) or "Subscription"
 
-    @property
+    @cached_property
     def currency(self) -> str | None:
         return self.row.currency or (self.lines[0].currency if self.lines else None)
 
-    @property
+    @cached_property
     def discounted(self) -> bool:
         return self.row.has_discount or self.customer_discounted
 
-    @property
+    @cached_property
     def price_summary(self) -> str:
         return price_summary(self.lines, self.currency, self.discounted, self.row.adds_tax)
 
-    @property
+    @cached_property
     def shows_item_list(self) -> bool:
         return shows_item_list(self.lines)
 
-    @property
+    @cached_property
     def preview_is_old(self) -> bool:
         """Read more than a day ago: a change Stripe sent no event about may be missing."""
         return self.upcoming is not None and datetime.now(UTC) - as_utc(
             self.upcoming.synced_at
         ) > timedelta(days=1)
 
-    @property
+    @cached_property
     def next_amount_unknown_because(self) -> str:
         return unknown_because(self.lines, self.discounted, self.row.adds_tax)
 
-    @property
+    @cached_property
     def next_amount(self) -> tuple[int, str | None] | None:
         """The next payment's amount and currency: Stripe's preview, or the prices' sum when
         they alone decide it; None when it is not known."""
@@ -120,13 +124,13 @@ class SubscriptionView:
         amount = known_amount(self.lines, self.discounted, self.row.adds_tax)
         return (amount, self.currency) if amount is not None else None
 
-    @property
+    @cached_property
     def next_amount_is_estimate(self) -> bool:
         """The prices' sum, shown until Stripe's preview is read (when the customer signs in):
         discounts, credit or proration it cannot see may change the charge."""
         return self.upcoming is None and self.next_amount is not None
 
-    @property
+    @cached_property
     def cancels_at_period_end(self) -> bool:
         """Set to end while still in good standing (a past-due one shows its trouble instead)."""
         return self.row.cancel_at_period_end and self.row.status in (
@@ -134,12 +138,12 @@ class SubscriptionView:
             SubscriptionStatus.TRIALING,
         )
 
-    @property
+    @cached_property
     def collection_paused(self) -> bool:
         """pause_collection: still active, but Stripe charges nothing until it resumes."""
         return self.row.pause_behavior is not None and self.row.status in RENEWING_STATUSES
 
-    @property
+    @cached_property
     def ends_at(self) -> datetime | None:
         """When a live subscription is set to end: at the period's end, or on a fixed date
         (cancel_at, set by the merchant or by newer API versions)."""
@@ -151,11 +155,11 @@ class SubscriptionView:
             return self.schedule.last_phase_end  # the schedule cancels it after its last phase
         return self.row.cancel_at
 
-    @property
+    @cached_property
     def ends_on_fixed_date(self) -> bool:
         return self.ends_at is not None and not self.row.cancel_at_period_end
 
-    @property
+    @cached_property
     def next_billing_at(self) -> datetime | None:
         if self.row.cancel_at_period_end or self.row.status not in RENEWING_STATUSES:
             return None

@@ -13,7 +13,7 @@ from app.billing.models import CachedCustomer, CachedInvoice, CachedSubscription
 from app.billing.stripe_health import StripeHealth, stripe_health
 from app.extensions import db
 from app.portal.customers import customers_for_email
-from app.portal.invoice_paths import invoice_path
+from app.portal.invoice_rows import invoice_rows
 from tenants.resolution import require_tenant_host
 from tenants.timezones import zone_of
 
@@ -52,12 +52,13 @@ def portal_helpers():
         "zone_label": lambda: formatting.zone_label(tenant_zone().key),
         "interval_label": formatting.interval_label,
         "status_badge": formatting.status_badge,
-        "invoice_badge": lambda invoice: formatting.invoice_badge(invoice, tenant_zone()),
+        "invoice_rows": lambda invoices, tenant, names=None: invoice_rows(
+            invoices, tenant, tenant_zone(), names
+        ),
         "method_label": formatting.method_label,
         "method_detail": formatting.method_detail,
         "method_summary": formatting.method_summary,
         "new_action_key": lambda: secrets.token_urlsafe(18),
-        "invoice_path": invoice_path,
         "billing_freshness": billing_freshness,
         "time_ago": formatting.time_ago,
         "fmt_moment": formatting.moment,
