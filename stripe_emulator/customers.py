@@ -64,9 +64,7 @@ def search_customers(query=None, limit=None, page=None, **params):
     if type(offset) is not int or offset < 0:
         raise _bad("page must be a next_page value from a previous search")
     matches = _customer_matcher(query)
-    found = [
-        obj for key, obj in resources.store.items() if key.startswith("customer:") and matches(obj)
-    ]
+    found = [obj for obj in resources.store.objects_of("customer") if matches(obj)]
     found.sort(key=lambda customer: (customer.created, customer.id), reverse=True)
     page_items = found[offset : offset + limit]
     has_more = len(found) > offset + limit
@@ -87,10 +85,8 @@ def list_customer_payment_methods(id, type=None, limit=None, starting_after=None
     )
     methods._list = [
         obj
-        for key, obj in resources.store.items()
-        if key.startswith("payment_method:")
-        and obj.customer == id
-        and (type is None or obj.type == type)
+        for obj in resources.store.objects_of("payment_method")
+        if obj.customer == id and (type is None or obj.type == type)
     ]
     if type in (None, "card"):  # legacy cards are listed as payment methods of type card
         methods._list += legacy_cards_of(id)

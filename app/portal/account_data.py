@@ -180,7 +180,7 @@ class CustomerView:
     # The default Stripe charges for renewals; None even when other methods are attached.
     card: CachedPaymentMethod | None
     subscriptions: list[SubscriptionView] = field(default_factory=list)
-    invoices: list[CachedInvoice] = field(default_factory=list)
+    invoices: list = field(default_factory=list)  # the few newest, as invoice table rows
     # Attached but not the default: on file, yet never charged for a renewal.
     other_methods: list[CachedPaymentMethod] = field(default_factory=list)
 
@@ -310,27 +310,17 @@ def phase_line(item: dict) -> LineView:
     )
 
 
-def _recent_invoices(customer_ids: list[str]) -> list[CachedInvoice]:
+def _recent_invoices(customer_ids: list[str]) -> list:
     """The newest RECENT_INVOICES of each customer, in one query: a customer with many
     invoices never crowds out another's."""
-    return _marked(db.session.execute(_RECENT_INVOICES, {"customer_ids": customer_ids}))
+    return db.session.execute(_RECENT_INVOICES, {"customer_ids": customer_ids}).all()
 
 
 def invoice_page(customer_ids: list[str], page: int, per_page: int = 20):
     """One page of invoices (newest first) and whether there is a next page: one query."""
     params = {"customer_ids": customer_ids, "skip": (page - 1) * per_page, "take": per_page + 1}
-    rows = _marked(db.session.execute(_INVOICES, params))
+    rows = db.session.execute(_INVOICES, params).all()
     return rows[:per_page], len(rows) > per_page
-
-
-def _marked(rows) -> list[CachedInvoice]:
-    """Invoices, each told whether its subscription's collection is paused: one made during a
-    pause is voided or marked uncollectible by Stripe, not left unpaid by the customer."""
-    invoices = []
-    for invoice, pause_behavior in rows:
-        invoice.collection_paused = pause_behavior is not None
-        invoices.append(invoice)
-    return invoices
 
 
 # The statements are built once; a request only binds its values. tenants.scoping still adds
@@ -400,6 +390,28 @@ _SHOWN_INVOICE = (
 )
 _NEWEST_FIRST = (CachedInvoice.stripe_created.desc(), CachedInvoice.id.desc())
 
+
+def _table_row(invoice) -> tuple:
+    """What an invoice table shows of an invoice (app/portal/invoice_rows.py) and whether its
+    subscription's collection is paused (the outer-joined CachedSubscription): one made during a
+    pause is voided or marked uncollectible by Stripe, not left unpaid by the customer. Plain
+    columns: a page of ORM objects cost more to build than the page costs to print."""
+    return (
+        invoice.stripe_id,
+        invoice.customer_id,
+        invoice.status,
+        invoice.number,
+        invoice.total,
+        invoice.amount_remaining,
+        invoice.currency,
+        invoice.stripe_created,
+        invoice.due_date,
+        invoice.hosted_invoice_url,
+        invoice.invoice_pdf,
+        CachedSubscription.pause_behavior.is_not(None).label("collection_paused"),
+    )
+
+
 # Each customer's invoices numbered newest first, whole rows, so that the page keeps the first
 # few of each without joining back: a join back lets the planner run the window once per
 # invoice on a table it has no statistics for yet (25 ms instead of 0.3 for a hundred invoices).
@@ -416,24 +428,22 @@ _RANKED_INVOICES = (
 _RECENT_INVOICE = aliased(CachedInvoice, _RANKED_INVOICES)
 
 _RECENT_INVOICES = (
-    select(_RECENT_INVOICE, CachedSubscription.pause_behavior)
+    select(*_table_row(_RECENT_INVOICE))
     .outerjoin(
         CachedSubscription,
         _same_tenant(CachedSubscription.stripe_id, _RECENT_INVOICE.subscription_id),
     )
     .where(_RANKED_INVOICES.c.rank <= RECENT_INVOICES)
     .order_by(_RECENT_INVOICE.stripe_created.desc(), _RECENT_INVOICE.id.desc())
-    .options(defer(_RECENT_INVOICE.data))
 )
 
 _PAUSE_OF_SUBSCRIPTION = _same_tenant(CachedSubscription.stripe_id, CachedInvoice.subscription_id)
 
 _INVOICES = (
-    select(CachedInvoice, CachedSubscription.pause_behavior)
+    select(*_table_row(CachedInvoice))
     .outerjoin(CachedSubscription, _PAUSE_OF_SUBSCRIPTION)
     .where(*_SHOWN_INVOICE)
     .order_by(*_NEWEST_FIRST)
     .offset(bindparam("skip"))
     .limit(bindparam("take"))
-    .options(defer(CachedInvoice.data))
 )
