@@ -18,7 +18,7 @@ from functools import lru_cache
 from sqlalchemy import ForeignKey, Integer, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.elements import BindParameter, ColumnClause
 from sqlalchemy.sql.selectable import Alias, TableClause
 
 from tenants.context import NoTenantContext, current_tenant_id, is_unscoped, unscoped
@@ -161,12 +161,32 @@ def _add_tenant_filter(state):
     return None
 
 
+class _TenantBind(BindParameter):
+    """The tenant id bound into every filtered statement, compared by hash in Python.
+
+    The loader option applies the criterion to each entity of a statement, each with its own
+    annotated copy of this one parameter, and all of them hash alike. At every execution
+    SQLAlchemy looks the cached statement's parameters up in a dictionary keyed by parameter;
+    the copies collide there, and a plain BindParameter answers `==` by building a SQL
+    comparison whose truth is that same hash comparison (a tenth of a six-entity query's cost).
+    This answers it directly. In SQL, `Model.tenant_id == bind` is still the column's operator.
+    """
+
+    inherit_cache = True
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return hash(self) == hash(other)
+
+    __hash__ = BindParameter.__hash__
+
+
 @lru_cache(maxsize=4096)
 def _tenant_criteria(tenant_id: int):
     """The loader option that filters a statement to one tenant, built once per tenant: every
     query of the app gets one, and building it anew was a fifth of a short query's cost."""
+    tenant = _TenantBind("tenant_scope", tenant_id, type_=Integer)
     return with_loader_criteria(
-        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        TenantScoped, lambda cls: cls.tenant_id == tenant, include_aliases=True
     )
 
 
