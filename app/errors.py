@@ -41,12 +41,12 @@ def render_error(status: int, description: str | None = None, text: str | None =
     if status == 400 and description and "CSRF" in description:
         text = "This form has expired. Go back, reload the page and try again."
     tenant = g.get("tenant")
-    signed_in = status < 500 and tenant is not None and current_user.is_authenticated
-    # A signed-in customer keeps the portal's navigation; a 5xx may come from the database the
-    # user is read from, so it never asks.
-    extra = {"layout": "base.html"}
-    if signed_in:
-        extra = {"layout": "portal/_signed_in.html"}
+    # A 5xx may come from the database the user is read from, so it never asks who is signed in.
+    user_kind = _signed_in_kind() if status < 500 else None
+    signed_in = tenant is not None and user_kind == "portal"
+    # A signed-in customer keeps the portal's navigation; a merchant or an operator refused a
+    # page is sent back to their own start page, not to the platform's front page.
+    back = BACK_HOME.get(user_kind) if tenant is None else None
     return render_template(
         "errors/error.html",
         status=status,
@@ -54,8 +54,23 @@ def render_error(status: int, description: str | None = None, text: str | None =
         text=text,
         tenant=tenant,
         signed_in=signed_in,
-        **extra,
+        back=back,
+        layout="portal/_signed_in.html" if signed_in else "base.html",
     )
+
+
+# Where a signed-in merchant or operator goes back to from an error page: (label, endpoint).
+BACK_HOME = {
+    "merchant": ("Back to your dashboard", "merchant.home"),
+    "operator": ("Back to the console", "console.home"),
+}
+
+
+def _signed_in_kind() -> str | None:
+    """'portal', 'merchant' or 'operator' (the user loader's kinds), or None."""
+    if not current_user.is_authenticated:
+        return None
+    return (current_user.get_id() or "").partition(":")[0] or None
 
 
 def wait_phrase(seconds: int) -> str:

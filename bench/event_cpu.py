@@ -22,10 +22,15 @@ Stripe request) shows what the cache's side costs alone. The aim is judged on th
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -46,6 +51,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--customers", type=int, default=300, help="events per wave")
     parser.add_argument("--waves", type=int, default=7, help="measured waves")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the drain's instructions per event under valgrind (a figure the "
+        "machine's neighbours do not move; about 2 minutes more)",
+    )
+    parser.add_argument("--measure", metavar="WORLD", help=argparse.SUPPRESS)  # under valgrind
     return parser.parse_args(argv)
 
 
@@ -100,6 +112,13 @@ def process_wave(tenant_id: int, ids: list[int]) -> tuple[CpuMeter, dict[str, in
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.measure:
+        count_instructions(args.measure)
+        return 0
+    if args.instructions and shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install -y valgrind)", file=sys.stderr)
+        return 2
+    counted = None
     with Services(worker_concurrency=1) as services:
         app = build_app()
         with app.app_context():
@@ -129,8 +148,95 @@ def main(argv: list[str] | None = None) -> int:
                 coalesced.append(meter)
                 print(f"  wave {wave + 1}: {len(ids)} events re-fetched, {len(ids)} coalesced",
                       flush=True)  # fmt: skip
+            if args.instructions:
+                print("counting instructions under valgrind ...", flush=True)
+                counted = instructions_per_event(services, tenant_id, client, customers)
     report(args, customers, rows, coalesced)
+    if counted:
+        print(f"  instructions per event, worker process only (callgrind, "
+              f"{COUNTED_EVENTS} events each): re-fetched {counted['fetched'] / 1e6:.2f} M, "
+              f"coalesced {counted['coalesced'] / 1e6:.2f} M")  # fmt: skip
     return 0
+
+
+# Under callgrind the drain runs about a hundred times as slowly; the pool's idle-ping window is
+# stretched as much, so counted events see what a busy worker's see.
+SLOWDOWN = 100
+COUNTED_EVENTS = 100
+WARM_EVENTS = 20
+
+
+def instructions_per_event(services, tenant_id: int, client, customers: list[str]) -> dict:
+    """Instructions the drain's process executes per event, re-fetched and coalesced, counted
+    in a process of its own under callgrind (toggled on only around the counted batches)."""
+    chosen = customers[: WARM_EVENTS + COUNTED_EVENTS]
+    coalesced = store_wave(tenant_id, chosen, 10_000)
+    for customer_id in chosen:
+        _reread(tenant_id, client, customer_id)  # these events are now older than the read
+    fetched = store_wave(tenant_id, chosen, 10_001)  # and these newer: each re-fetches
+    workdir = Path(tempfile.mkdtemp(prefix="billfold-bench-events-"))
+    try:
+        world = workdir / "world.json"
+        world.write_text(json.dumps({"env": services.env, "tenant_id": tenant_id,
+                                     "fetched": fetched, "coalesced": coalesced}))  # fmt: skip
+        outdir = workdir / "callgrind"
+        outdir.mkdir()
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", sys.executable,
+                   str(Path(__file__).resolve()), "--measure", str(world)]  # fmt: skip
+        # callgrind_control finds the process by the files it writes in its working directory
+        run = subprocess.run(command, capture_output=True, text=True, cwd=outdir)
+        if run.returncode != 0:
+            raise SystemExit(f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+        return {
+            trigger: total / COUNTED_EVENTS
+            for trigger, total in read_dumps(outdir).items()
+            if trigger in ("fetched", "coalesced")
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def count_instructions(world_file: str) -> None:
+    """Runs under callgrind: the drain's batches over the stored events, warm ones first."""
+    from bench.portal_instructions import callgrind
+
+    world = json.loads(Path(world_file).read_text())
+    os.environ.update(world["env"])
+    from app import pool_ping
+    from app.billing.tasks import DRAIN_BATCH, process_event_batch
+    from app.factory import create_app
+    from tenants.context import tenant_context
+
+    pool_ping.PING_AFTER_IDLE_SECONDS *= SLOWDOWN
+    app = create_app()
+    logging.getLogger().setLevel(logging.WARNING)
+    with app.app_context(), tenant_context(world["tenant_id"]):
+        for kind in ("fetched", "coalesced"):
+            ids = world[kind]
+            warm, counted = ids[:WARM_EVENTS], ids[WARM_EVENTS:]
+            notes = dict(process_event_batch(warm).notes)
+            callgrind("-i on", os.getpid())
+            for start in range(0, len(counted), DRAIN_BATCH):
+                notes.update(process_event_batch(counted[start : start + DRAIN_BATCH]).notes)
+            callgrind("-i off", os.getpid())
+            callgrind(f"--dump={kind}", os.getpid())
+            if {note.split(" ", 1)[0] for note in notes.values()} != {kind}:
+                raise SystemExit(f"{kind} wave: the events were not all {kind}: {notes}")
+
+
+def read_dumps(outdir: Path) -> dict[str, int]:
+    """Each dump's instruction total, by the name it was dumped under."""
+    totals = {}
+    for dump in outdir.glob("callgrind.out.*"):
+        trigger, total = "", 0
+        with dump.open(errors="replace") as lines:
+            for line in lines:
+                if line.startswith("desc: Trigger:"):
+                    trigger = line.split("Trigger:", 1)[1].strip().removeprefix("dump ")
+                elif line.startswith("totals:"):
+                    total = int(line.split()[1])
+        totals[trigger] = total
+    return totals
 
 
 def _reread(tenant_id: int, client, customer_id: str) -> None:
@@ -160,7 +266,7 @@ def report(args, customers: list[str], rows: list, coalesced: list[CpuMeter]) ->
         f"drain batches of 50, each event its own transaction"
     )
     print(
-        f"  per wave, CPU ms per event (worker + PostgreSQL): "
+        "  per wave, CPU ms per event (worker + PostgreSQL): "
         + ", ".join(f"{w:.2f}+{d:.2f}" for w, d in zip(worker, database, strict=True))
     )
     print(f"  raw retrieve, CPU ms in the client (baseline): median {statistics.median(raws):.2f}"

@@ -1,5 +1,7 @@
 """Error pages are finished pages, never tracebacks; security headers go on every response."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from app.errors import wait_phrase
@@ -59,7 +61,8 @@ def test_security_headers_on_every_response(db_session, client_for, app):
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
-    stripe_origin = app.config["STRIPE_JS_URL"].split("/js.stripe.com")[0]
+    stripe_js = urlsplit(app.config["STRIPE_JS_URL"])  # Stripe's, or the emulator's copy
+    stripe_origin = f"{stripe_js.scheme}://{stripe_js.netloc}"
     assert f"script-src 'self' {stripe_origin};" in csp  # the configured Stripe.js origin only
     assert "'unsafe-inline'" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -208,7 +208,10 @@ def test_a_member_is_refused_every_owner_action(platform, smtp_sink, client_for)
     invitation = db.session.scalars(
         select(MerchantInvite).where(MerchantInvite.email == "cy@example.com")
     ).one()
-    assert member.get("/dashboard/team").status_code == 403
+    refused_page = member.get("/dashboard/team")
+    assert refused_page.status_code == 403
+    # the way back is their own dashboard, not the platform's front page
+    assert 'href="/dashboard">Back to your dashboard</a>' in refused_page.text
     assert member.get("/dashboard/connect").status_code == 403
     csrf = csrf_from(member.get("/dashboard").text)
     posts = {

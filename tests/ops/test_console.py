@@ -200,7 +200,9 @@ def test_a_tenant_detail_shows_events_failures_emails_and_backfill(signed_in, ma
     assert "APIError: Stripe is down" in page.text and "550 mailbox full" in page.text
     assert "Replay all failed" in page.text and "Resync from Stripe" in page.text
     assert "view as" not in page.text.lower()
-    assert signed_in.get("/ops/tenants/999999").status_code == 404
+    missing = signed_in.get("/ops/tenants/999999")
+    assert missing.status_code == 404
+    assert 'href="/ops/">Back to the console</a>' in missing.text
 
 
 def test_replay_puts_a_failed_event_back_and_it_is_processed(signed_in, make_tenant):
