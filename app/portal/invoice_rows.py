@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.billing.statuses import InvoiceStatus
-from app.portal import formatting
+from app.portal.formatting import date, invoice_badge, money
 from app.portal.invoice_paths import invoice_path
 
 # What a customer may still pay here (a written-off invoice too: Stripe accepts the payment).
@@ -43,18 +43,18 @@ def invoice_rows(invoices, tenant, zone, customer_names: dict | None = None) -> 
         if invoice.collection_paused and status in NOT_CHARGED_WHILE_PAUSED:
             label, tone = "Not charged (payments paused)", ""
         else:
-            label, tone = formatting.invoice_badge(invoice, zone)
+            label, tone = invoice_badge(invoice, zone)
         currency = invoice.currency
         payable = payable_here and status in PAYABLE
         rows.append(
             InvoiceRow(
                 number=invoice.number or stripe_id,
-                date=formatting.date(invoice.stripe_created, zone),
-                amount=formatting.money(invoice.total, currency),
+                date=date(invoice.stripe_created, zone),
+                amount=money(invoice.total, currency),
                 label=label,
                 tone=tone,
                 pay_path=invoice_path("pay", stripe_id) if payable else None,
-                pay_amount=formatting.money(invoice.amount_remaining, currency) if payable else "",
+                pay_amount=money(invoice.amount_remaining, currency) if payable else "",
                 view_path=invoice_path("view", stripe_id) if invoice.hosted_invoice_url else None,
                 pdf_path=invoice_path("pdf", stripe_id) if invoice.invoice_pdf else None,
                 customer_name=customer_names.get(invoice.customer_id) if customer_names else None,
