@@ -1,20 +1,24 @@
 """/dashboard/emails: the emails sent for this merchant — above all its customers' sign-in
 emails — sent or failed, with the reason and the time, searchable by address, so a merchant can
-answer "I never got the email". Never the message itself: it holds a sign-in link and code."""
+answer "I never got the email". Never the message itself: it holds a sign-in link and code.
+
+Billfold's own emails to the team (verify an address, reset a password) are an owner's to see,
+as the team is; a member sees those sent to their own address only."""
 
 from __future__ import annotations
 
 import re
 
 from flask import abort, render_template, request, url_for
-from flask_login import login_required
-from sqlalchemy import func, select
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select, true
 
 from app.clock import as_utc
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from app.merchant.blueprint import bp, my_tenant
 from app.merchant.list_filters import PER_PAGE, ListFilter, page_of, read_filter
+from app.merchant.roles import is_owner
 from app.portal.formatting import zone_label
 from tenants.context import tenant_context
 from tenants.timezones import zone_of
@@ -47,8 +51,17 @@ def plain_reason(error: str | None) -> str | None:
     return SECRETS_IN_REASON.sub("[hidden]", error) if error else None
 
 
+def _visible():
+    """What the signed-in merchant user may see: everything for an owner; for a member, the
+    customers' emails and Billfold's emails to their own address."""
+    if is_owner():
+        return true()
+    mine = func.lower(EmailDelivery.to_email) == current_user.email
+    return or_(EmailDelivery.kind.in_(SIGN_IN_KINDS), mine)
+
+
 def _filtered(filters: ListFilter, zone):
-    query = select(EmailDelivery)
+    query = select(EmailDelivery).where(_visible())
     if filters.kind:
         query = query.where(GROUPS[filters.kind][1])
     if filters.status:
@@ -100,11 +113,12 @@ def emails():
 @bp.get("/emails/<int:delivery_id>")
 @login_required
 def email_detail(delivery_id: int):
-    """One delivery of this merchant's; another merchant's id is a 404 like a missing one."""
+    """One delivery of this merchant's; another merchant's id (or, for a member, another team
+    member's account email) is a 404 like a missing one."""
     tenant = my_tenant()
     with tenant_context(tenant.id):
         delivery = db.session.scalars(
-            select(EmailDelivery).where(EmailDelivery.id == delivery_id)
+            select(EmailDelivery).where(EmailDelivery.id == delivery_id, _visible())
         ).one_or_none()
     if delivery is None:
         abort(404)

@@ -4,11 +4,13 @@ their own tenant's only, and never its link or code."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.clock import utcnow
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
 from tenants.context import tenant_context
+from tests.merchant.conftest import log_in
 from tests.merchant.test_activity import A, B, dashboard_of
 
 TOKEN = "Zx9_secret-token-value"
@@ -69,6 +71,33 @@ def test_filters_by_status_and_kind(inboxes):
     assert "1 email match" in yours and "Verify your address" in yours
     everything = acme.get("/dashboard/emails").text
     assert "3 emails" in everything
+
+
+def test_a_member_sees_customers_emails_and_their_own_not_the_teams(inboxes, client_for):
+    from app.merchant.models import MerchantRole
+    from tenants.models import Tenant
+    from tests.merchant.conftest import merchant_user_for
+
+    tenant = db.session.scalars(select(Tenant).where(Tenant.subdomain == "acme")).one()
+    member = merchant_user_for(tenant, "member@example.com")
+    member.role = MerchantRole.MEMBER
+    db.session.commit()
+    mine = deliver(tenant, "member@example.com", DeliveryStatus.SENT, 1, kind="merchant_reset")
+    with tenant_context(tenant.id):
+        owners = db.session.scalars(
+            select(EmailDelivery.id).where(EmailDelivery.to_email == A)
+        ).one()
+    client = client_for(None)
+    assert log_in(client, "member@example.com").status_code == 302
+    listed = client.get("/dashboard/emails").text
+    assert "3 emails" in listed  # two customers' sign-in emails and their own reset
+    assert "ada@example.com" in listed and "member@example.com" in listed
+    assert A not in listed and "Verify your address" not in listed
+    assert client.get(f"/dashboard/emails/{mine}").status_code == 200
+    assert client.get(f"/dashboard/emails/{owners}").status_code == 404
+    # the owner still sees the whole team's
+    _, _, acme, _ = inboxes
+    assert "member@example.com" in acme.get("/dashboard/emails?kind=yours").text
 
 
 def test_merchant_a_never_sees_b_s_deliveries(inboxes):
