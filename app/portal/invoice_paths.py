@@ -25,9 +25,24 @@ _halves: dict[tuple[str, str], tuple[str, str]] = {}
 
 def invoice_path(action: str, invoice_id: str) -> str:
     """The path of `action` ("pay", "view" or "pdf") on `invoice_id`, as url_for builds it."""
-    key = (request.script_root, action)
-    halves = _halves.get(key)
+    before, after = _path_halves(request.script_root, action)
+    return before + quoted(invoice_id) + after
+
+
+def invoice_paths() -> dict[str, tuple[str, str]]:
+    """Each action's path around the invoice id, for this request: a table of invoices builds
+    `before + quoted(id) + after` per row without asking the request again."""
+    root = request.script_root
+    return {action: _path_halves(root, action) for action in ENDPOINTS}
+
+
+def quoted(invoice_id: str) -> str:
+    return quote(invoice_id, safe=_SAFE)
+
+
+def _path_halves(root: str, action: str) -> tuple[str, str]:
+    halves = _halves.get((root, action))
     if halves is None:
         before, _, after = url_for(ENDPOINTS[action], invoice_id=_MARK).partition(_MARK)
-        halves = _halves[key] = (before, after)
-    return halves[0] + quote(invoice_id, safe=_SAFE) + halves[1]
+        halves = _halves[(root, action)] = (before, after)
+    return halves

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.billing.statuses import InvoiceStatus
 from app.portal.formatting import date, invoice_badge, money
-from app.portal.invoice_paths import invoice_path
+from app.portal.invoice_paths import invoice_paths, quoted
 
 # What a customer may still pay here (a written-off invoice too: Stripe accepts the payment).
 PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE})
@@ -36,10 +36,14 @@ def invoice_rows(invoices, tenant, zone, customer_names: dict | None = None) -> 
     """`invoices` (cached rows, each told `collection_paused`) as table rows; `zone`: the
     tenant's, which dates are written in."""
     payable_here = tenant.allow_invoice_payment
+    (pay, pay_end), (view, view_end), (pdf, pdf_end) = (
+        invoice_paths()[action] for action in ("pay", "view", "pdf")
+    )
     rows = []
     for invoice in invoices:
         status = invoice.status
         stripe_id = invoice.stripe_id
+        in_path = quoted(stripe_id)
         if invoice.collection_paused and status in NOT_CHARGED_WHILE_PAUSED:
             label, tone = "Not charged (payments paused)", ""
         else:
@@ -53,10 +57,10 @@ def invoice_rows(invoices, tenant, zone, customer_names: dict | None = None) -> 
                 amount=money(invoice.total, currency),
                 label=label,
                 tone=tone,
-                pay_path=invoice_path("pay", stripe_id) if payable else None,
+                pay_path=pay + in_path + pay_end if payable else None,
                 pay_amount=money(invoice.amount_remaining, currency) if payable else "",
-                view_path=invoice_path("view", stripe_id) if invoice.hosted_invoice_url else None,
-                pdf_path=invoice_path("pdf", stripe_id) if invoice.invoice_pdf else None,
+                view_path=view + in_path + view_end if invoice.hosted_invoice_url else None,
+                pdf_path=pdf + in_path + pdf_end if invoice.invoice_pdf else None,
                 customer_name=customer_names.get(invoice.customer_id) if customer_names else None,
             )
         )
