@@ -17,8 +17,13 @@ def register_user_loader(kind: str, loader: Callable[[str], object | None]) -> N
     _loaders[kind] = loader
 
 
+def user_kind(value: str | None) -> str:
+    """The audience a session's user id names ("portal", "merchant", "operator"), or ""."""
+    return (value or "").partition(":")[0]
+
+
 @login_manager.user_loader
 def load_user(value: str):
-    kind, _, raw_id = (value or "").partition(":")
-    loader = _loaders.get(kind)
+    raw_id = (value or "").partition(":")[2]
+    loader = _loaders.get(user_kind(value))
     return loader(raw_id) if loader and raw_id else None

@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.auth import user_kind
 from app.extensions import db, limiter
 
 log = logging.getLogger(__name__)
@@ -42,35 +43,29 @@ def render_error(status: int, description: str | None = None, text: str | None =
         text = "This form has expired. Go back, reload the page and try again."
     tenant = g.get("tenant")
     # A 5xx may come from the database the user is read from, so it never asks who is signed in.
-    user_kind = _signed_in_kind() if status < 500 else None
-    signed_in = tenant is not None and user_kind == "portal"
-    # A signed-in customer keeps the portal's navigation; a merchant or an operator refused a
-    # page is sent back to their own start page, not to the platform's front page.
-    back = BACK_HOME.get(user_kind) if tenant is None else None
+    signed_in_at_all = status < 500 and current_user.is_authenticated
+    kind = user_kind(current_user.get_id()) if signed_in_at_all else ""
+    # A signed-in customer keeps the portal's navigation; everyone signed in is sent back to
+    # their own start page, not to the front page (a portal user is one on a tenant's host only).
+    signed_in = tenant is not None and kind == "portal"
+    back = BACK_HOME.get(kind) if signed_in or tenant is None else None
     return render_template(
         "errors/error.html",
         status=status,
         title=title,
         text=text,
         tenant=tenant,
-        signed_in=signed_in,
         back=back,
         layout="portal/_signed_in.html" if signed_in else "base.html",
     )
 
 
-# Where a signed-in merchant or operator goes back to from an error page: (label, endpoint).
+# Where a signed-in user goes back to from an error page, by kind: (label, endpoint).
 BACK_HOME = {
+    "portal": ("Back to your account", "portal.account"),
     "merchant": ("Back to your dashboard", "merchant.home"),
     "operator": ("Back to the console", "console.home"),
 }
-
-
-def _signed_in_kind() -> str | None:
-    """'portal', 'merchant' or 'operator' (the user loader's kinds), or None."""
-    if not current_user.is_authenticated:
-        return None
-    return (current_user.get_id() or "").partition(":")[0] or None
 
 
 def wait_phrase(seconds: int) -> str:

@@ -28,7 +28,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or
 
 from bench.cache_phases import analyze, store_wave  # noqa: E402
 from bench.cache_setup import build_app, make_tenant, merchant, seed_account  # noqa: E402
+from bench.callgrind import require_valgrind, run_counted, toggle  # noqa: E402
 from bench.harness import Services, postgres_backends  # noqa: E402
 from tests.support.local_services.processes import cpu_seconds  # noqa: E402
 
@@ -115,9 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         count_instructions(args.measure)
         return 0
-    if args.instructions and shutil.which("valgrind") is None:
-        print("valgrind is not installed (apt-get install -y valgrind)", file=sys.stderr)
-        return 2
+    if args.instructions:
+        require_valgrind()
     counted = None
     with Services(worker_concurrency=1) as services:
         app = build_app()
@@ -179,27 +178,14 @@ def instructions_per_event(services, tenant_id: int, client, customers: list[str
         world = workdir / "world.json"
         world.write_text(json.dumps({"env": services.env, "tenant_id": tenant_id,
                                      "fetched": fetched, "coalesced": coalesced}))  # fmt: skip
-        outdir = workdir / "callgrind"
-        outdir.mkdir()
-        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", sys.executable,
-                   str(Path(__file__).resolve()), "--measure", str(world)]  # fmt: skip
-        # callgrind_control finds the process by the files it writes in its working directory
-        run = subprocess.run(command, capture_output=True, text=True, cwd=outdir)
-        if run.returncode != 0:
-            raise SystemExit(f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-        return {
-            trigger: total / COUNTED_EVENTS
-            for trigger, total in read_dumps(outdir).items()
-            if trigger in ("fetched", "coalesced")
-        }
+        totals = run_counted(Path(__file__).resolve(), "--measure", str(world))
+        return {kind: totals[kind] / COUNTED_EVENTS for kind in ("fetched", "coalesced")}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def count_instructions(world_file: str) -> None:
     """Runs under callgrind: the drain's batches over the stored events, warm ones first."""
-    from bench.portal_instructions import callgrind
-
     world = json.loads(Path(world_file).read_text())
     os.environ.update(world["env"])
     from app import pool_ping
@@ -215,28 +201,13 @@ def count_instructions(world_file: str) -> None:
             ids = world[kind]
             warm, counted = ids[:WARM_EVENTS], ids[WARM_EVENTS:]
             notes = dict(process_event_batch(warm).notes)
-            callgrind("-i on", os.getpid())
+            toggle("-i on")
             for start in range(0, len(counted), DRAIN_BATCH):
                 notes.update(process_event_batch(counted[start : start + DRAIN_BATCH]).notes)
-            callgrind("-i off", os.getpid())
-            callgrind(f"--dump={kind}", os.getpid())
+            toggle("-i off")
+            toggle(f"--dump={kind}")
             if {note.split(" ", 1)[0] for note in notes.values()} != {kind}:
                 raise SystemExit(f"{kind} wave: the events were not all {kind}: {notes}")
-
-
-def read_dumps(outdir: Path) -> dict[str, int]:
-    """Each dump's instruction total, by the name it was dumped under."""
-    totals = {}
-    for dump in outdir.glob("callgrind.out.*"):
-        trigger, total = "", 0
-        with dump.open(errors="replace") as lines:
-            for line in lines:
-                if line.startswith("desc: Trigger:"):
-                    trigger = line.split("Trigger:", 1)[1].strip().removeprefix("dump ")
-                elif line.startswith("totals:"):
-                    total = int(line.split()[1])
-        totals[trigger] = total
-    return totals
 
 
 def _reread(tenant_id: int, client, customer_id: str) -> None:

@@ -23,13 +23,13 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file or with -m
 
+from bench.callgrind import require_valgrind, run_counted, toggle  # noqa: E402
 from bench.portal import (  # noqa: E402
     DATABASE_URL,
     FLOOR_AIM,
@@ -84,16 +84,6 @@ def build_world(workdir: Path) -> dict:
         emulator.stop()
 
 
-def callgrind(command: str, pid: int) -> None:
-    """Tell this process's callgrind `command`; it answers 0 even when it found no process."""
-    done = subprocess.run(
-        ["callgrind_control", *command.split(), str(pid)], capture_output=True, text=True
-    )
-    if "OK." not in done.stdout:
-        answer = f"{done.stdout.strip()} {done.stderr.strip()}"
-        raise SystemExit(f"callgrind_control {command}: {answer}")
-
-
 def measure(world_file: str, views: int) -> None:
     """Runs under callgrind: counts `views` views of each endpoint, one dump per endpoint."""
     world = json.loads(Path(world_file).read_text())
@@ -120,27 +110,11 @@ def measure(world_file: str, views: int) -> None:
                 raise SystemExit(f"{path} answered {response.status_code}")
         if any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie")):
             raise SystemExit(f"{path} re-sets the session cookie at every view")
-        callgrind("-i on", os.getpid())
+        toggle("-i on")
         for _ in range(views):
             client.get(path, **options)
-        callgrind("-i off", os.getpid())
-        callgrind(f"--dump={path}", os.getpid())
-
-
-def read_counts(outdir: Path, views: int) -> dict[str, float]:
-    """Instructions per view of each endpoint, from the dumps' headers."""
-    counts: dict[str, float] = {}
-    for dump in outdir.glob("callgrind.out.*"):
-        trigger, total = "", 0
-        with dump.open(errors="replace") as lines:
-            for line in lines:
-                if line.startswith("desc: Trigger:"):
-                    trigger = line.split("Trigger:", 1)[1].strip()
-                elif line.startswith("totals:"):
-                    total = int(line.split()[1])
-        if trigger.startswith("dump "):  # not the final dump at exit: all but the counted views
-            counts[trigger.removeprefix("dump ")] = total / views
-    return counts
+        toggle("-i off")
+        toggle(f"--dump={path}")
 
 
 def report(counts: dict[str, float]) -> None:
@@ -163,33 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         measure(args.measure, args.views)
         return 0
-    if shutil.which("valgrind") is None:
-        print("valgrind is not installed (apt-get install -y valgrind)", file=sys.stderr)
-        return 2
+    require_valgrind()
     workdir = Path(tempfile.mkdtemp(prefix="billfold-bench-instructions-"))
     try:
-        world = build_world(workdir)
         world_file = workdir / "world.json"
-        world_file.write_text(json.dumps(world))
-        outdir = workdir / "callgrind"
-        outdir.mkdir()
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--measure",
-            str(world_file),
-            "--views",
-            str(args.views),
-        ]
-        # callgrind_control finds the process by the files it writes in its working directory
-        run = subprocess.run(command, capture_output=True, text=True, cwd=outdir)
-        if run.returncode != 0:
-            print(run.stdout[-3000:], run.stderr[-3000:], sep="\n", file=sys.stderr)
-            return 1
-        counts = read_counts(outdir, args.views)
+        world_file.write_text(json.dumps(build_world(workdir)))
+        script = Path(__file__).resolve()
+        totals = run_counted(script, "--measure", str(world_file), "--views", str(args.views))
+        counts = {path: total / args.views for path, total in totals.items()}
         if set(counts) != set(ENDPOINTS):
             print(f"callgrind's dumps name {sorted(counts)}, not {ENDPOINTS}", file=sys.stderr)
             return 1

@@ -84,7 +84,6 @@ def _connect_page(tenant: Tenant, key_form: ApiKeyForm | None = None, status: in
         flows=flows,
         needed=api_key.NEEDED,
         key_form=key_form or ApiKeyForm(),
-        start_form=ButtonForm(),
         webhook_missing=_webhook_missing(tenant),
         **progress_context(tenant),
     ), status

@@ -9,7 +9,6 @@ from flask import render_template
 from flask_login import login_required
 
 from app.merchant.blueprint import bp, my_tenant
-from app.merchant.forms import ButtonForm
 from app.merchant.golive import go_live_if_ready, go_live_steps
 from app.merchant.sync_progress import WORTH_SHOWING_AT_HOME, progress_context
 from app.portal.sources import PLACEMENTS
@@ -45,5 +44,4 @@ def home():
         placements=placements,
         steps=steps,
         missing=[step for step in steps if not step.done],
-        resend_form=ButtonForm(),
     )

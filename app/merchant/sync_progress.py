@@ -12,7 +12,6 @@ from app.billing.backfill_report import backfill_report
 from app.billing.models.sync_state import BackfillStatus, SyncState
 from app.clock import utcnow
 from app.extensions import db
-from app.merchant.forms import RetryForm
 from tenants.context import tenant_context
 from tenants.models import Tenant
 
@@ -94,5 +93,4 @@ def progress_context(tenant: Tenant) -> dict:
         "sync_bars": phase_bars(report),
         "sync_summary": summary(report),
         "sync_time_left": time_left(report["seconds_left"]),
-        "retry_form": RetryForm(),
     }

@@ -51,8 +51,6 @@ def _team_page(form: InviteForm, status: int = 200):
         members=members_of(tenant.id),
         invites=pending_invites(tenant.id),
         form=form,
-        button_form=ButtonForm(),
-        role_form=RoleForm(),
         ttl_words=INVITE_TTL_WORDS,
         roles=MerchantRole,
     ), status

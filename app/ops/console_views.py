@@ -147,7 +147,6 @@ def tenant(tenant_id: int):
         emails=emails,
         state=state,
         history=history[:10],
-        button=ButtonForm(),
         suspend_form=SuspendForm(),
     )
 

@@ -149,9 +149,17 @@ STATUS_LABELS = {
 }
 
 
+# Stripe voids or writes off an invoice made while its subscription's collection is paused: the
+# customer was not charged, which "Void" or "Uncollectible" would not tell them.
+NOT_CHARGED_WHILE_PAUSED = frozenset({InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE})
+
+
 def invoice_badge(invoice, zone: tzinfo | None = None) -> tuple[str, str]:
     """An invoice's status as a badge; an open invoice with a due date (one sent to be paid,
-    collection_method=send_invoice) says when it is due, or since when it is overdue."""
+    collection_method=send_invoice) says when it is due, or since when it is overdue. The
+    invoice says whether its subscription's collection is paused (`collection_paused`)."""
+    if invoice.collection_paused and invoice.status in NOT_CHARGED_WHILE_PAUSED:
+        return "Not charged (payments paused)", ""
     if invoice.status == InvoiceStatus.OPEN and invoice.due_date:
         due = invoice.due_date if invoice.due_date.tzinfo else invoice.due_date.replace(tzinfo=UTC)
         if due < datetime.now(UTC):

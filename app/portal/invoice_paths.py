@@ -23,15 +23,10 @@ _SAFE = "!$&'()*+,/:;=@"
 _halves: dict[tuple[str, str], tuple[str, str]] = {}
 
 
-def invoice_path(action: str, invoice_id: str) -> str:
-    """The path of `action` ("pay", "view" or "pdf") on `invoice_id`, as url_for builds it."""
-    before, after = _path_halves(request.script_root, action)
-    return before + quoted(invoice_id) + after
-
-
 def invoice_paths() -> dict[str, tuple[str, str]]:
-    """Each action's path around the invoice id, for this request: a table of invoices builds
-    `before + quoted(id) + after` per row without asking the request again."""
+    """Each action's ("pay", "view", "pdf") path around the invoice id, for this request: a
+    table of invoices builds `before + quoted(id) + after` per row, which is the path url_for
+    builds, without routing or asking the request again."""
     root = request.script_root
     return {action: _path_halves(root, action) for action in ENDPOINTS}
 

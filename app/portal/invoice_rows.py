@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.billing.statuses import InvoiceStatus
+from app.billing.actions import PAYABLE_STATUSES
 from app.portal.formatting import date, invoice_badge, money
 from app.portal.invoice_paths import invoice_paths, quoted
-
-# What a customer may still pay here (a written-off invoice too: Stripe accepts the payment).
-PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE})
-NOT_CHARGED_WHILE_PAUSED = frozenset({InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +32,16 @@ def invoice_rows(invoices, tenant, zone, customer_names: dict | None = None) -> 
     """`invoices` (cached rows, each told `collection_paused`) as table rows; `zone`: the
     tenant's, which dates are written in."""
     payable_here = tenant.allow_invoice_payment
-    (pay, pay_end), (view, view_end), (pdf, pdf_end) = (
-        invoice_paths()[action] for action in ("pay", "view", "pdf")
-    )
+    paths = invoice_paths()
+    (pay, pay_end), (view, view_end), (pdf, pdf_end) = paths["pay"], paths["view"], paths["pdf"]
     rows = []
     for invoice in invoices:
         status = invoice.status
         stripe_id = invoice.stripe_id
         in_path = quoted(stripe_id)
-        if invoice.collection_paused and status in NOT_CHARGED_WHILE_PAUSED:
-            label, tone = "Not charged (payments paused)", ""
-        else:
-            label, tone = invoice_badge(invoice, zone)
+        label, tone = invoice_badge(invoice, zone)
         currency = invoice.currency
-        payable = payable_here and status in PAYABLE
+        payable = payable_here and status in PAYABLE_STATUSES
         rows.append(
             InvoiceRow(
                 number=invoice.number or stripe_id,

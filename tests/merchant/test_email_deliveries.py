@@ -9,8 +9,10 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.emails.models import DeliveryStatus, EmailDelivery
 from app.extensions import db
+from app.merchant.models import MerchantRole
 from tenants.context import tenant_context
-from tests.merchant.conftest import log_in
+from tenants.models import Tenant
+from tests.merchant.conftest import log_in, merchant_user_for
 from tests.merchant.test_activity import A, B, dashboard_of
 
 TOKEN = "Zx9_secret-token-value"
@@ -74,10 +76,6 @@ def test_filters_by_status_and_kind(inboxes):
 
 
 def test_a_member_sees_customers_emails_and_their_own_not_the_teams(inboxes, client_for):
-    from app.merchant.models import MerchantRole
-    from tenants.models import Tenant
-    from tests.merchant.conftest import merchant_user_for
-
     tenant = db.session.scalars(select(Tenant).where(Tenant.subdomain == "acme")).one()
     member = merchant_user_for(tenant, "member@example.com")
     member.role = MerchantRole.MEMBER
